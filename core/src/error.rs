@@ -1,0 +1,257 @@
+//! One error type for every failure, with a `#[non_exhaustive]` kind.
+//!
+//! Bindings map [`ErrorKind`] to their own classes (Python exceptions, JS errors); nobody parses
+//! the message. Messages never contain the API key: nothing that holds the key is ever formatted
+//! into one.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::models::RateLimit;
+
+/// What went wrong, in a form a program can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An argument was rejected before anything was sent (empty id, limit out of range, ...).
+    InvalidArgument,
+    /// The client could not be built (missing or malformed API key, bad base URL, ...).
+    Configuration,
+    /// The server answered 400.
+    BadRequest,
+    /// The server answered 401: the key is missing, malformed, revoked or unknown.
+    Authentication,
+    /// The server answered 404.
+    NotFound,
+    /// The server answered 429 and waiting for the window would exceed `max_rate_limit_wait`
+    /// (or retries ran out).
+    RateLimited,
+    /// The server answered 5xx.
+    InternalServer,
+    /// The server answered another non-success status (403, 409, 418, ...).
+    ApiStatus,
+    /// Nothing usable came back: DNS, refused or reset connection, TLS failure, redirect refused.
+    Connection,
+    /// An attempt took longer than the timeout.
+    Timeout,
+    /// A response came back but it is not the documented envelope or shape, or is too large.
+    ResponseValidation,
+}
+
+impl ErrorKind {
+    /// The kind for an unsuccessful HTTP status.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::InternalServer,
+            _ => ErrorKind::ApiStatus,
+        }
+    }
+}
+
+/// Every failure of the client.
+///
+/// ```
+/// # async fn demo(client: delegir::Client) {
+/// use delegir::ErrorKind;
+/// match client.agents().get("agt_missing").await {
+///     Err(e) if e.kind() == ErrorKind::NotFound => println!("no such agent: {}", e.message()),
+///     Err(e) => eprintln!("failed: {e}"),
+///     Ok(agent) => println!("{}", agent.agent.name),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    rate_limit: Option<RateLimit>,
+    retry_after: Option<Duration>,
+    may_have_reached_server: bool,
+    argument: Option<&'static str>,
+    out_of_range: bool,
+    body_excerpt: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                rate_limit: None,
+                retry_after: None,
+                may_have_reached_server: false,
+                argument: None,
+                out_of_range: false,
+                body_excerpt: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// An invalid argument: `argument` names the parameter, `message` says what is allowed.
+    pub(crate) fn invalid_argument(argument: &'static str, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::InvalidArgument, message);
+        e.inner.argument = Some(argument);
+        e
+    }
+
+    /// Like [`Error::invalid_argument`] for a value outside its allowed range.
+    pub(crate) fn out_of_range(argument: &'static str, message: impl Into<String>) -> Error {
+        let mut e = Error::invalid_argument(argument, message);
+        e.inner.out_of_range = true;
+        e
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Error {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Error {
+        self.inner.rate_limit = rate_limit;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Error {
+        self.inner.retry_after = retry_after;
+        self
+    }
+
+    pub(crate) fn with_may_have_reached_server(mut self, reached: bool) -> Error {
+        self.inner.may_have_reached_server = reached;
+        self
+    }
+
+    pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Error {
+        self.inner.body_excerpt = excerpt;
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The human-readable message: the envelope's `error` for API errors, else a description
+    /// that says what was wrong and how to fix it.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The HTTP status, when a response came back.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The rate-limit headers of the failing response, if it had them.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.inner.rate_limit.as_ref()
+    }
+
+    /// For [`ErrorKind::RateLimited`]: how long to wait before the window resets.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// Whether the request may have been processed by the server. `false` means it provably
+    /// never left the client (or the server rejected it without acting, as with 429); `true`
+    /// after a chat means a run may have been created and billed.
+    pub fn may_have_reached_server(&self) -> bool {
+        self.inner.may_have_reached_server
+    }
+
+    /// For [`ErrorKind::InvalidArgument`]: the name of the offending parameter.
+    pub fn argument(&self) -> Option<&'static str> {
+        self.inner.argument
+    }
+
+    /// For [`ErrorKind::InvalidArgument`]: `true` when a value was of the right type but outside
+    /// its allowed range (bindings raise `RangeError` in JavaScript for these).
+    pub fn is_out_of_range(&self) -> bool {
+        self.inner.out_of_range
+    }
+
+    /// For [`ErrorKind::ResponseValidation`]: the first bytes of the offending body (at most
+    /// 200 characters), to help diagnose proxies and gateways.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.inner.body_excerpt.as_deref()
+    }
+
+    /// Whether this error is the server's answer (any [`ErrorKind`] that carries a status and
+    /// is not a response-validation failure).
+    pub fn is_api_status(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::BadRequest
+                | ErrorKind::Authentication
+                | ErrorKind::NotFound
+                | ErrorKind::RateLimited
+                | ErrorKind::InternalServer
+                | ErrorKind::ApiStatus
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.status {
+            Some(status) => write!(f, "{} (HTTP {})", self.inner.message, status),
+            None => f.write_str(&self.inner.message),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(status) = self.inner.status {
+            d.field("status", &status);
+        }
+        if let Some(argument) = self.inner.argument {
+            d.field("argument", &argument);
+        }
+        if let Some(retry_after) = self.inner.retry_after {
+            d.field("retry_after", &retry_after);
+        }
+        if self.inner.may_have_reached_server {
+            d.field("may_have_reached_server", &true);
+        }
+        if let Some(source) = &self.inner.source {
+            d.field("source", &source.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

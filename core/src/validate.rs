@@ -1,0 +1,228 @@
+//! Argument checks made before anything is sent.
+//!
+//! Every binding relies on these instead of checking on its own, so the three SDKs reject
+//! exactly the same inputs with the same messages.
+
+use crate::error::{Error, Result};
+use crate::models::{AgentConfigUpdate, AgentUpdate, RunsQuery};
+
+/// Largest page the API serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+const MAX_ID_LEN: usize = 128;
+
+/// An id becomes a path segment: only letters, digits, `_` and `-` may pass, so `../usage` or
+/// `a/b?x` can never reach another route.
+pub fn agent_id(id: &str) -> Result<&str> {
+    if id.is_empty() {
+        return Err(Error::invalid_argument(
+            "id",
+            "agent id must not be empty; pass an id such as \"agt_abc123\" (see agents.list())",
+        ));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::invalid_argument(
+            "id",
+            format!("agent id is {} characters long; ids are at most {MAX_ID_LEN}", id.len()),
+        ));
+    }
+    if let Some(bad) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(Error::invalid_argument(
+            "id",
+            format!(
+                "agent id {id:?} contains {bad:?}; ids may contain only letters, digits, '_' and '-'"
+            ),
+        ));
+    }
+    Ok(id)
+}
+
+/// A chat message must be non-empty (whitespace alone counts as empty).
+pub fn message(message: &str) -> Result<&str> {
+    if message.trim().is_empty() {
+        return Err(Error::invalid_argument(
+            "message",
+            "message must be a non-empty string",
+        ));
+    }
+    Ok(message)
+}
+
+/// A page size: 1–100.
+pub fn page_size(argument: &'static str, limit: i64) -> Result<u32> {
+    if !(1..=i64::from(MAX_PAGE_SIZE)).contains(&limit) {
+        return Err(Error::out_of_range(
+            argument,
+            format!("{argument} must be between 1 and {MAX_PAGE_SIZE}, got {limit}"),
+        ));
+    }
+    Ok(limit as u32)
+}
+
+/// An offset: zero or more.
+pub fn offset(offset: i64) -> Result<u64> {
+    if offset < 0 {
+        return Err(Error::out_of_range(
+            "offset",
+            format!("offset must be zero or more, got {offset}"),
+        ));
+    }
+    Ok(offset as u64)
+}
+
+/// Builds a [`RunsQuery`] from signed values as bindings receive them, checking both.
+pub fn runs_query(limit: Option<i64>, offset_value: Option<i64>) -> Result<RunsQuery> {
+    Ok(RunsQuery {
+        limit: limit.map(|l| page_size("limit", l)).transpose()?,
+        offset: offset_value.map(offset).transpose()?,
+    })
+}
+
+/// Checks a query built in Rust (where the types already exclude negative offsets).
+pub fn checked_runs_query(query: RunsQuery) -> Result<RunsQuery> {
+    if let Some(limit) = query.limit {
+        page_size("limit", i64::from(limit))?;
+    }
+    Ok(query)
+}
+
+/// An update must change something, with a non-empty name and config values in range.
+pub fn update(update: &AgentUpdate) -> Result<&AgentUpdate> {
+    let config_is_empty = update.config.as_ref().is_none_or(config_update_is_empty);
+    if update.name.is_none() && update.status.is_none() && config_is_empty {
+        return Err(Error::invalid_argument(
+            "update",
+            "an update must set at least one of name, status or config (with at least one field)",
+        ));
+    }
+    if let Some(name) = &update.name
+        && name.trim().is_empty()
+    {
+        return Err(Error::invalid_argument("name", "name must not be empty"));
+    }
+    if let Some(status) = &update.status
+        && !matches!(
+            status,
+            crate::models::AgentStatus::Active | crate::models::AgentStatus::Paused
+        )
+    {
+        return Err(Error::invalid_argument(
+            "status",
+            format!(
+                "status must be \"active\" or \"paused\", got {:?}",
+                status.as_str()
+            ),
+        ));
+    }
+    if let Some(config) = &update.config {
+        if let Some(t) = config.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(Error::out_of_range(
+                "temperature",
+                format!("temperature must be between 0 and 2, got {t}"),
+            ));
+        }
+        if config.max_tokens == Some(0) {
+            return Err(Error::out_of_range(
+                "max_tokens",
+                "max_tokens must be at least 1, got 0",
+            ));
+        }
+        if config.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
+            return Err(Error::invalid_argument("model", "model must not be empty"));
+        }
+    }
+    Ok(update)
+}
+
+/// `max_tokens` as bindings receive it (signed), checked before it becomes a `u64`.
+pub fn max_tokens(value: i64) -> Result<u64> {
+    if value < 1 {
+        return Err(Error::out_of_range(
+            "max_tokens",
+            format!("max_tokens must be at least 1, got {value}"),
+        ));
+    }
+    Ok(value as u64)
+}
+
+fn config_update_is_empty(config: &AgentConfigUpdate) -> bool {
+    config.model.is_none()
+        && config.system_prompt.is_none()
+        && config.temperature.is_none()
+        && config.max_tokens.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::models::AgentStatus;
+
+    #[test]
+    fn ids_that_could_escape_the_path_are_rejected() {
+        for bad in ["", "../usage", "a/b?x", "agt 1", "agt%2F", "agt\n", "ägt"] {
+            let e = agent_id(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+            assert_eq!(e.argument(), Some("id"));
+        }
+        assert!(agent_id("agt_abc-123").is_ok());
+    }
+
+    #[test]
+    fn page_size_and_offset_bounds() {
+        assert!(page_size("limit", 0).unwrap_err().is_out_of_range());
+        assert!(page_size("limit", 101).is_err());
+        assert_eq!(page_size("limit", 100).unwrap(), 100);
+        assert!(offset(-1).unwrap_err().is_out_of_range());
+        assert_eq!(offset(0).unwrap(), 0);
+    }
+
+    #[test]
+    fn empty_or_out_of_range_updates_are_rejected() {
+        assert!(update(&AgentUpdate::default()).is_err());
+        let empty_config = AgentUpdate {
+            config: Some(AgentConfigUpdate::default()),
+            ..Default::default()
+        };
+        assert!(update(&empty_config).is_err());
+        let hot = AgentUpdate {
+            config: Some(AgentConfigUpdate {
+                temperature: Some(3.0),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(update(&hot).unwrap_err().argument(), Some("temperature"));
+        let nan = AgentUpdate {
+            config: Some(AgentConfigUpdate {
+                temperature: Some(f64::NAN),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(update(&nan).is_err());
+        let odd_status = AgentUpdate {
+            status: Some(AgentStatus::Other("archived".into())),
+            ..Default::default()
+        };
+        assert_eq!(update(&odd_status).unwrap_err().argument(), Some("status"));
+        assert!(
+            update(&AgentUpdate {
+                name: Some(" ".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn blank_messages_are_rejected() {
+        assert!(message("").is_err());
+        assert!(message("  \n").is_err());
+        assert!(message("hi").is_ok());
+    }
+}
