@@ -6,6 +6,7 @@ use url::Url;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::logging::AttemptObserver;
 use crate::secret::ApiKey;
 
 /// The production API.
@@ -24,7 +25,7 @@ pub const DEFAULT_MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The settings every request of a client uses. Built by [`ClientBuilder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub(crate) api_key: ApiKey,
     /// Without a trailing slash, e.g. `https://delegir.com/api/v1`.
@@ -35,6 +36,21 @@ pub struct Config {
     pub(crate) rate_limit: bool,
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: usize,
+    pub(crate) on_attempt: Option<AttemptObserver>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_rate_limit_wait", &self.max_rate_limit_wait)
+            .field("rate_limit", &self.rate_limit)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -68,7 +84,7 @@ impl Config {
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,
     api_key_error: Option<String>,
@@ -80,6 +96,16 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     max_response_bytes: Option<usize>,
     allow_insecure_http: bool,
+    on_attempt: Option<AttemptObserver>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {
@@ -144,6 +170,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `observer` with one [`crate::AttemptLog`] per attempt (in addition to the
+    /// `tracing` event), for bindings that forward records to their own logging.
+    pub fn on_attempt(mut self, observer: AttemptObserver) -> Self {
+        self.on_attempt = Some(observer);
+        self
+    }
+
     /// Checks the settings, fills the gaps from the environment and defaults, and builds the
     /// client.
     pub fn build(self) -> Result<Client> {
@@ -201,6 +234,7 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            on_attempt: self.on_attempt,
         })
     }
 }
@@ -229,7 +263,9 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
         other => {
             return Err(Error::new(
                 ErrorKind::Configuration,
-                format!("base URL {raw:?} has scheme {other:?}; only https (and http to loopback) are supported"),
+                format!(
+                    "base URL {raw:?} has scheme {other:?}; only https (and http to loopback) are supported"
+                ),
             ));
         }
     }

@@ -27,6 +27,7 @@ mod config;
 mod error;
 mod headers;
 mod ledger;
+mod logging;
 mod models;
 mod pagination;
 mod request;
@@ -37,10 +38,12 @@ pub mod validate;
 
 pub use client::{Agents, Client, UsageApi};
 pub use config::{
-    API_KEY_ENV, BASE_URL_ENV, ClientBuilder, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions,
+    API_KEY_ENV, BASE_URL_ENV, ClientBuilder, Config, DEFAULT_BASE_URL,
+    DEFAULT_MAX_RATE_LIMIT_WAIT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    RequestOptions,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use logging::{AttemptLog, AttemptObserver};
 pub use models::{
     Agent, AgentConfig, AgentConfigUpdate, AgentDetail, AgentStatus, AgentUpdate, ChatReply,
     DeletedAgent, Extra, RateLimit, Run, RunPage, RunsQuery, UpdatedAgent, Usage,

@@ -48,7 +48,10 @@ pub(crate) async fn sleep(duration: Duration) {
 pub(crate) struct Elapsed;
 
 /// Runs `future` for at most `duration`.
-pub(crate) async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+pub(crate) async fn timeout<F: Future>(
+    duration: Duration,
+    future: F,
+) -> Result<F::Output, Elapsed> {
     tokio::time::timeout(duration, future)
         .await
         .map_err(|_| Elapsed)

@@ -20,6 +20,9 @@ impl Client {
     /// Sends `request` with retries and decodes the envelope's `data` as `T`.
     pub(crate) async fn send<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T> {
         let _ = request;
-        Err(Error::new(ErrorKind::Connection, "transport not written yet"))
+        Err(Error::new(
+            ErrorKind::Connection,
+            "transport not written yet",
+        ))
     }
 }

@@ -22,7 +22,10 @@ pub fn agent_id(id: &str) -> Result<&str> {
     if id.len() > MAX_ID_LEN {
         return Err(Error::invalid_argument(
             "id",
-            format!("agent id is {} characters long; ids are at most {MAX_ID_LEN}", id.len()),
+            format!(
+                "agent id is {} characters long; ids are at most {MAX_ID_LEN}",
+                id.len()
+            ),
         ));
     }
     if let Some(bad) = id
