@@ -1,9 +1,10 @@
-//! Reading the rate-limit headers, `Retry-After` and `Date` of a response. (Being written.)
+//! Reading the rate-limit headers, `Retry-After` and `Date` of a response.
 //!
-//! Headers come from the network: garbage, negative, enormous or past values must parse to
-//! `None` or to a bounded, non-negative duration, never panic.
+//! Headers come from the network: garbage, negative, enormous or past values parse to `None`
+//! or to a bounded, non-negative duration, and never panic (a proptest in this module and the
+//! conformance fuzz run check that).
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 
@@ -20,6 +21,7 @@ pub(crate) struct ResponseMeta {
     pub server_date: Option<SystemTime>,
     /// `X-RateLimit-Reset` minus `Date`: how long until the window resets by the server's own
     /// clock (zero when the reset lies in the past), so the client's clock skew does not matter.
+    /// Without `Date`, measured against the local clock.
     pub reset_in: Option<Duration>,
 }
 
@@ -29,6 +31,201 @@ pub(crate) const MAX_HEADER_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Parses the headers that matter to the ledger and the retry logic.
 pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
-    let _ = headers;
-    ResponseMeta::default()
+    parse_at(headers, SystemTime::now())
+}
+
+/// [`parse`] with the local wall-clock time given, for tests.
+pub(crate) fn parse_at(headers: &HeaderMap, local_now: SystemTime) -> ResponseMeta {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let server_date = text("date").and_then(|d| httpdate::parse_http_date(d).ok());
+    let rate_limit = parse_rate_limit(
+        text("x-ratelimit-limit"),
+        text("x-ratelimit-remaining"),
+        text("x-ratelimit-reset"),
+    );
+    let now = server_date.unwrap_or(local_now);
+    let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
+    let reset_in = rate_limit.map(|rl| seconds_until(rl.reset, now));
+    ResponseMeta {
+        rate_limit,
+        retry_after,
+        server_date,
+        reset_in,
+    }
+}
+
+/// How long a 429 asks to wait: `Retry-After` if present, else until `X-RateLimit-Reset`.
+pub(crate) fn rate_limit_wait(meta: &ResponseMeta) -> Option<Duration> {
+    meta.retry_after.or(meta.reset_in)
+}
+
+fn parse_rate_limit(
+    limit: Option<&str>,
+    remaining: Option<&str>,
+    reset: Option<&str>,
+) -> Option<RateLimit> {
+    let limit: u64 = limit?.parse().ok()?;
+    let remaining: u64 = remaining?.parse().ok()?;
+    let reset: i64 = reset?.parse().ok()?;
+    // A reset before 2001 or after 2286 is not an epoch-seconds timestamp.
+    if !(1_000_000_000..=9_999_999_999).contains(&reset) {
+        return None;
+    }
+    Some(RateLimit {
+        limit,
+        remaining,
+        reset,
+    })
+}
+
+/// `Retry-After`: delta-seconds (fractions tolerated) or an HTTP date.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(secs) = value.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        return Some(Duration::from_secs_f64(
+            secs.min(MAX_HEADER_WAIT.as_secs_f64()),
+        ));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_HEADER_WAIT),
+    )
+}
+
+/// Time from `now` until `epoch_seconds`, zero if it has passed, at most [`MAX_HEADER_WAIT`].
+fn seconds_until(epoch_seconds: i64, now: SystemTime) -> Duration {
+    let Ok(target) = u64::try_from(epoch_seconds) else {
+        return Duration::ZERO;
+    };
+    let target = UNIX_EPOCH + Duration::from_secs(target);
+    target
+        .duration_since(now)
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_HEADER_WAIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    const DATE: &str = "Sun, 15 Mar 2026 08:30:00 GMT";
+    const DATE_EPOCH: i64 = 1_773_563_400;
+
+    #[test]
+    fn reset_is_measured_against_the_servers_date_not_the_local_clock() {
+        let h = headers(&[
+            ("date", DATE),
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-remaining", "54"),
+            ("x-ratelimit-reset", &(DATE_EPOCH + 42).to_string()),
+        ]);
+        // The local clock is a year off; the wait still comes out as 42 s.
+        let skewed = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let meta = parse_at(&h, skewed);
+        assert_eq!(meta.reset_in, Some(Duration::from_secs(42)));
+        assert_eq!(
+            meta.rate_limit,
+            Some(RateLimit {
+                limit: 60,
+                remaining: 54,
+                reset: DATE_EPOCH + 42
+            })
+        );
+        assert_eq!(rate_limit_wait(&meta), Some(Duration::from_secs(42)));
+    }
+
+    #[test]
+    fn retry_after_wins_over_reset_and_accepts_http_dates() {
+        let h = headers(&[
+            ("date", DATE),
+            ("retry-after", "3"),
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &(DATE_EPOCH + 42).to_string()),
+        ]);
+        assert_eq!(
+            rate_limit_wait(&parse_at(&h, SystemTime::now())),
+            Some(Duration::from_secs(3))
+        );
+        let h = headers(&[
+            ("date", DATE),
+            ("retry-after", "Sun, 15 Mar 2026 08:30:07 GMT"),
+        ]);
+        assert_eq!(
+            parse_at(&h, SystemTime::now()).retry_after,
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn past_garbage_and_negative_values_never_mean_a_negative_or_endless_wait() {
+        let h = headers(&[
+            ("date", DATE),
+            ("retry-after", "-5"),
+            ("x-ratelimit-limit", "sixty"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1"),
+        ]);
+        let meta = parse_at(&h, SystemTime::now());
+        assert_eq!(meta.retry_after, None);
+        assert_eq!(meta.rate_limit, None);
+        let h = headers(&[
+            ("date", DATE),
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &(DATE_EPOCH - 100).to_string()),
+            ("retry-after", "99999999999"),
+        ]);
+        let meta = parse_at(&h, SystemTime::now());
+        assert_eq!(meta.reset_in, Some(Duration::ZERO));
+        assert_eq!(meta.retry_after, Some(MAX_HEADER_WAIT));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_header_values_parse_to_bounded_waits(
+            retry in ".{0,40}",
+            limit in ".{0,12}",
+            remaining in ".{0,12}",
+            reset in prop_oneof![".{0,20}", any::<i64>().prop_map(|v| v.to_string())],
+            date in prop_oneof![".{0,40}", Just(DATE.to_owned())],
+            local in 0u64..8_000_000_000,
+        ) {
+            let mut map = HeaderMap::new();
+            for (name, value) in [
+                ("retry-after", &retry), ("x-ratelimit-limit", &limit),
+                ("x-ratelimit-remaining", &remaining), ("x-ratelimit-reset", &reset), ("date", &date),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(value) {
+                    map.insert(name, v);
+                }
+            }
+            let meta = parse_at(&map, UNIX_EPOCH + Duration::from_secs(local));
+            for wait in [meta.retry_after, meta.reset_in, rate_limit_wait(&meta)].into_iter().flatten() {
+                prop_assert!(wait <= MAX_HEADER_WAIT);
+            }
+        }
+    }
 }
