@@ -1,0 +1,65 @@
+//! The state shared by the server, the admin API and the [`Emulator`](crate::Emulator) handle.
+
+use std::time::Duration;
+
+use crate::faults::{FaultQueue, FaultRule};
+use crate::journal::{Journal, JournalEntry};
+use crate::keys;
+use crate::log::RequestLog;
+use crate::options::{EmulatorOptions, normalize_prefix};
+use crate::rate_limit::RateConfig;
+use crate::state::Namespaces;
+
+/// Everything one emulator instance knows.
+pub(crate) struct Shared {
+    /// Normalized API prefix (`""` or `/api/v1`).
+    pub prefix: String,
+    pub namespaces: Namespaces,
+    pub journal: Journal,
+    pub faults: FaultQueue,
+    pub rate: RateConfig,
+    pub log: Option<RequestLog>,
+}
+
+impl Shared {
+    pub(crate) fn new(options: &EmulatorOptions) -> Self {
+        Shared {
+            prefix: normalize_prefix(&options.prefix),
+            namespaces: Namespaces::default(),
+            journal: Journal::new(options.journal_capacity),
+            faults: FaultQueue::default(),
+            rate: RateConfig::new(options.rate_limit, options.rate_window),
+            log: options.log_requests.then(RequestLog::start),
+        }
+    }
+
+    /// The journal, all of it or one key's.
+    pub(crate) fn journal(&self, key: Option<&str>) -> Vec<JournalEntry> {
+        let fingerprint = key.map(keys::fingerprint);
+        self.journal.entries(fingerprint.as_deref())
+    }
+
+    /// Clears the journal, all of it or one key's; returns how many entries went.
+    pub(crate) fn clear_journal(&self, key: Option<&str>) -> usize {
+        let fingerprint = key.map(keys::fingerprint);
+        self.journal.clear(fingerprint.as_deref())
+    }
+
+    /// Queues a fault rule.
+    pub(crate) fn push_fault(&self, rule: FaultRule) {
+        self.faults.push(rule);
+    }
+
+    /// `None`: every key's data, windows and revocations, all faults and the journal.
+    /// `Some(key)`: that key's data, window and revocation, its faults and its journal entries.
+    /// The rate-limit configuration is kept either way.
+    pub(crate) fn reset(&self, key: Option<&str>) {
+        self.namespaces.reset(key);
+        self.faults.clear(key);
+        self.clear_journal(key);
+    }
+
+    pub(crate) fn set_rate_limit(&self, limit: u32, window: Duration) {
+        self.rate.set(limit, window);
+    }
+}
