@@ -1,0 +1,19 @@
+# The two commands of the README: `make demo` (main job) and `make test` (every test).
+.PHONY: demo test test-rust test-spec test-python test-node bench
+
+demo:
+	bash scripts/demo.sh
+
+test: test-rust test-spec test-python test-node
+
+test-rust:
+	bash scripts/test-rust.sh
+
+test-spec:
+	bash spec/check.sh
+
+test-python:
+	bash bindings-python/scripts/test.sh
+
+test-node:
+	bash bindings-node/scripts/test.sh
