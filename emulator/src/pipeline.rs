@@ -327,7 +327,7 @@ fn finalize(response: &mut Response, decision: Decision) {
 
 fn describe_window(window: Duration) -> String {
     let ms = window.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")

@@ -48,7 +48,8 @@ pub(crate) fn unix_millis(time: SystemTime) -> u64 {
 }
 
 thread_local! {
-    static DATE: RefCell<(i64, HeaderValue)> = RefCell::new((-1, HeaderValue::from_static("")));
+    static DATE: RefCell<(i64, HeaderValue)> =
+        const { RefCell::new((-1, HeaderValue::from_static(""))) };
 }
 
 /// The `Date` header for now, formatted once per second per thread.
