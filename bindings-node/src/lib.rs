@@ -1,1 +1,25 @@
-//! Placeholder
+//! `delegir-node`: the napi-rs binding of the `delegir` core for the `delegir` npm package.
+//!
+//! This crate only converts. Every rule of the SDK (validation, retries, the rate-limit ledger,
+//! paging) lives in the core; the TypeScript layer in `src-ts/` turns what this crate returns into
+//! the idiomatic API (classes, `Date`s, error classes). Results cross the boundary as JSON strings
+//! that the TypeScript layer `JSON.parse`s (see `models.rs` for why), failures as plain
+//! [`error::NativeError`] objects that it turns into error classes: nothing here throws for an
+//! API failure, and nobody parses messages.
+//!
+//! Modules mirror the Python binding: `client`, `error`, `models`, `runtime`, `emulator`, plus
+//! `cancel` (the per-call `AbortSignal` bridge) and `logging` (the per-attempt logger bridge).
+
+#![deny(clippy::all)]
+
+mod cancel;
+mod client;
+mod emulator;
+mod error;
+mod logging;
+mod models;
+mod runtime;
+
+pub use cancel::CancelToken;
+pub use client::{NativeClient, NativeRunPager};
+pub use emulator::NativeEmulator;

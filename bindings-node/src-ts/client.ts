@@ -1,0 +1,345 @@
+/**
+ * `Delegir`: the client users construct, with `agents`, `agents.runs` and `usage` resources.
+ *
+ * Each method checks its arguments' JavaScript types, hands them to the native client (which
+ * validates, paces, sends, retries and decodes, all in the Rust core), and turns the result into
+ * the public types or the failure into an error class. The API key goes straight to the native
+ * side and is never stored on a JavaScript object, so nothing can print it.
+ */
+
+import {
+  CancelToken,
+  NativeRunPager,
+  createClient,
+  type NativeClient,
+  type NativeError,
+} from '../native/index.js';
+import * as check from './arguments.js';
+import { APIUserAbortError, DelegirError, toError, toRateLimit } from './errors.js';
+import { attemptSink } from './logging.js';
+import * as models from './models.js';
+import type {
+  Agent,
+  AgentDetail,
+  AgentUpdate,
+  ChatReply,
+  ClientOptions,
+  DeletedAgent,
+  RateLimit,
+  RequestOptions,
+  Run,
+  RunIterParams,
+  RunListParams,
+  RunPage,
+  UpdatedAgent,
+  Usage,
+} from './types.js';
+
+type Outcome = string | NativeError;
+type Start = (
+  timeout: number | undefined,
+  maxRetries: number | undefined,
+  token: CancelToken | undefined,
+) => Promise<Outcome>;
+
+function settle<T>(outcome: Outcome, convert: (json: string) => T): T {
+  if (typeof outcome === 'string') return convert(outcome);
+  throw toError(outcome);
+}
+
+/**
+ * Starts a native call with the per-call options. With a signal, aborting rejects at once with
+ * `APIUserAbortError` and fires the call's `CancelToken`, which drops the Rust request.
+ */
+function invoke<T>(
+  options: RequestOptions | undefined,
+  start: Start,
+  convert: (json: string) => T,
+): Promise<T> {
+  if (options === undefined) {
+    return start(undefined, undefined, undefined).then((o) => settle(o, convert));
+  }
+  const { signal, timeout, maxRetries } = options;
+  if (signal === undefined) {
+    return start(timeout, maxRetries, undefined).then((o) => settle(o, convert));
+  }
+  if (signal.aborted) return Promise.reject(new APIUserAbortError());
+  const token = new CancelToken();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      token.cancel();
+      reject(new APIUserAbortError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    start(timeout, maxRetries, token).then(
+      (outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        try {
+          resolve(settle(outcome, convert));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** `client.agents.runs`: the execution history of an agent. */
+export class Runs {
+  readonly #native: NativeClient;
+
+  /** @internal */
+  constructor(native: NativeClient) {
+    this.#native = native;
+  }
+
+  /**
+   * `GET /agents/:id/runs`: one page of runs, newest first.
+   *
+   * @example
+   * const page = await client.agents.runs.list('agt_abc123', { limit: 10, offset: 0 });
+   * console.log(`${page.runs.length} of ${page.total} runs`);
+   */
+  async list(id: string, params?: RunListParams, options?: RequestOptions): Promise<RunPage> {
+    check.string('id', id);
+    check.optionalObject('params', params);
+    const limit = params?.limit;
+    const offset = params?.offset;
+    check.optionalInteger('limit', limit);
+    check.optionalInteger('offset', offset);
+    check.requestOptions(options);
+    return invoke(
+      options,
+      (t, r, c) => this.#native.runs(id, limit, offset, t, r, c),
+      models.runPage,
+    );
+  }
+
+  /**
+   * Every run of an agent, newest first, fetched lazily page by page (100 runs per request
+   * unless `pageSize` says otherwise). Runs created while paging are not yielded; none is
+   * yielded twice. The options apply to every page; the signal stops the iteration.
+   *
+   * @example
+   * for await (const run of client.agents.runs.iter('agt_abc123')) {
+   *   console.log(run.id, run.status, run.createdAt.toISOString());
+   * }
+   */
+  async *iter(
+    id: string,
+    params?: RunIterParams,
+    options?: RequestOptions,
+  ): AsyncGenerator<Run, void, undefined> {
+    check.string('id', id);
+    check.optionalObject('params', params);
+    const pageSize = params?.pageSize;
+    check.optionalInteger('pageSize', pageSize);
+    check.requestOptions(options);
+    const pager = this.#native.runsPager(id, pageSize, options?.timeout, options?.maxRetries);
+    if (!(pager instanceof NativeRunPager)) throw toError(pager);
+    const pageOptions = options?.signal ? { signal: options.signal } : undefined;
+    for (;;) {
+      const runs = await invoke(pageOptions, (_t, _r, c) => pager.nextPage(c), models.runsOrEnd);
+      if (runs === null) return;
+      for (const run of runs) yield run;
+    }
+  }
+}
+
+/** `client.agents`: list, get, update, delete and chat with agents. */
+export class Agents {
+  readonly #native: NativeClient;
+  /** The execution history of agents. */
+  readonly runs: Runs;
+
+  /** @internal */
+  constructor(native: NativeClient) {
+    this.#native = native;
+    this.runs = new Runs(native);
+  }
+
+  /** `GET /agents`: every agent of the key's owner. */
+  async list(options?: RequestOptions): Promise<Agent[]> {
+    check.requestOptions(options);
+    return invoke(options, (t, r, c) => this.#native.list(t, r, c), models.agents);
+  }
+
+  /** `GET /agents/:id`: one agent with its configuration and channels. */
+  async get(id: string, options?: RequestOptions): Promise<AgentDetail> {
+    check.string('id', id);
+    check.requestOptions(options);
+    return invoke(options, (t, r, c) => this.#native.get(id, t, r, c), models.agentDetail);
+  }
+
+  /**
+   * `PUT /agents/:id`: changes only the fields given.
+   *
+   * @example
+   * await client.agents.update('agt_abc123', { name: 'Support', config: { temperature: 0.5 } });
+   */
+  async update(id: string, update: AgentUpdate, options?: RequestOptions): Promise<UpdatedAgent> {
+    check.string('id', id);
+    if (update === undefined) throw new TypeError('update must be an object, got undefined');
+    check.optionalObject('update', update);
+    check.optionalString('update.name', update.name);
+    check.optionalString('update.status', update.status);
+    check.optionalObject('update.config', update.config);
+    const config = update.config;
+    if (config !== undefined) {
+      check.optionalString('update.config.model', config.model);
+      check.optionalString('update.config.systemPrompt', config.systemPrompt);
+      check.optionalNumber('update.config.temperature', config.temperature);
+      check.optionalInteger('update.config.maxTokens', config.maxTokens);
+    }
+    check.requestOptions(options);
+    const payload = {
+      name: update.name,
+      status: update.status,
+      config:
+        config === undefined
+          ? undefined
+          : {
+              model: config.model,
+              systemPrompt: config.systemPrompt,
+              temperature: config.temperature,
+              maxTokens: config.maxTokens,
+            },
+    };
+    return invoke(
+      options,
+      (t, r, c) => this.#native.update(id, payload, t, r, c),
+      models.updatedAgent,
+    );
+  }
+
+  /** `DELETE /agents/:id`: deletes the agent with its runs and channels. */
+  async delete(id: string, options?: RequestOptions): Promise<DeletedAgent> {
+    check.string('id', id);
+    check.requestOptions(options);
+    return invoke(options, (t, r, c) => this.#native.delete(id, t, r, c), models.deletedAgent);
+  }
+
+  /**
+   * `POST /agents/:id/chat`: sends a message and returns the reply. Each chat is a billed run,
+   * so it is never resent once it may have reached the server: after a timeout or a dropped
+   * connection the error's `mayHaveReachedServer` is `true`.
+   */
+  async chat(id: string, message: string, options?: RequestOptions): Promise<ChatReply> {
+    check.string('id', id);
+    check.string('message', message);
+    check.requestOptions(options);
+    return invoke(options, (t, r, c) => this.#native.chat(id, message, t, r, c), models.chatReply);
+  }
+}
+
+/** `client.usage`: usage of the current billing period. */
+export class UsageResource {
+  readonly #native: NativeClient;
+
+  /** @internal */
+  constructor(native: NativeClient) {
+    this.#native = native;
+  }
+
+  /** `GET /usage`: usage and limits of the current billing period. */
+  async get(options?: RequestOptions): Promise<Usage> {
+    check.requestOptions(options);
+    return invoke(options, (t, r, c) => this.#native.usage(t, r, c), models.usage);
+  }
+}
+
+const logLevels: readonly string[] = ['debug', 'info', 'warn', 'error', 'off'];
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * A client of the Delegir API.
+ *
+ * Every call validates its arguments before sending, paces itself with a rate-limit ledger shared
+ * by every client of the same key in the process, retries what is safe to retry, and never sends a
+ * chat twice. Every method takes a last `{ signal?, timeout?, maxRetries? }` argument.
+ *
+ * @example
+ * import { Delegir } from 'delegir';
+ * const client = new Delegir(); // DELEGIR_API_KEY from the environment
+ * const agents = await client.agents.list();
+ * const reply = await client.agents.chat(agents[0].id, 'How do I reset my password?');
+ */
+export class Delegir {
+  /** Agents and their runs. */
+  readonly agents: Agents;
+  /** Usage of the current billing period. */
+  readonly usage: UsageResource;
+  readonly #native: NativeClient;
+
+  /**
+   * @throws {DelegirError} when no key is given or set in `DELEGIR_API_KEY`, or the base URL is
+   * invalid.
+   * @throws {TypeError} / {RangeError} for an option of the wrong type or out of range.
+   */
+  constructor(options: ClientOptions = {}) {
+    check.optionalObject('options', options);
+    check.optionalString('apiKey', options.apiKey);
+    check.optionalString('baseUrl', options.baseUrl);
+    check.optionalNumber('timeout', options.timeout);
+    check.optionalInteger('maxRetries', options.maxRetries);
+    check.optionalNumber('maxRateLimitWait', options.maxRateLimitWait);
+    check.optionalBoolean('rateLimit', options.rateLimit);
+    check.optionalBoolean('allowInsecureHttp', options.allowInsecureHttp);
+    check.optionalObject('logger', options.logger);
+    check.optionalString('logLevel', options.logLevel);
+    if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
+      throw new TypeError(`logLevel must be one of ${logLevels.join(', ')}, got ${options.logLevel}`);
+    }
+    const native = createClient(
+      {
+        apiKey: options.apiKey,
+        baseUrl: options.baseUrl,
+        timeout: options.timeout,
+        maxRetries: options.maxRetries,
+        maxRateLimitWait: options.maxRateLimitWait,
+        rateLimit: options.rateLimit,
+        allowInsecureHttp: options.allowInsecureHttp,
+      },
+      attemptSink(options.logger, options.logLevel),
+    );
+    if (!isNativeClient(native)) throw toError(native);
+    this.#native = native;
+    this.agents = new Agents(native);
+    this.usage = new UsageResource(native);
+  }
+
+  /** The base URL requests go to. */
+  get baseUrl(): string {
+    return this.#native.baseUrl;
+  }
+
+  /**
+   * The rate-limit headers of the last response any client of this key received, or `null`
+   * before the first response.
+   */
+  get rateLimit(): RateLimit | null {
+    const r = this.#native.rateLimit;
+    return r == null ? null : toRateLimit(r);
+  }
+
+  /** What `JSON.stringify(client)` shows: never the key. */
+  toJSON(): { baseUrl: string } {
+    return { baseUrl: this.baseUrl };
+  }
+
+  /** What `util.inspect(client)` and `console.log(client)` show: never the key. */
+  [inspectSymbol](): string {
+    return `Delegir { baseUrl: ${JSON.stringify(this.baseUrl)}, apiKey: '***' }`;
+  }
+}
+
+function isNativeClient(value: NativeClient | NativeError): value is NativeClient {
+  return typeof (value as NativeError).code !== 'string';
+}
+
+export { DelegirError };

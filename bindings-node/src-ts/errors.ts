@@ -1,0 +1,164 @@
+/**
+ * The error classes of the SDK: one root (`DelegirError`), the design's taxonomy under it, and the
+ * mapping from the native binding's failure objects (`NativeError`, keyed by a stable `code`, never
+ * by message) to those classes.
+ *
+ * Invalid arguments are not `DelegirError`s: they are the built-in `TypeError` (wrong type, or a
+ * value the core rejects as malformed) and `RangeError` (right type, out of range), thrown before
+ * anything is sent.
+ */
+
+import type { NativeError, NativeRateLimit } from '../native/index.js';
+import type { RateLimit } from './types.js';
+
+/** The root of every error this SDK raises for a failed call (arguments aside). */
+export class DelegirError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    Object.defineProperty(this, 'name', {
+      value: new.target.name,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+
+/** Fields shared by the errors that describe a response or a request. */
+interface ErrorFields {
+  rateLimit?: RateLimit | null;
+  mayHaveReachedServer?: boolean;
+}
+
+/** The server answered with a status that is not a success. */
+export class APIStatusError extends DelegirError {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The rate-limit headers of the failing response, if it had them. */
+  readonly rateLimit: RateLimit | null;
+  /**
+   * Milliseconds to wait before the rate-limit window resets (set on `RateLimitError`), else
+   * `null`.
+   */
+  readonly retryAfter: number | null;
+  /** Whether the server may have acted on the request before failing. */
+  readonly mayHaveReachedServer: boolean;
+
+  constructor(
+    status: number,
+    message: string,
+    fields: ErrorFields & { retryAfter?: number | null } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.rateLimit = fields.rateLimit ?? null;
+    this.retryAfter = fields.retryAfter ?? null;
+    this.mayHaveReachedServer = fields.mayHaveReachedServer ?? true;
+  }
+}
+
+/** 400: the request was invalid (parameters or body). */
+export class BadRequestError extends APIStatusError {}
+/** 401: the API key is missing, malformed, revoked or unknown. */
+export class AuthenticationError extends APIStatusError {}
+/** 404: no such resource (e.g. an unknown agent id). */
+export class NotFoundError extends APIStatusError {}
+/**
+ * 429: the rate limit was exceeded and waiting for the window would take longer than
+ * `maxRateLimitWait` (or retries ran out). `retryAfter` says how many milliseconds to wait.
+ */
+export class RateLimitError extends APIStatusError {}
+/** 5xx: the server failed. */
+export class InternalServerError extends APIStatusError {}
+
+/**
+ * Nothing usable came back: DNS failure, refused or reset connection, TLS failure, a redirect
+ * (never followed). `mayHaveReachedServer` says whether a chat may have created a run anyway.
+ */
+export class APIConnectionError extends DelegirError {
+  /** Whether the server may have acted on the request before the connection failed. */
+  readonly mayHaveReachedServer: boolean;
+
+  constructor(message = 'Connection error.', fields: ErrorFields = {}) {
+    super(message);
+    this.mayHaveReachedServer = fields.mayHaveReachedServer ?? true;
+  }
+}
+
+/** An attempt took longer than the `timeout`. */
+export class APITimeoutError extends APIConnectionError {
+  constructor(message = 'Request timed out.', fields: ErrorFields = {}) {
+    super(message, fields);
+  }
+}
+
+/** A response came back but is not the documented envelope or shape, or is too large. */
+export class APIResponseValidationError extends DelegirError {
+  /** The HTTP status of the offending response, if one came back. */
+  readonly status: number | null;
+  /** The first characters of the offending body, to help diagnose proxies and gateways. */
+  readonly bodyExcerpt: string | null;
+
+  constructor(message: string, fields: { status?: number | null; bodyExcerpt?: string | null } = {}) {
+    super(message);
+    this.status = fields.status ?? null;
+    this.bodyExcerpt = fields.bodyExcerpt ?? null;
+  }
+}
+
+/** The call's `AbortSignal` fired; the request was cancelled. */
+export class APIUserAbortError extends DelegirError {
+  constructor(message = 'Request was aborted.') {
+    super(message);
+  }
+}
+
+/** Converts the binding's rate-limit object (`reset` in epoch seconds). */
+export function toRateLimit(r: NativeRateLimit): RateLimit {
+  return { limit: r.limit, remaining: r.remaining, reset: new Date(r.reset * 1000) };
+}
+
+const statusClasses: Record<string, typeof APIStatusError> = {
+  bad_request: BadRequestError,
+  authentication: AuthenticationError,
+  not_found: NotFoundError,
+  rate_limited: RateLimitError,
+  internal_server: InternalServerError,
+  api_status: APIStatusError,
+};
+
+/** The error to throw for a failure the binding reports. */
+export function toError(e: NativeError): Error {
+  const rateLimit = e.rateLimit ? toRateLimit(e.rateLimit) : null;
+  const cls = statusClasses[e.code];
+  if (cls !== undefined) {
+    return new cls(e.status ?? 0, e.message, {
+      rateLimit,
+      retryAfter: e.retryAfterMs ?? null,
+      mayHaveReachedServer: e.mayHaveReachedServer,
+    });
+  }
+  switch (e.code) {
+    case 'invalid_argument': {
+      const error = e.outOfRange ? new RangeError(e.message) : new TypeError(e.message);
+      if (e.argument != null) {
+        Object.defineProperty(error, 'argument', { value: e.argument, enumerable: false });
+      }
+      return error;
+    }
+    case 'connection':
+      return new APIConnectionError(e.message, { mayHaveReachedServer: e.mayHaveReachedServer });
+    case 'timeout':
+      return new APITimeoutError(e.message, { mayHaveReachedServer: e.mayHaveReachedServer });
+    case 'response_validation':
+      return new APIResponseValidationError(e.message, {
+        status: e.status ?? null,
+        bodyExcerpt: e.bodyExcerpt ?? null,
+      });
+    case 'aborted':
+      return new APIUserAbortError(e.message);
+    default:
+      // `configuration` and codes newer than this layer.
+      return new DelegirError(e.message);
+  }
+}

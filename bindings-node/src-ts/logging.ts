@@ -1,0 +1,63 @@
+/**
+ * Per-attempt log records: level selection and formatting.
+ *
+ * The core reports every attempt (method, route template, status, timings, error kind, whether it
+ * retries) through the binding; nothing here ever sees the key, ids or bodies. The sink is only
+ * installed when something will be logged, so a client without logging pays nothing.
+ */
+
+import type { AttemptRecord } from '../native/index.js';
+import type { AttemptLog, LogLevel, Logger } from './types.js';
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
+
+/** `DELEGIR_LOG`, if it names a level. */
+function envLevel(): LogLevel | undefined {
+  const raw = process.env.DELEGIR_LOG?.trim().toLowerCase();
+  return raw !== undefined && raw in rank ? (raw as LogLevel) : undefined;
+}
+
+/** Writes records to stderr, for `DELEGIR_LOG` without a `logger`. */
+const stderrLogger: Logger = {
+  debug: (message) => process.stderr.write(`${message}\n`),
+  info: (message) => process.stderr.write(`${message}\n`),
+  warn: (message) => process.stderr.write(`${message}\n`),
+  error: (message) => process.stderr.write(`${message}\n`),
+};
+
+/**
+ * The function the binding calls once per attempt, or `undefined` when nothing would be logged.
+ * Level: `debug` for a success, `info` for a failure that is retried, `warn` for a final failure.
+ */
+export function attemptSink(
+  logger: Logger | undefined,
+  level: LogLevel | undefined,
+): ((record: AttemptRecord) => void) | undefined {
+  const threshold = rank[level ?? envLevel() ?? (logger ? 'debug' : 'off')];
+  if (threshold >= rank.off) return undefined;
+  const target = logger ?? stderrLogger;
+  return (r) => {
+    const recordLevel: LogLevel = r.error == null ? 'debug' : r.willRetry ? 'info' : 'warn';
+    if (rank[recordLevel] < threshold) return;
+    const log: AttemptLog = {
+      method: r.method,
+      route: r.route,
+      status: r.status ?? null,
+      attempt: r.attempt,
+      elapsedMs: r.elapsedMs,
+      waitMs: r.waitMs,
+      error: r.error ?? null,
+      willRetry: r.willRetry,
+    };
+    const outcome = log.status !== null ? String(log.status) : (log.error ?? 'no response');
+    const message =
+      `delegir ${recordLevel}: ${log.method} ${log.route} -> ${outcome} ` +
+      `(attempt ${log.attempt}, ${log.elapsedMs.toFixed(1)} ms, waited ${log.waitMs.toFixed(1)} ms` +
+      `${log.error !== null ? `, ${log.error}${log.willRetry ? ', retrying' : ''}` : ''})`;
+    try {
+      target[recordLevel](message, log);
+    } catch {
+      // A failing logger must not break the calls it observes.
+    }
+  };
+}

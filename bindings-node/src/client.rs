@@ -1,0 +1,351 @@
+//! `NativeClient`: a `delegir::Client` behind a napi class, one method per API call.
+//!
+//! Each method converts its arguments, applies the per-call options (`timeout`, `maxRetries`)
+//! with `Client::with_options`, starts the core's call on the runtime and resolves to the result's
+//! JSON or a `NativeError` (see `runtime.rs`). Arguments are positional, not an options object,
+//! because every property read from a JavaScript object is a boundary crossing.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use delegir::{Client, RequestOptions, RunPager};
+use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi::{Either, Env, Result};
+use napi_derive::napi;
+
+use crate::cancel::CancelToken;
+use crate::error::NativeError;
+use crate::logging::{self, AttemptRecord};
+use crate::models::{NativeAgentUpdate, NativeRateLimit, ToJs};
+use crate::runtime::{self, Outcome};
+
+/// Client settings as the TypeScript layer passes them (durations in milliseconds). Anything
+/// left out falls back to the environment (`DELEGIR_API_KEY`, `DELEGIR_BASE_URL`) or the core's
+/// defaults.
+#[napi(object)]
+pub struct NativeClientOptions {
+    /// The API key.
+    pub api_key: Option<String>,
+    /// The base URL, e.g. `https://delegir.com/api/v1`.
+    pub base_url: Option<String>,
+    /// Timeout of each attempt, in milliseconds.
+    pub timeout: Option<f64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<f64>,
+    /// Longest wait for a rate-limit window, in milliseconds.
+    pub max_rate_limit_wait: Option<f64>,
+    /// Whether the shared rate-limit ledger paces requests.
+    pub rate_limit: Option<bool>,
+    /// Allows plain `http://` to hosts other than loopback.
+    pub allow_insecure_http: Option<bool>,
+}
+
+/// A client of the Delegir API (the native half of `Delegir`).
+#[napi]
+pub struct NativeClient {
+    client: Client,
+}
+
+/// Builds a client, or returns why it cannot be built (missing key, bad URL, bad option).
+/// `on_attempt`, when given, receives one record per attempt.
+#[napi]
+pub fn create_client(
+    options: NativeClientOptions,
+    on_attempt: Option<Function<'_, AttemptRecord, ()>>,
+) -> Result<Either<NativeClient, NativeError>> {
+    let mut builder = Client::builder().user_agent_suffix(concat!(
+        "delegir-node/",
+        env!("CARGO_PKG_VERSION")
+    ));
+    if let Some(key) = options.api_key {
+        builder = builder.api_key(key);
+    }
+    if let Some(url) = options.base_url {
+        builder = builder.base_url(url);
+    }
+    let settings = (|| -> std::result::Result<_, NativeError> {
+        if let Some(ms) = options.timeout {
+            builder = builder.timeout(millis("timeout", ms, false)?);
+        }
+        if let Some(n) = options.max_retries {
+            builder = builder.max_retries(retries(n)?);
+        }
+        if let Some(ms) = options.max_rate_limit_wait {
+            builder = builder.max_rate_limit_wait(millis("maxRateLimitWait", ms, true)?);
+        }
+        Ok(builder)
+    })();
+    let mut builder = match settings {
+        Ok(b) => b,
+        Err(e) => return Ok(Either::B(e)),
+    };
+    if let Some(enabled) = options.rate_limit {
+        builder = builder.rate_limit(enabled);
+    }
+    if let Some(allow) = options.allow_insecure_http {
+        builder = builder.allow_insecure_http(allow);
+    }
+    if let Some(callback) = on_attempt {
+        builder = builder.on_attempt(logging::observer(callback)?);
+    }
+    Ok(match builder.build() {
+        Ok(client) => Either::A(NativeClient { client }),
+        Err(e) => Either::B(NativeError::from(e)),
+    })
+}
+
+/// Milliseconds as a `Duration`. JavaScript can pass negative, `NaN` or infinite numbers, which a
+/// `Duration` cannot hold; they are rejected here (the core checks the rest, e.g. a zero timeout).
+fn millis(argument: &str, ms: f64, zero_ok: bool) -> std::result::Result<Duration, NativeError> {
+    if ms.is_finite() && (ms > 0.0 || (zero_ok && ms == 0.0)) {
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    } else if ms == 0.0 {
+        // Zero is the core's to refuse, with its own message.
+        Ok(Duration::ZERO)
+    } else {
+        Err(NativeError::out_of_range(
+            argument,
+            format!("{argument} must be a finite number of milliseconds greater than zero, got {ms}"),
+        ))
+    }
+}
+
+/// A retry count: an integer from 0 to 2^32 - 1.
+fn retries(n: f64) -> std::result::Result<u32, NativeError> {
+    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(NativeError::out_of_range(
+            "maxRetries",
+            format!("maxRetries must be a whole number from 0 to {}, got {n}", u32::MAX),
+        ))
+    }
+}
+
+impl NativeClient {
+    /// The client the call uses: this one, or a view with the per-call options.
+    fn with(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+    ) -> std::result::Result<Client, NativeError> {
+        if timeout.is_none() && max_retries.is_none() {
+            return Ok(self.client.clone());
+        }
+        let timeout = match timeout {
+            Some(ms) => Some(millis("timeout", ms, false)?),
+            None => None,
+        };
+        if timeout == Some(Duration::ZERO) {
+            return Err(NativeError::out_of_range(
+                "timeout",
+                "timeout must be greater than zero".to_owned(),
+            ));
+        }
+        let max_retries = max_retries.map(retries).transpose()?;
+        Ok(self.client.with_options(RequestOptions {
+            timeout,
+            max_retries,
+        }))
+    }
+
+    /// Starts `call` with the per-call options applied; resolves to its JSON or failure.
+    fn call<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+        call: F,
+    ) -> Result<PromiseRaw<'env, Outcome>>
+    where
+        T: ToJs,
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = delegir::Result<T>> + Send + 'static,
+    {
+        let client = match self.with(timeout, max_retries) {
+            Ok(client) => client,
+            Err(e) => return runtime::fail(env, e),
+        };
+        let future = call(client);
+        runtime::run(env, cancel.map(CancelToken::watch), async move {
+            future.await.map_err(NativeError::from)?.to_js()
+        })
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// The base URL requests go to (never the key).
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.client.config().base_url().to_owned()
+    }
+
+    /// The rate-limit headers of the last response any client of this key received.
+    #[napi(getter)]
+    pub fn rate_limit(&self) -> Option<NativeRateLimit> {
+        self.client.rate_limit().as_ref().map(NativeRateLimit::from)
+    }
+
+    /// `GET /agents`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn list<'env>(
+        &self,
+        env: &'env Env,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().list().await
+        })
+    }
+
+    /// `GET /agents/:id`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().get(&id).await
+        })
+    }
+
+    /// `PUT /agents/:id`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn update<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        update: NativeAgentUpdate,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let update = match delegir::AgentUpdate::try_from(update) {
+            Ok(update) => update,
+            Err(e) => return runtime::fail(env, NativeError::from(e)),
+        };
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().update(&id, &update).await
+        })
+    }
+
+    /// `DELETE /agents/:id`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn delete<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().delete(&id).await
+        })
+    }
+
+    /// `POST /agents/:id/chat`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn chat<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        message: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().chat(&id, &message).await
+        })
+    }
+
+    /// `GET /agents/:id/runs`; `limit` and `offset` are checked by the core.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn runs<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        limit: Option<i64>,
+        offset: Option<i64>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let query = match delegir::validate::runs_query(limit, offset) {
+            Ok(query) => query,
+            Err(e) => return runtime::fail(env, NativeError::from(e)),
+        };
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.agents().runs(&id, query).await
+        })
+    }
+
+    /// A pager over every run of an agent (the core's `RunPager`), with the per-call options
+    /// applied to every page. An invalid id or page size surfaces on the first page.
+    #[napi]
+    pub fn runs_pager(
+        &self,
+        id: String,
+        page_size: Option<i64>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+    ) -> Either<NativeRunPager, NativeError> {
+        match self.with(timeout, max_retries) {
+            Ok(client) => Either::A(NativeRunPager {
+                pager: Arc::new(tokio::sync::Mutex::new(
+                    client.agents().runs_pager(&id, page_size),
+                )),
+            }),
+            Err(e) => Either::B(e),
+        }
+    }
+
+    /// `GET /usage`.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn usage<'env>(
+        &self,
+        env: &'env Env,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        self.call(env, timeout, max_retries, cancel, |c| async move {
+            c.usage().get().await
+        })
+    }
+}
+
+/// Pages through every run of an agent: one boundary crossing per page.
+#[napi]
+pub struct NativeRunPager {
+    pager: Arc<tokio::sync::Mutex<RunPager>>,
+}
+
+#[napi]
+impl NativeRunPager {
+    /// The next page's runs as a JSON array, or `"null"` once every run has been yielded.
+    /// Cancelling leaves the pager where it was: the same page is fetched next time.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let pager = Arc::clone(&self.pager);
+        runtime::run(env, cancel.map(CancelToken::watch), async move {
+            let page = pager.lock().await.next_page().await;
+            page.map_err(NativeError::from)?.to_js()
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! Core errors as plain objects the TypeScript layer turns into its error classes.
+//!
+//! The mapping is on [`delegir::ErrorKind`] only, to a stable `code` string; the fields a class
+//! needs travel beside it. Messages are passed through untouched and never parsed. Failures are
+//! *returned* (a promise resolving to `{ code, ... }`), not thrown: building the class hierarchy is
+//! the TypeScript layer's job, and a returned object costs less than a thrown napi error.
+
+use delegir::{Error, ErrorKind};
+use napi_derive::napi;
+
+use crate::models::NativeRateLimit;
+
+/// A failure of a call, with everything the TypeScript error classes carry.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NativeError {
+    /// Stable code: `invalid_argument`, `configuration`, `bad_request`, `authentication`,
+    /// `not_found`, `rate_limited`, `internal_server`, `api_status`, `connection`, `timeout`,
+    /// `response_validation`, `aborted`, or `unknown` for a kind this binding does not know.
+    pub code: String,
+    /// The envelope's `error` for API errors, else the core's description.
+    pub message: String,
+    /// The HTTP status, when a response came back.
+    pub status: Option<u32>,
+    /// For `rate_limited`: milliseconds until the window resets.
+    pub retry_after_ms: Option<f64>,
+    /// The failing response's rate-limit headers.
+    pub rate_limit: Option<NativeRateLimit>,
+    /// Whether the request may have been processed (a chat may have created a run).
+    pub may_have_reached_server: bool,
+    /// For `invalid_argument`: the offending parameter.
+    pub argument: Option<String>,
+    /// For `invalid_argument`: the value had the right type but was out of range.
+    pub out_of_range: bool,
+    /// For `response_validation`: the first characters of the offending body.
+    pub body_excerpt: Option<String>,
+}
+
+/// The stable code of a kind.
+fn code(kind: ErrorKind) -> &'static str {
+    NativeError::code_of(kind)
+}
+
+impl NativeError {
+    /// The stable code of a kind, shared with the log records.
+    pub(crate) fn code_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidArgument => "invalid_argument",
+        ErrorKind::Configuration => "configuration",
+        ErrorKind::BadRequest => "bad_request",
+        ErrorKind::Authentication => "authentication",
+        ErrorKind::NotFound => "not_found",
+        ErrorKind::RateLimited => "rate_limited",
+        ErrorKind::InternalServer => "internal_server",
+        ErrorKind::ApiStatus => "api_status",
+        ErrorKind::Connection => "connection",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::ResponseValidation => "response_validation",
+        _ => "unknown",
+    }
+    }
+}
+
+impl NativeError {
+    fn bare(code: &str, message: String) -> NativeError {
+        NativeError {
+            code: code.to_owned(),
+            message,
+            status: None,
+            retry_after_ms: None,
+            rate_limit: None,
+            may_have_reached_server: false,
+            argument: None,
+            out_of_range: false,
+            body_excerpt: None,
+        }
+    }
+
+    /// The call was cancelled through its `AbortSignal`.
+    pub(crate) fn aborted() -> NativeError {
+        let mut e = NativeError::bare("aborted", "Request was aborted.".to_owned());
+        // The request may have been on the wire when it was dropped.
+        e.may_have_reached_server = true;
+        e
+    }
+
+    /// A per-call option JavaScript can express but a `Duration` or `u32` cannot (negative,
+    /// `NaN`, infinite): the one range check the core cannot make, because its types exclude
+    /// these values.
+    pub(crate) fn out_of_range(argument: &str, message: String) -> NativeError {
+        let mut e = NativeError::bare("invalid_argument", message);
+        e.argument = Some(argument.to_owned());
+        e.out_of_range = true;
+        e
+    }
+}
+
+impl From<&Error> for NativeError {
+    fn from(e: &Error) -> NativeError {
+        NativeError {
+            code: code(e.kind()).to_owned(),
+            message: e.message().to_owned(),
+            status: e.status().map(u32::from),
+            retry_after_ms: e.retry_after().map(|d| d.as_secs_f64() * 1000.0),
+            rate_limit: e.rate_limit().map(NativeRateLimit::from),
+            may_have_reached_server: e.may_have_reached_server(),
+            argument: e.argument().map(str::to_owned),
+            out_of_range: e.is_out_of_range(),
+            body_excerpt: e.body_excerpt().map(str::to_owned),
+        }
+    }
+}
+
+impl From<Error> for NativeError {
+    fn from(e: Error) -> NativeError {
+        NativeError::from(&e)
+    }
+}

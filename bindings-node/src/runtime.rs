@@ -1,0 +1,53 @@
+//! How calls run: on napi-rs's tokio runtime, one promise per call.
+//!
+//! napi-rs (feature `tokio_rt`) owns one multi-threaded tokio runtime per process; `run` spawns a
+//! call's future on it with `Env::spawn_future`, which hands JavaScript a promise. The runtime's
+//! worker threads are not libuv handles, so they never keep Node alive: only a promise that has
+//! not settled does (like `fetch`), and the process exits as soon as the user's work is done. The
+//! one other native callback, the logger, is a *weak* threadsafe function for the same reason
+//! (see `logging.rs`).
+//!
+//! Everything a call needs (a clone of the core client, owned arguments) moves into the future,
+//! so nothing borrows from JavaScript while it runs. Serialising the result to JSON happens in the
+//! future too, on a runtime thread, so the JavaScript thread only creates one string.
+
+use std::future::Future;
+
+use napi::Either;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, Result};
+
+use crate::cancel::CancelWatch;
+use crate::error::NativeError;
+
+/// What every asynchronous native call resolves to: the result as JSON, or a failure.
+pub(crate) type Outcome = Either<String, NativeError>;
+
+/// Runs `call` on the runtime. If `cancel` fires first, the call's future is dropped and the
+/// promise resolves to an `aborted` failure.
+pub(crate) fn run<F>(env: &Env, cancel: Option<CancelWatch>, call: F) -> Result<PromiseRaw<'_, Outcome>>
+where
+    F: Future<Output = std::result::Result<String, NativeError>> + Send + 'static,
+{
+    env.spawn_future(async move {
+        let result = match cancel {
+            None => call.await,
+            Some(watch) => {
+                tokio::select! {
+                    biased;
+                    () = watch.cancelled() => Err(NativeError::aborted()),
+                    result = call => result,
+                }
+            }
+        };
+        Ok(match result {
+            Ok(json) => Either::A(json),
+            Err(error) => Either::B(error),
+        })
+    })
+}
+
+/// A failure known before any future exists (a bad per-call option), as an already settled call.
+pub(crate) fn fail(env: &Env, error: NativeError) -> Result<PromiseRaw<'_, Outcome>> {
+    env.spawn_future(async move { Ok(Either::<String, NativeError>::B(error)) })
+}
