@@ -1,14 +1,19 @@
 //! Paging through every run of an agent.
 //!
 //! The API lists runs newest first with `limit`/`offset`. While we page, new runs may be
-//! created at the head, which shifts every later run down: a naive pager would see the runs at
-//! the page boundary twice. Each page reports `total`; when it has grown by `d` since the page
-//! before, exactly `d` runs were added at the head (runs are never deleted one by one), so the
-//! next offset moves `d` further and the `d` runs that slid onto this page from the previous
-//! one are skipped by id. Runs created after paging started are not yielded: the pager lists
-//! the runs that existed when it began, each exactly once.
+//! created at the head, which shifts every older run down: a naive pager would see the runs at
+//! a page boundary twice, and one that merely adds the growth to its next offset skips runs.
+//! The pager instead counts in the positions the runs had when paging began ("originals"):
+//! runs are only ever added at the head (they are never deleted one by one), so when a page
+//! reports `total`, exactly `total - first_total` runs have been added since the first page, and
+//! the page's first run is original number `offset - added`. The pager asks for the next
+//! original at `next + added` (its best estimate), drops whatever on the page comes before
+//! `next` (runs it already yielded, or runs created after paging started), and moves `next` to
+//! the end of the page. Every run that existed when paging began is yielded exactly once, in
+//! order, whatever number of runs arrives between pages; runs created after paging started are
+//! not yielded.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use futures::Stream;
 
@@ -24,12 +29,12 @@ pub struct RunPager {
     client: Client,
     id: String,
     page_size: u32,
-    /// Where the next page starts.
-    offset: u64,
-    /// `total` seen on the previous page.
-    last_total: Option<u64>,
-    /// Ids of the previous page, to drop runs that slid down onto the next one.
-    previous_ids: HashSet<String>,
+    /// The next run to yield, counted in the positions runs had on the first page.
+    next: u64,
+    /// `total` on the first page: how many runs existed when paging began.
+    first_total: Option<u64>,
+    /// Runs added at the head since the first page, as of the latest page.
+    added: u64,
     /// An argument error to report on the first call.
     invalid: Option<Error>,
     done: bool,
@@ -50,9 +55,9 @@ impl RunPager {
             client,
             id: checked_id.unwrap_or_default(),
             page_size,
-            offset: 0,
-            last_total: None,
-            previous_ids: HashSet::new(),
+            next: 0,
+            first_total: None,
+            added: 0,
             invalid,
             done: false,
         }
@@ -68,33 +73,41 @@ impl RunPager {
         if self.done {
             return Ok(None);
         }
-        let page = self
-            .client
-            .runs_page(
-                &self.id,
-                RunsQuery {
-                    limit: Some(self.page_size),
-                    offset: Some(self.offset),
-                },
-            )
-            .await?;
-        let fetched = page.runs.len() as u64;
-        let inserted = match self.last_total {
-            Some(before) => page.total.saturating_sub(before),
-            None => 0,
-        };
-        let runs: Vec<Run> = page
-            .runs
-            .into_iter()
-            .filter(|run| !self.previous_ids.contains(&run.id))
-            .collect();
-        self.previous_ids = runs.iter().map(|r| r.id.clone()).collect();
-        self.offset += fetched + inserted;
-        self.last_total = Some(page.total);
-        if fetched == 0 || self.offset >= page.total {
-            self.done = true;
+        loop {
+            let offset = self.next + self.added;
+            let page = self
+                .client
+                .runs_page(
+                    &self.id,
+                    RunsQuery {
+                        limit: Some(self.page_size),
+                        offset: Some(offset),
+                    },
+                )
+                .await?;
+            let first_total = *self.first_total.get_or_insert(page.total);
+            // Totals only grow (runs are added at the head); a smaller one is taken as no growth.
+            self.added = page.total.saturating_sub(first_total).max(self.added);
+            let fetched = page.runs.len() as u64;
+            // Original position of the page's first run; below `next` means already yielded
+            // (or, below zero, created after paging began).
+            let first_original = offset as i128 - self.added as i128;
+            let skip = (self.next as i128 - first_original).clamp(0, fetched as i128) as usize;
+            let runs: Vec<Run> = page.runs.into_iter().skip(skip).collect();
+            self.next = self
+                .next
+                .max((first_original + fetched as i128).max(0) as u64);
+            if fetched == 0 || self.next >= first_total || offset + fetched >= page.total {
+                self.done = true;
+            }
+            if !runs.is_empty() {
+                return Ok(Some(runs));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            // Every run on this page was already yielded or is new: go on to the next one.
         }
-        Ok(Some(runs))
     }
 }
 
