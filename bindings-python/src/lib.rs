@@ -1,1 +1,25 @@
-//! Placeholder
+//! `delegir._native`: the pyo3 binding of the `delegir` core crate.
+//!
+//! Only conversion lives here: Python arguments become the core's types, the core's results
+//! become JSON bytes that the Pydantic models of `delegir.types` validate, and the core's
+//! errors become the pure-Python exception classes of `delegir._exceptions`. Validation,
+//! retries, the rate-limit ledger and paging are the core's. The user-facing API
+//! (`AsyncDelegir`, `Delegir`) is the pure-Python layer in `python/delegir/`.
+
+mod client;
+mod emulator;
+mod error;
+mod logging;
+mod models;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<client::NativeRunPager>()?;
+    m.add_class::<emulator::NativeEmulator>()?;
+    Ok(())
+}

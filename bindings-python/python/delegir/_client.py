@@ -1,0 +1,573 @@
+"""The clients: :class:`AsyncDelegir` (asyncio) and :class:`Delegir` (blocking).
+
+Both are thin: they check argument *types* (``TypeError``), hand the call to the native core
+(which validates values, paces requests with the rate-limit ledger, retries and decodes), and
+turn the JSON it returns into the Pydantic models of :mod:`delegir.types`. Value errors
+(an empty id, ``limit=0``) come from the core as ``ValueError``, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Type, Union
+
+from pydantic import TypeAdapter
+
+from . import _logging
+from ._native import NativeClient, NativeRunPager
+from .types import (
+    Agent,
+    AgentConfig,
+    AgentDetail,
+    ChatReply,
+    DeletedAgent,
+    RateLimit,
+    Run,
+    RunPage,
+    UpdatedAgent,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AsyncDelegir", "Delegir"]
+
+_CONFIG_TYPES: Dict[str, Any] = {
+    "model": str,
+    "system_prompt": str,
+    "temperature": (int, float),
+    "max_tokens": int,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _agents_adapter() -> TypeAdapter[List[Agent]]:
+    return TypeAdapter(List[Agent])
+
+
+@functools.lru_cache(maxsize=None)
+def _page_adapter() -> TypeAdapter[Optional[List[Run]]]:
+    return TypeAdapter(Optional[List[Run]])
+
+
+def _type_error(name: str, expected: str, value: object) -> TypeError:
+    return TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+
+
+def _check_str(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise _type_error(name, "a str", value)
+
+
+def _check_int(name: str, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _type_error(name, "an int or None", value)
+
+
+def _check_options(timeout: object, max_retries: object) -> None:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise _type_error("timeout", "a number of seconds or None", timeout)
+    _check_int("max_retries", max_retries)
+
+
+def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optional[Dict[str, Any]]:
+    """``agents.update(config=...)`` as the plain dict the native side reads."""
+    if config is None:
+        return None
+    if isinstance(config, AgentConfig):
+        return {k: getattr(config, k) for k in _CONFIG_TYPES if getattr(config, k) is not None}
+    if not isinstance(config, Mapping):
+        raise _type_error("config", "an AgentConfig, a dict or None", config)
+    result: Dict[str, Any] = {}
+    for key, value in config.items():
+        expected = _CONFIG_TYPES.get(key)
+        if expected is None:
+            known = ", ".join(_CONFIG_TYPES)
+            raise TypeError(f"config got an unexpected key {key!r}; the keys are {known}")
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise _type_error(f"config[{key!r}]", "a " + ("number" if key == "temperature" else expected.__name__), value)
+            result[key] = value
+    return result
+
+
+def _update_args(
+    agent_id: object, name: object, status: object, config: Union[AgentConfig, Mapping[str, Any], None]
+) -> Optional[Dict[str, Any]]:
+    _check_str("agent_id", agent_id)
+    if name is not None:
+        _check_str("name", name)
+    if status is not None:
+        _check_str("status", status)
+    return _config_dict(config)
+
+
+def _native_client(
+    api_key: Optional[str],
+    base_url: Optional[str],
+    timeout: float,
+    max_retries: int,
+    rate_limit: bool,
+) -> NativeClient:
+    if api_key is not None:
+        _check_str("api_key", api_key)
+    if base_url is not None:
+        _check_str("base_url", base_url)
+    _check_options(timeout, max_retries)
+    if not isinstance(rate_limit, bool):
+        raise _type_error("rate_limit", "a bool", rate_limit)
+    emit, level = _logging.observer()
+    return NativeClient(
+        api_key,
+        base_url=base_url,
+        timeout=float(timeout),
+        max_retries=max_retries,
+        rate_limit=rate_limit,
+        on_attempt=emit,
+        log_level=level,
+    )
+
+
+def _rate_limit(native: NativeClient) -> Optional[RateLimit]:
+    raw = native.rate_limit()
+    if raw is None:
+        return None
+    return RateLimit(limit=raw[0], remaining=raw[1], reset=raw[2])
+
+
+# --------------------------------------------------------------------------------------------
+# asyncio
+
+
+class AsyncRunIterator:
+    """Every run of an agent, newest first, fetched lazily one page per request."""
+
+    def __init__(self, pager: NativeRunPager) -> None:
+        self._pager = pager
+        self._buffer: List[Run] = []
+        self._index = 0
+        self._done = False
+
+    def __aiter__(self) -> AsyncRunIterator:
+        return self
+
+    async def __anext__(self) -> Run:
+        while self._index >= len(self._buffer):
+            if self._done:
+                raise StopAsyncIteration
+            page = _page_adapter().validate_json(await self._pager.next_page())
+            if page is None:
+                self._done = True
+                raise StopAsyncIteration
+            self._buffer, self._index = page, 0
+        run = self._buffer[self._index]
+        self._index += 1
+        return run
+
+
+class AsyncRuns:
+    """``client.agents.runs``: the run history of an agent."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+
+    async def list(
+        self,
+        agent_id: str,
+        /,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> RunPage:
+        """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
+        _check_str("agent_id", agent_id)
+        _check_int("limit", limit)
+        _check_int("offset", offset)
+        _check_options(timeout, max_retries)
+        raw = await self._native.agents_runs(agent_id, limit, offset, timeout, max_retries)
+        return RunPage.model_validate_json(raw)
+
+    def iter(
+        self,
+        agent_id: str,
+        /,
+        *,
+        page_size: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncIterator[Run]:
+        """Every run, newest first: ``async for run in client.agents.runs.iter(id)``.
+
+        Pages of ``page_size`` (default 100, the largest) are fetched as the loop needs them;
+        runs created while paging do not make it yield a run twice.
+        """
+        _check_str("agent_id", agent_id)
+        _check_int("page_size", page_size)
+        _check_options(timeout, max_retries)
+        return AsyncRunIterator(self._native.runs_pager(agent_id, page_size, timeout, max_retries))
+
+
+class AsyncAgents:
+    """``client.agents``: list, get, update, delete and chat with agents."""
+
+    runs: AsyncRuns
+    """Run history: ``runs.list(id)`` and ``runs.iter(id)``."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+        self.runs = AsyncRuns(native)
+
+    async def list(
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> List[Agent]:
+        """Every agent of the key's owner."""
+        _check_options(timeout, max_retries)
+        return _agents_adapter().validate_json(await self._native.agents_list(timeout, max_retries))
+
+    async def get(
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> AgentDetail:
+        """One agent with its configuration and channels."""
+        _check_str("agent_id", agent_id)
+        _check_options(timeout, max_retries)
+        raw = await self._native.agents_get(agent_id, timeout, max_retries)
+        return AgentDetail.model_validate_json(raw)
+
+    async def update(
+        self,
+        agent_id: str,
+        /,
+        *,
+        name: Optional[str] = None,
+        status: Optional[str] = None,
+        config: Union[AgentConfig, Mapping[str, Any], None] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> UpdatedAgent:
+        """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
+        is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
+        ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
+        config_dict = _update_args(agent_id, name, status, config)
+        _check_options(timeout, max_retries)
+        raw = await self._native.agents_update(agent_id, name, status, config_dict, timeout, max_retries)
+        return UpdatedAgent.model_validate_json(raw)
+
+    async def delete(
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> DeletedAgent:
+        """Deletes the agent with its runs and channel connections."""
+        _check_str("agent_id", agent_id)
+        _check_options(timeout, max_retries)
+        raw = await self._native.agents_delete(agent_id, timeout, max_retries)
+        return DeletedAgent.model_validate_json(raw)
+
+    async def chat(
+        self,
+        agent_id: str,
+        message: str,
+        /,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> ChatReply:
+        """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
+        never resent once it may have reached the server (the error then has
+        ``may_have_reached_server=True``)."""
+        _check_str("agent_id", agent_id)
+        _check_str("message", message)
+        _check_options(timeout, max_retries)
+        raw = await self._native.agents_chat(agent_id, message, timeout, max_retries)
+        return ChatReply.model_validate_json(raw)
+
+
+class AsyncUsage:
+    """``client.usage``."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+
+    async def get(
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Usage:
+        """Usage and limits of the current billing period."""
+        _check_options(timeout, max_retries)
+        return Usage.model_validate_json(await self._native.usage_get(timeout, max_retries))
+
+
+class AsyncDelegir:
+    """The asyncio client of the Delegir API.
+
+    ``api_key`` defaults to ``DELEGIR_API_KEY`` and ``base_url`` to ``DELEGIR_BASE_URL`` (else
+    ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
+    retries after the first attempt; ``rate_limit=False`` turns off the shared rate-limit ledger.
+
+    >>> async with AsyncDelegir() as client:          # doctest: +SKIP
+    ...     for agent in await client.agents.list():
+    ...         print(agent.name)
+    """
+
+    agents: AsyncAgents
+    """Agents: ``list``, ``get``, ``update``, ``delete``, ``chat``, ``runs``."""
+    usage: AsyncUsage
+    """Usage of the current billing period: ``usage.get()``."""
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        rate_limit: bool = True,
+    ) -> None:
+        self._native = _native_client(api_key, base_url, timeout, max_retries, rate_limit)
+        self.agents = AsyncAgents(self._native)
+        self.usage = AsyncUsage(self._native)
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests go to."""
+        return self._native.base_url
+
+    @property
+    def rate_limit(self) -> Optional[RateLimit]:
+        """The rate-limit headers of the last response this client received, or ``None``."""
+        return _rate_limit(self._native)
+
+    async def close(self) -> None:
+        """Releases the connection pool; later calls raise :class:`DelegirError`."""
+        self._native.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
+
+
+# --------------------------------------------------------------------------------------------
+# blocking
+
+
+class RunIterator:
+    """Every run of an agent, newest first, fetched lazily one page per request."""
+
+    def __init__(self, pager: NativeRunPager) -> None:
+        self._pager = pager
+        self._buffer: List[Run] = []
+        self._index = 0
+        self._done = False
+
+    def __iter__(self) -> RunIterator:
+        return self
+
+    def __next__(self) -> Run:
+        while self._index >= len(self._buffer):
+            if self._done:
+                raise StopIteration
+            page = _page_adapter().validate_json(self._pager.next_page_sync())
+            if page is None:
+                self._done = True
+                raise StopIteration
+            self._buffer, self._index = page, 0
+        run = self._buffer[self._index]
+        self._index += 1
+        return run
+
+
+class Runs:
+    """``client.agents.runs``: the run history of an agent."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+
+    def list(
+        self,
+        agent_id: str,
+        /,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> RunPage:
+        """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
+        _check_str("agent_id", agent_id)
+        _check_int("limit", limit)
+        _check_int("offset", offset)
+        _check_options(timeout, max_retries)
+        raw = self._native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
+        return RunPage.model_validate_json(raw)
+
+    def iter(
+        self,
+        agent_id: str,
+        /,
+        *,
+        page_size: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Iterator[Run]:
+        """Every run, newest first: ``for run in client.agents.runs.iter(id)``.
+
+        Pages of ``page_size`` (default 100, the largest) are fetched as the loop needs them;
+        runs created while paging do not make it yield a run twice.
+        """
+        _check_str("agent_id", agent_id)
+        _check_int("page_size", page_size)
+        _check_options(timeout, max_retries)
+        return RunIterator(self._native.runs_pager(agent_id, page_size, timeout, max_retries))
+
+
+class Agents:
+    """``client.agents``: list, get, update, delete and chat with agents."""
+
+    runs: Runs
+    """Run history: ``runs.list(id)`` and ``runs.iter(id)``."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+        self.runs = Runs(native)
+
+    def list(
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> List[Agent]:
+        """Every agent of the key's owner."""
+        _check_options(timeout, max_retries)
+        return _agents_adapter().validate_json(self._native.agents_list_sync(timeout, max_retries))
+
+    def get(
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> AgentDetail:
+        """One agent with its configuration and channels."""
+        _check_str("agent_id", agent_id)
+        _check_options(timeout, max_retries)
+        return AgentDetail.model_validate_json(self._native.agents_get_sync(agent_id, timeout, max_retries))
+
+    def update(
+        self,
+        agent_id: str,
+        /,
+        *,
+        name: Optional[str] = None,
+        status: Optional[str] = None,
+        config: Union[AgentConfig, Mapping[str, Any], None] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> UpdatedAgent:
+        """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
+        is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
+        ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
+        config_dict = _update_args(agent_id, name, status, config)
+        _check_options(timeout, max_retries)
+        raw = self._native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
+        return UpdatedAgent.model_validate_json(raw)
+
+    def delete(
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> DeletedAgent:
+        """Deletes the agent with its runs and channel connections."""
+        _check_str("agent_id", agent_id)
+        _check_options(timeout, max_retries)
+        return DeletedAgent.model_validate_json(self._native.agents_delete_sync(agent_id, timeout, max_retries))
+
+    def chat(
+        self,
+        agent_id: str,
+        message: str,
+        /,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> ChatReply:
+        """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
+        never resent once it may have reached the server (the error then has
+        ``may_have_reached_server=True``)."""
+        _check_str("agent_id", agent_id)
+        _check_str("message", message)
+        _check_options(timeout, max_retries)
+        return ChatReply.model_validate_json(self._native.agents_chat_sync(agent_id, message, timeout, max_retries))
+
+
+class UsageResource:
+    """``client.usage``."""
+
+    def __init__(self, native: NativeClient) -> None:
+        self._native = native
+
+    def get(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> Usage:
+        """Usage and limits of the current billing period."""
+        _check_options(timeout, max_retries)
+        return Usage.model_validate_json(self._native.usage_get_sync(timeout, max_retries))
+
+
+class Delegir:
+    """The blocking client of the Delegir API (the GIL is released while waiting, so threads
+    run their requests in parallel).
+
+    ``api_key`` defaults to ``DELEGIR_API_KEY`` and ``base_url`` to ``DELEGIR_BASE_URL`` (else
+    ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
+    retries after the first attempt; ``rate_limit=False`` turns off the shared rate-limit ledger.
+
+    >>> with Delegir() as client:                     # doctest: +SKIP
+    ...     for agent in client.agents.list():
+    ...         print(agent.name)
+    """
+
+    agents: Agents
+    """Agents: ``list``, ``get``, ``update``, ``delete``, ``chat``, ``runs``."""
+    usage: UsageResource
+    """Usage of the current billing period: ``usage.get()``."""
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        rate_limit: bool = True,
+    ) -> None:
+        self._native = _native_client(api_key, base_url, timeout, max_retries, rate_limit)
+        self.agents = Agents(self._native)
+        self.usage = UsageResource(self._native)
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests go to."""
+        return self._native.base_url
+
+    @property
+    def rate_limit(self) -> Optional[RateLimit]:
+        """The rate-limit headers of the last response this client received, or ``None``."""
+        return _rate_limit(self._native)
+
+    def close(self) -> None:
+        """Releases the connection pool; later calls raise :class:`DelegirError`."""
+        self._native.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"

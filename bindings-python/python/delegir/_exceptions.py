@@ -1,0 +1,185 @@
+"""The exceptions of the Delegir SDK: one hierarchy rooted at :class:`DelegirError`.
+
+``DelegirError``
+    ``APIStatusError`` (the server answered with an error status)
+        ``BadRequestError`` 400, ``AuthenticationError`` 401, ``NotFoundError`` 404,
+        ``RateLimitError`` 429, ``InternalServerError`` 5xx
+    ``APIConnectionError`` (nothing usable came back)
+        ``APITimeoutError``
+    ``APIResponseValidationError`` (a response that is not the documented shape, or too large)
+
+Invalid arguments raise ``ValueError`` or ``TypeError`` before anything is sent. These classes are
+plain Python (the native extension imports and raises them) and they pickle, so they cross
+``multiprocessing`` boundaries intact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, Union
+
+from .types import RateLimit
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DelegirError",
+    "InternalServerError",
+    "NotFoundError",
+    "RateLimitError",
+]
+
+
+def _rebuild(cls: Type[DelegirError], message: str, kwargs: Dict[str, Any]) -> DelegirError:
+    return cls(message, **kwargs)
+
+
+class DelegirError(Exception):
+    """The root of every error the SDK raises (besides ``ValueError``/``TypeError`` for arguments).
+
+    Raised as such for configuration problems, such as a missing API key.
+    """
+
+    message: str
+    """What went wrong (for API errors, the envelope's ``error``)."""
+    may_have_reached_server: bool
+    """``False`` when the request provably never reached the server (or the server refused it
+    without acting, as with 429); ``True`` after a chat means a run may have been created."""
+
+    def __init__(self, message: str, *, may_have_reached_server: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.may_have_reached_server = may_have_reached_server
+
+    def _kwargs(self) -> Dict[str, Any]:
+        return {"may_have_reached_server": self.may_have_reached_server}
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self._kwargs()), self.__dict__)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rate_limit(value: Union[RateLimit, Mapping[str, Any], None]) -> Optional[RateLimit]:
+    if value is None or isinstance(value, RateLimit):
+        return value
+    return RateLimit.model_validate(value)
+
+
+class APIStatusError(DelegirError):
+    """The server answered with an error status (any status without a subclass of its own)."""
+
+    status_code: int
+    """The HTTP status."""
+    rate_limit: Optional[RateLimit]
+    """The rate-limit headers of the failing response, if it had them."""
+    retry_after: Optional[float]
+    """For 429: seconds until the rate-limit window resets."""
+    body: Optional[str]
+    """An excerpt of the response body, when it is useful for diagnosis."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        rate_limit: Union[RateLimit, Mapping[str, Any], None] = None,
+        retry_after: Optional[float] = None,
+        body: Optional[str] = None,
+        may_have_reached_server: bool = True,
+    ) -> None:
+        super().__init__(message, may_have_reached_server=may_have_reached_server)
+        self.status_code = status_code
+        self.rate_limit = _rate_limit(rate_limit)
+        self.retry_after = retry_after
+        self.body = body
+
+    def _kwargs(self) -> Dict[str, Any]:
+        return {
+            **super()._kwargs(),
+            "status_code": self.status_code,
+            "rate_limit": self.rate_limit,
+            "retry_after": self.retry_after,
+            "body": self.body,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.message} (HTTP {self.status_code})"
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the parameters or body."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, malformed, revoked or unknown."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such agent (or route)."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the rate limit was exceeded and waiting for the window would take too long.
+
+    ``retry_after`` says how many seconds until the window resets.
+    """
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class APIConnectionError(DelegirError):
+    """Nothing usable came back: DNS, refused or reset connection, TLS failure, refused redirect."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, may_have_reached_server: bool = False
+    ) -> None:
+        super().__init__(message, may_have_reached_server=may_have_reached_server)
+
+
+class APITimeoutError(APIConnectionError):
+    """An attempt took longer than the timeout."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, may_have_reached_server: bool = True
+    ) -> None:
+        super().__init__(message, may_have_reached_server=may_have_reached_server)
+
+
+class APIResponseValidationError(DelegirError):
+    """A response came back but is not the documented envelope or shape, or is too large."""
+
+    status_code: Optional[int]
+    """The HTTP status of the offending response, if known."""
+    body: Optional[str]
+    """The first characters of the offending body."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: Optional[int] = None,
+        body: Optional[str] = None,
+        may_have_reached_server: bool = True,
+        rate_limit: Union[RateLimit, Mapping[str, Any], None] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message, may_have_reached_server=may_have_reached_server)
+        self.status_code = status_code
+        self.body = body
+        self.rate_limit = _rate_limit(rate_limit)
+        self.retry_after = retry_after
+
+    def _kwargs(self) -> Dict[str, Any]:
+        return {
+            **super()._kwargs(),
+            "status_code": self.status_code,
+            "body": self.body,
+            "rate_limit": self.rate_limit,
+        }

@@ -1,0 +1,345 @@
+//! `NativeClient`: the core's [`delegir::Client`] for the Python layer.
+//!
+//! Each endpoint has two methods: `agents_get(...)` returns an asyncio awaitable (the Rust future
+//! runs on the process's runtime and is dropped, request and ledger place with it, when the
+//! asyncio future is cancelled), and `agents_get_sync(...)` blocks with the GIL released. Both
+//! return the model as JSON bytes (see `models.rs`). The client keeps its builder so that a
+//! forked child gets a fresh core client (own pool, own runtime) on its first call.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::future_into_py_with_locals;
+
+use crate::error::{client_closed, invalid, to_pyerr};
+use crate::models::{Reply, rate_limit};
+use crate::runtime::{PidRuntime, pid, runtime};
+
+/// How often a blocking call wakes up to let Python handle signals (Ctrl-C).
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// A client of the Delegir API (the core's `Client`, rebuilt per process).
+#[pyclass(frozen, module = "delegir._native")]
+pub struct NativeClient {
+    builder: ClientBuilder,
+    base_url: String,
+    /// The core client of the process that made it; `None` once closed.
+    current: Mutex<Option<(u32, Client)>>,
+}
+
+#[pymethods]
+impl NativeClient {
+    #[new]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, rate_limit=true, on_attempt=None, log_level=30))]
+    fn new(
+        api_key: Option<&str>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+        rate_limit: bool,
+        on_attempt: Option<Py<PyAny>>,
+        log_level: u8,
+    ) -> PyResult<Self> {
+        let mut builder = Client::builder()
+            .rate_limit(rate_limit)
+            .user_agent_suffix(concat!("delegir-python/", env!("CARGO_PKG_VERSION")));
+        if let Some(key) = api_key {
+            builder = builder.api_key(key);
+        }
+        if let Some(url) = base_url {
+            builder = builder.base_url(url);
+        }
+        if let Some(t) = timeout {
+            builder = builder.timeout(seconds("timeout", t)?);
+        }
+        if let Some(r) = max_retries {
+            builder = builder.max_retries(retries(r)?);
+        }
+        if let Some(emit) = on_attempt {
+            builder = builder.on_attempt(crate::logging::observer(emit, log_level));
+        }
+        let client = build(&builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+        Ok(NativeClient {
+            base_url: client.config().base_url().to_owned(),
+            builder,
+            current: Mutex::new(Some((pid(), client))),
+        })
+    }
+
+    /// The base URL requests go to (no trailing slash).
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `(limit, remaining, reset)` of the last response seen, or `None`.
+    fn rate_limit(&self) -> Option<(u64, u64, i64)> {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        current.as_ref().and_then(|(_, c)| rate_limit(c.rate_limit()))
+    }
+
+    /// Releases the connection pool; later calls raise `DelegirError`.
+    fn close(&self) {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    #[pyo3(signature = (timeout=None, max_retries=None))]
+    fn agents_list<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.agents().list().await })
+    }
+
+    #[pyo3(signature = (timeout=None, max_retries=None))]
+    fn agents_list_sync<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.agents().list().await })
+    }
+
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    fn agents_get<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.agents().get(&id).await })
+    }
+
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    fn agents_get_sync<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.agents().get(&id).await })
+    }
+
+    #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn agents_update<'py>(&self, py: Python<'py>, id: String, name: Option<String>, status: Option<String>, config: Option<&Bound<'py, PyDict>>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let update = agent_update(name, status, config)?;
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.agents().update(&id, &update).await })
+    }
+
+    #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn agents_update_sync<'py>(&self, py: Python<'py>, id: String, name: Option<String>, status: Option<String>, config: Option<&Bound<'py, PyDict>>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let update = agent_update(name, status, config)?;
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.agents().update(&id, &update).await })
+    }
+
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    fn agents_delete<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.agents().delete(&id).await })
+    }
+
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    fn agents_delete_sync<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.agents().delete(&id).await })
+    }
+
+    #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
+    fn agents_chat<'py>(&self, py: Python<'py>, id: String, message: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.agents().chat(&id, &message).await })
+    }
+
+    #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
+    fn agents_chat_sync<'py>(&self, py: Python<'py>, id: String, message: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.agents().chat(&id, &message).await })
+    }
+
+    #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
+    fn agents_runs<'py>(&self, py: Python<'py>, id: String, limit: Option<i64>, offset: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move {
+            let query = delegir::validate::runs_query(limit, offset)?;
+            c.agents().runs(&id, query).await
+        })
+    }
+
+    #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
+    fn agents_runs_sync<'py>(&self, py: Python<'py>, id: String, limit: Option<i64>, offset: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move {
+            let query = delegir::validate::runs_query(limit, offset)?;
+            c.agents().runs(&id, query).await
+        })
+    }
+
+    /// A pager over every run of the agent (one boundary crossing per page).
+    #[pyo3(signature = (id, page_size=None, timeout=None, max_retries=None))]
+    fn runs_pager(&self, id: &str, page_size: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<NativeRunPager> {
+        let c = self.client(timeout, max_retries)?;
+        let pager = c.agents().runs_pager(id, page_size);
+        Ok(NativeRunPager {
+            pager: Arc::new(tokio::sync::Mutex::new(pager)),
+        })
+    }
+
+    #[pyo3(signature = (timeout=None, max_retries=None))]
+    fn usage_get<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        spawn(py, async move { c.usage().get().await })
+    }
+
+    #[pyo3(signature = (timeout=None, max_retries=None))]
+    fn usage_get_sync<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client(timeout, max_retries)?;
+        wait(py, async move { c.usage().get().await })
+    }
+}
+
+impl NativeClient {
+    /// The core client of this process, with the call's options applied.
+    fn client(&self, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Client> {
+        let options = RequestOptions {
+            timeout: timeout.map(|t| seconds("timeout", t)).transpose()?,
+            max_retries: max_retries.map(retries).transpose()?,
+        };
+        let client = {
+            let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((owner, client)) = current.as_mut() else {
+                return Err(Python::attach(client_closed));
+            };
+            let pid = pid();
+            if *owner != pid {
+                // A forked child: the parent's pool belongs to a runtime whose threads did not
+                // survive the fork. Forget it (dropping could touch that runtime) and rebuild.
+                let fresh = build(&self.builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+                std::mem::forget(std::mem::replace(client, fresh));
+                *owner = pid;
+            }
+            client.clone()
+        };
+        Ok(if options == RequestOptions::default() {
+            client
+        } else {
+            client.with_options(options)
+        })
+    }
+}
+
+/// Pages of runs for `agents.runs.iter`: JSON of a list of runs per page, `null` at the end.
+#[pyclass(frozen, module = "delegir._native")]
+pub struct NativeRunPager {
+    pager: Arc<tokio::sync::Mutex<delegir::RunPager>>,
+}
+
+#[pymethods]
+impl NativeRunPager {
+    /// An awaitable of the next page.
+    fn next_page<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pager = Arc::clone(&self.pager);
+        spawn(py, async move { pager.lock().await.next_page().await })
+    }
+
+    /// The next page, blocking with the GIL released.
+    fn next_page_sync<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pager = Arc::clone(&self.pager);
+        wait(py, async move { pager.lock().await.next_page().await })
+    }
+}
+
+/// Builds a core client inside the runtime's context (in case its transport spawns tasks).
+fn build(builder: &ClientBuilder) -> delegir::Result<Client> {
+    let _entered = runtime().enter();
+    builder.clone().build()
+}
+
+/// Runs `call` on the runtime and returns an asyncio future of its [`Reply`].
+fn spawn<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+where
+    T: serde::Serialize,
+    F: Future<Output = delegir::Result<T>> + Send + 'static,
+{
+    // The running loop only: the call never runs Python code, so there is no context to copy.
+    let locals = TaskLocals::with_running_loop(py)?;
+    future_into_py_with_locals::<PidRuntime, _, _>(py, locals, async move {
+        Ok(Reply::from_result(call.await))
+    })
+}
+
+/// Runs `call` to completion with the GIL released, waking every [`SIGNAL_CHECK`] so that
+/// Ctrl-C raises `KeyboardInterrupt` (dropping the call, which abandons the request).
+fn wait<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+where
+    T: serde::Serialize + Send,
+    F: Future<Output = delegir::Result<T>> + Send,
+{
+    let rt = runtime();
+    let mut call = std::pin::pin!(call);
+    loop {
+        // The timer is made inside `block_on`: tokio timers need the runtime's context.
+        let slice = py.detach(|| {
+            rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK, call.as_mut()).await })
+        });
+        match slice {
+            Ok(result) => return Reply::from_result(result).into_pyobject(py),
+            Err(_) => py.check_signals()?,
+        }
+    }
+}
+
+/// Seconds from Python as a positive [`Duration`].
+fn seconds(argument: &str, value: f64) -> PyResult<Duration> {
+    match Duration::try_from_secs_f64(value) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(invalid(format!(
+            "{argument} must be a positive number of seconds, got {value}"
+        ))),
+    }
+}
+
+/// A retry count from Python.
+fn retries(value: i64) -> PyResult<u32> {
+    u32::try_from(value)
+        .map_err(|_| invalid(format!("max_retries must be zero or more, got {value}")))
+}
+
+/// The core's update from the Python layer's keywords; the core validates it.
+fn agent_update<'py>(
+    name: Option<String>,
+    status: Option<String>,
+    config: Option<&Bound<'py, PyDict>>,
+) -> PyResult<AgentUpdate> {
+    let status = status.map(|s| match s.as_str() {
+        "active" => AgentStatus::Active,
+        "paused" => AgentStatus::Paused,
+        _ => AgentStatus::Other(s),
+    });
+    let config = match config {
+        None => None,
+        Some(d) => Some(AgentConfigUpdate {
+            model: field(d, "model")?,
+            system_prompt: field(d, "system_prompt")?,
+            temperature: field(d, "temperature")?,
+            max_tokens: field::<i64>(d, "max_tokens")?
+                .map(delegir::validate::max_tokens)
+                .transpose()
+                .map_err(|e| Python::attach(|py| to_pyerr(py, e)))?,
+        }),
+    };
+    Ok(AgentUpdate {
+        name,
+        status,
+        config,
+    })
+}
+
+/// `d[key]` converted, with a missing key or `None` as `None`.
+fn field<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<T>> {
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => Ok(Some(v.extract().map_err(Into::into)?)),
+        _ => Ok(None),
+    }
+}
