@@ -1,0 +1,208 @@
+//! The client as a whole: building, sharing, secrecy of the key and logging.
+
+mod common;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{ACTIVE, Attempts, builder, client, emulator, fault};
+use delegir::{Client, ErrorKind};
+use delegir_emulator::Fault;
+use parking_lot::Mutex;
+
+const SECRET: &str = "dlg_live_topsecret_42";
+
+#[test]
+fn the_client_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    fn assert_clone<T: Clone>() {}
+    assert_send_sync::<Client>();
+    assert_clone::<Client>();
+    assert_send_sync::<delegir::Error>();
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_debug_display_or_error_messages() {
+    let emu = emulator().await;
+    let client = Client::builder()
+        .api_key(SECRET)
+        .base_url(emu.base_url())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert!(!format!("{client:?}").contains("topsecret"));
+    assert!(!format!("{:?}", client.config()).contains("topsecret"));
+    // 401 (the emulator does not know this key), a refused connection, a timeout.
+    let mut errors = vec![client.agents().list().await.unwrap_err()];
+    let refused = Client::builder()
+        .api_key(SECRET)
+        .base_url(format!("http://127.0.0.1:{}/api/v1", common::closed_port()))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    errors.push(refused.usage().get().await.unwrap_err());
+    let bad = Client::builder()
+        .api_key("dlg_live top secret")
+        .build()
+        .unwrap_err();
+    assert!(!bad.to_string().contains("top secret"));
+    errors.push(bad);
+    for e in &errors {
+        for text in [format!("{e}"), format!("{e:?}"), format!("{e:#?}")] {
+            assert!(!text.contains("topsecret"), "{text}");
+        }
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            assert!(!s.to_string().contains("topsecret"));
+            source = s.source();
+        }
+    }
+    assert_eq!(errors[0].kind(), ErrorKind::Authentication);
+    assert_eq!(errors[1].kind(), ErrorKind::Connection);
+}
+
+#[tokio::test]
+async fn a_client_with_a_user_agent_suffix_sends_its_key_and_is_recognised() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .user_agent_suffix("delegir-python/0.1.0")
+        .build()
+        .unwrap();
+    client.usage().get().await.unwrap();
+    let entry = &common::journal(&emu)[0];
+    assert!(
+        entry.key_fingerprint.is_some(),
+        "the key was sent and recognised"
+    );
+    assert_eq!(entry.outcome, "ok");
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_unless_opted_in() {
+    let e = Client::builder()
+        .api_key("dlg_live_x")
+        .base_url("http://example.com/api/v1")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Configuration);
+    assert!(
+        Client::builder()
+            .api_key("dlg_live_x")
+            .base_url("http://example.com/api/v1")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn clones_share_the_connection_pool_and_the_last_rate_limit() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    let clone = client.clone();
+    clone.usage().get().await.unwrap();
+    assert_eq!(client.rate_limit(), clone.rate_limit());
+    assert!(client.rate_limit().is_some());
+}
+
+#[tokio::test]
+async fn cancelling_a_call_releases_its_place_and_later_calls_proceed() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    fault(&emu, "GET", "/usage", 1, Fault::Delay { ms: 5_000 });
+    let slow = tokio::time::timeout(Duration::from_millis(200), client.usage().get()).await;
+    assert!(slow.is_err(), "the call was cancelled");
+    tokio::time::timeout(Duration::from_secs(5), client.agents().list())
+        .await
+        .expect("not blocked by the cancelled call")
+        .unwrap();
+}
+
+/// Captures what the `tracing` fmt layer writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn each_attempt_is_logged_once_with_the_route_template_but_never_the_key_ids_query_or_body() {
+    let emu = emulator().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let attempts = Attempts::default();
+    let client = attempts.attach(builder(&emu)).build().unwrap();
+    fault(
+        &emu,
+        "GET",
+        "/agents/agt_abc123",
+        1,
+        Fault::Status {
+            status: 503,
+            body: None,
+            headers: Default::default(),
+            reset_in_secs: None,
+        },
+    );
+    client.agents().get(ACTIVE).await.unwrap();
+    client
+        .agents()
+        .runs(
+            ACTIVE,
+            delegir::RunsQuery {
+                limit: Some(3),
+                offset: Some(7),
+            },
+        )
+        .await
+        .unwrap();
+    client
+        .agents()
+        .chat(ACTIVE, "my private message")
+        .await
+        .unwrap();
+
+    let log = String::from_utf8(captured.0.lock().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("delegir")).collect();
+    assert_eq!(lines.len(), 4, "one event per attempt:\n{log}");
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("will_retry=true"),
+        "{log}"
+    );
+    assert!(lines[0].contains("route=\"/agents/:id\"") || lines[0].contains("route=/agents/:id"));
+    assert!(lines[0].contains("status=503") && lines[0].contains("attempt=1"));
+    assert!(lines[1].contains("DEBUG") && lines[1].contains("attempt=2"));
+    assert!(lines[3].contains("POST") && lines[3].contains("/agents/:id/chat"));
+    let key = emu.api_key();
+    for secret in [key.as_str(), "agt_abc123", "offset=7", "private message"] {
+        assert!(!log.contains(secret), "{secret:?} leaked into:\n{log}");
+    }
+
+    let records = attempts.all();
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0].route, "/agents/:id");
+    assert_eq!(records[0].status, Some(503));
+    assert_eq!(records[0].error, Some(ErrorKind::InternalServer));
+    assert!(records[0].will_retry);
+    assert_eq!(records[1].attempt, 2);
+    assert!(
+        records[1].wait <= Duration::from_millis(600),
+        "backoff ≤ 0.5 s"
+    );
+    assert_eq!(records[3].method, "POST");
+}
