@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the package (scripts/build.sh), then runs the Node SDK's tests against the installed
+# tarball in build/node-scratch, never the source tree:
+#   - node --test over tests/*.test.mjs (ESM) and tests/*.test.cjs (CommonJS),
+#   - the TypeScript tests compiled with tsc --strict and run with node --test,
+#   - tsc --strict --noEmit over the TypeScript examples.
+#
+#   bash bindings-node/scripts/test.sh
+#   SKIP_BUILD=1 bash bindings-node/scripts/test.sh tests/abort.test.mjs   # rerun some tests
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+pkg="$(dirname "$here")"
+root="$(dirname "$pkg")"
+scratch="$root/build/node-scratch"
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+    bash "$here/build.sh"
+fi
+
+# The tests run from the scratch project so that `delegir` resolves to the installed package.
+rm -rf "$scratch/tests" "$scratch/examples" "$scratch/out"
+cp -r "$pkg/tests" "$scratch/tests"
+mkdir -p "$scratch/examples"
+cp "$root"/examples/node/*.ts "$root"/examples/node/*.mjs "$scratch/examples/" 2>/dev/null || true
+cat > "$scratch/tsconfig.json" <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "lib": ["ES2022"],
+    "module": "node16",
+    "moduleResolution": "node16",
+    "strict": true,
+    "noEmitOnError": true,
+    "types": ["node"],
+    "outDir": "out",
+    "rootDir": "."
+  },
+  "include": ["tests/**/*.ts", "tests/**/*.mts", "examples/**/*.ts"]
+}
+JSON
+
+cd "$scratch"
+echo "test.sh: tsc --strict over the TypeScript tests and examples"
+npx tsc -p tsconfig.json
+
+if [ "$#" -gt 0 ]; then
+    files=("$@")
+else
+    files=(tests/*.test.mjs tests/*.test.cjs out/tests/*.test.js out/tests/*.test.mjs)
+fi
+existing=()
+for f in "${files[@]}"; do
+    [ -e "$f" ] && existing+=("$f")
+done
+echo "test.sh: node --test ${existing[*]}"
+node --test --test-reporter=spec "${existing[@]}"

@@ -1,0 +1,113 @@
+// AbortSignal: rejects at once, drops the Rust request, and the client stays usable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Delegir, APIUserAbortError, DelegirError } from 'delegir';
+import { Emulator } from 'delegir/testing';
+
+let emulator;
+
+before(async () => {
+  emulator = await Emulator.start({ rateLimit: 60 });
+});
+after(() => emulator.stop());
+
+function fresh(options = {}) {
+  const apiKey = emulator.newApiKey();
+  return { apiKey, client: new Delegir({ apiKey, baseUrl: emulator.baseUrl, ...options }) };
+}
+
+async function journalOutcome(apiKey, predicate, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const entry = emulator.journal(apiKey).find(predicate);
+    if (entry || Date.now() > deadline) return entry;
+    await sleep(20);
+  }
+}
+
+test('aborting rejects at once with APIUserAbortError and the server sees the client disconnect', async () => {
+  const { apiKey, client } = fresh();
+  await client.agents.list(); // the ledger's probe
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'delay', ms: 5000 } });
+  const controller = new AbortController();
+  const call = client.usage.get({ signal: controller.signal });
+  await sleep(150);
+  const started = performance.now();
+  controller.abort();
+  const error = await call.catch((e) => e);
+  const elapsed = performance.now() - started;
+  assert.ok(error instanceof APIUserAbortError, String(error));
+  assert.ok(error instanceof DelegirError);
+  assert.ok(elapsed < 50, `rejected after ${elapsed.toFixed(1)} ms`);
+  const entry = await journalOutcome(apiKey, (e) => e.path.endsWith('/usage'));
+  assert.ok(entry, 'the request reached the server');
+  assert.equal(entry.outcome, 'client_disconnected');
+
+  // The client is still usable, and promptly: the aborted call released its ledger place.
+  const t0 = performance.now();
+  const usage = await client.usage.get();
+  assert.equal(usage.plan, 'PRO');
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+test('an already aborted signal rejects without sending', async () => {
+  const { apiKey, client } = fresh();
+  await assert.rejects(client.agents.list({ signal: AbortSignal.abort() }), APIUserAbortError);
+  await assert.rejects(client.agents.chat('agt_abc123', 'hi', { signal: AbortSignal.abort() }), APIUserAbortError);
+  assert.equal(emulator.journal(apiKey).length, 0);
+});
+
+test('AbortSignal.timeout aborts a slow call', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/agents', apiKey, fault: { kind: 'delay', ms: 3000 } });
+  const started = performance.now();
+  await assert.rejects(client.agents.list({ signal: AbortSignal.timeout(100) }), APIUserAbortError);
+  assert.ok(performance.now() - started < 1000);
+});
+
+test('aborting a call waiting for the rate-limit window releases its place', async () => {
+  const limited = await Emulator.start({ rateLimit: 2, rateWindow: 60_000 });
+  try {
+    const client = new Delegir({ apiKey: limited.apiKey, baseUrl: limited.baseUrl, maxRateLimitWait: 120_000 });
+    await client.agents.list();
+    await client.agents.list(); // window spent: the ledger now holds calls back
+    const controller = new AbortController();
+    const waiting = client.usage.get({ signal: controller.signal });
+    await sleep(100);
+    controller.abort();
+    await assert.rejects(waiting, APIUserAbortError);
+    assert.equal(limited.journal().length, 2, 'the waiting call was never sent');
+    limited.setRateLimit(0);
+    limited.reset();
+  } finally {
+    await limited.stop();
+  }
+});
+
+test('aborting a signal after the call settled does nothing', async () => {
+  const { client } = fresh();
+  const controller = new AbortController();
+  const agents = await client.agents.list({ signal: controller.signal });
+  controller.abort();
+  assert.equal(agents.length, 2);
+});
+
+test('aborting stops an iteration', async () => {
+  const { apiKey, client } = fresh();
+  const controller = new AbortController();
+  let n = 0;
+  const iterate = (async () => {
+    for await (const _run of client.agents.runs.iter('agt_abc123', { pageSize: 10 }, { signal: controller.signal })) {
+      n += 1;
+      if (n === 25) {
+        emulator.addFault({ method: 'GET', path: '/agents/agt_abc123/runs', apiKey, fault: { kind: 'delay', ms: 5000 } });
+      }
+    }
+  })();
+  await sleep(300);
+  controller.abort();
+  await assert.rejects(iterate, APIUserAbortError);
+  assert.equal(n, 30);
+});

@@ -1,0 +1,92 @@
+// Bad arguments throw TypeError / RangeError before anything is sent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Delegir, DelegirError } from 'delegir';
+import { Emulator } from 'delegir/testing';
+
+let emulator;
+let apiKey;
+let client;
+
+before(async () => {
+  emulator = await Emulator.start({ rateLimit: 0 });
+  apiKey = emulator.newApiKey();
+  client = new Delegir({ apiKey, baseUrl: emulator.baseUrl });
+});
+after(() => emulator.stop());
+
+const typeErrors = {
+  'get(123)': () => client.agents.get(123),
+  'get()': () => client.agents.get(),
+  'get(null)': () => client.agents.get(null),
+  "get('')": () => client.agents.get(''),
+  "get('../usage')": () => client.agents.get('../usage'),
+  "get('a/b?x')": () => client.agents.get('a/b?x'),
+  "chat('agt_abc123', 42)": () => client.agents.chat('agt_abc123', 42),
+  "chat('agt_abc123', '')": () => client.agents.chat('agt_abc123', ''),
+  "chat('agt_abc123', '   ')": () => client.agents.chat('agt_abc123', '   '),
+  'update with nothing to change': () => client.agents.update('agt_abc123', {}),
+  'update with an empty config': () => client.agents.update('agt_abc123', { config: {} }),
+  'update without an update': () => client.agents.update('agt_abc123'),
+  'update with a numeric name': () => client.agents.update('agt_abc123', { name: 5 }),
+  'update with an empty name': () => client.agents.update('agt_abc123', { name: ' ' }),
+  'update with an unknown status': () => client.agents.update('agt_abc123', { status: 'archived' }),
+  'update with a string temperature': () => client.agents.update('agt_abc123', { config: { temperature: '0.5' } }),
+  'update with a fractional maxTokens': () => client.agents.update('agt_abc123', { config: { maxTokens: 1.5 } }),
+  'runs.list with a string limit': () => client.agents.runs.list('agt_abc123', { limit: '10' }),
+  'runs.list with a fractional offset': () => client.agents.runs.list('agt_abc123', { offset: 1.5 }),
+  'options that are not an object': () => client.agents.list('fast'),
+  'a signal that is not an AbortSignal': () => client.agents.list({ signal: {} }),
+  'a string timeout': () => client.agents.list({ timeout: '100' }),
+  'a fractional maxRetries': () => client.agents.list({ maxRetries: 0.5 }),
+  'delete({})': () => client.agents.delete({}),
+};
+
+for (const [name, call] of Object.entries(typeErrors)) {
+  test(`TypeError for ${name}, nothing sent`, async () => {
+    await assert.rejects(call(), (e) => e instanceof TypeError && !(e instanceof DelegirError));
+    assert.equal(emulator.journal(apiKey).length, 0);
+  });
+}
+
+const rangeErrors = {
+  'runs.list limit 0': () => client.agents.runs.list('agt_abc123', { limit: 0 }),
+  'runs.list limit 101': () => client.agents.runs.list('agt_abc123', { limit: 101 }),
+  'runs.list offset -1': () => client.agents.runs.list('agt_abc123', { offset: -1 }),
+  'update temperature 3': () => client.agents.update('agt_abc123', { config: { temperature: 3 } }),
+  'update temperature NaN': () => client.agents.update('agt_abc123', { config: { temperature: NaN } }),
+  'update maxTokens 0': () => client.agents.update('agt_abc123', { config: { maxTokens: 0 } }),
+  'update maxTokens -5': () => client.agents.update('agt_abc123', { config: { maxTokens: -5 } }),
+  'timeout 0': () => client.agents.list({ timeout: 0 }),
+  'timeout -1': () => client.agents.list({ timeout: -1 }),
+  'timeout NaN': () => client.agents.list({ timeout: NaN }),
+  'maxRetries -1': () => client.agents.list({ maxRetries: -1 }),
+};
+
+for (const [name, call] of Object.entries(rangeErrors)) {
+  test(`RangeError for ${name}, nothing sent`, async () => {
+    await assert.rejects(call(), RangeError);
+    assert.equal(emulator.journal(apiKey).length, 0);
+  });
+}
+
+test('the core names the offending argument', async () => {
+  const error = await client.agents.runs.list('agt_abc123', { limit: 500 }).catch((e) => e);
+  assert.equal(error.message, 'limit must be between 1 and 100, got 500');
+  assert.equal(error.argument, 'limit');
+});
+
+test('bad client options throw at construction', () => {
+  assert.throws(() => new Delegir({ apiKey: 42 }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, timeout: '5s' }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, maxRetries: 1.5 }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, rateLimit: 'yes' }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, logLevel: 'verbose' }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, timeout: 0 }), RangeError);
+  assert.throws(() => new Delegir({ apiKey, timeout: -5 }), RangeError);
+  assert.throws(() => new Delegir({ apiKey, maxRetries: -1 }), RangeError);
+  assert.throws(() => new Delegir({ apiKey: '' }), DelegirError);
+  assert.throws(() => new Delegir({ apiKey: 'dlg live with spaces' }), DelegirError);
+  assert.throws(() => new Delegir({ apiKey, baseUrl: 'not a url' }), DelegirError);
+});

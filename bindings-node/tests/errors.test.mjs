@@ -1,0 +1,219 @@
+// Each error class from a real response of the emulator.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  Delegir,
+  DelegirError,
+  APIStatusError,
+  BadRequestError,
+  AuthenticationError,
+  NotFoundError,
+  RateLimitError,
+  InternalServerError,
+  APIConnectionError,
+  APITimeoutError,
+  APIResponseValidationError,
+} from 'delegir';
+import { Emulator } from 'delegir/testing';
+
+let emulator;
+
+before(async () => {
+  emulator = await Emulator.start({ rateLimit: 0 });
+});
+after(() => emulator.stop());
+
+function fresh(options = {}) {
+  const apiKey = emulator.newApiKey();
+  return { apiKey, client: new Delegir({ apiKey, baseUrl: emulator.baseUrl, ...options }) };
+}
+
+test('400: chatting with a paused agent is a BadRequestError with the envelope message', async () => {
+  const { client } = fresh();
+  const error = await client.agents.chat('agt_def456', 'hello').catch((e) => e);
+  assert.ok(error instanceof BadRequestError);
+  assert.ok(error instanceof APIStatusError);
+  assert.ok(error instanceof DelegirError);
+  assert.ok(error instanceof Error);
+  assert.equal(error.status, 400);
+  assert.equal(error.name, 'BadRequestError');
+  assert.match(error.message, /paused|active/i);
+  assert.equal(error.retryAfter, null);
+});
+
+test('401: a revoked key is an AuthenticationError', async () => {
+  const { apiKey, client } = fresh();
+  emulator.revokeKey(apiKey);
+  const error = await client.agents.list().catch((e) => e);
+  assert.ok(error instanceof AuthenticationError);
+  assert.equal(error.status, 401);
+  assert.equal(typeof error.message, 'string');
+  assert.ok(!error.message.includes(apiKey));
+  assert.ok(!String(error.stack).includes(apiKey));
+});
+
+test('404: an unknown agent is a NotFoundError', async () => {
+  const { client } = fresh();
+  const error = await client.agents.get('agt_missing').catch((e) => e);
+  assert.ok(error instanceof NotFoundError);
+  assert.equal(error.status, 404);
+  assert.equal(error.message, 'Agent not found');
+});
+
+test('429 with a window reset beyond maxRateLimitWait is a RateLimitError at once, with retryAfter in ms', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({
+    method: 'GET',
+    path: '/usage',
+    apiKey,
+    fault: { kind: 'status', status: 429, body: { error: 'Rate limit exceeded' }, resetInSecs: 3600 },
+  });
+  const started = performance.now();
+  const error = await client.usage.get().catch((e) => e);
+  assert.ok(performance.now() - started < 2000, 'does not wait for the window');
+  assert.ok(error instanceof RateLimitError, String(error));
+  assert.equal(error.status, 429);
+  assert.equal(error.message, 'Rate limit exceeded');
+  assert.equal(typeof error.retryAfter, 'number');
+  assert.ok(error.retryAfter > 60_000 && error.retryAfter <= 3_601_000, `retryAfter ${error.retryAfter}`);
+  assert.equal(error.rateLimit.remaining, 0);
+  assert.ok(error.rateLimit.reset instanceof Date);
+  assert.equal(emulator.journal(apiKey).length, 1);
+});
+
+test('500: InternalServerError after the retries are spent', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 3, fault: { kind: 'status', status: 500 } });
+  const error = await client.usage.get().catch((e) => e);
+  assert.ok(error instanceof InternalServerError);
+  assert.equal(error.status, 500);
+  assert.equal(error.message, 'Injected fault');
+  assert.equal(emulator.journal(apiKey).length, 3, 'first attempt + 2 retries');
+});
+
+test('a 500 followed by success is retried transparently', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'status', status: 503 } });
+  const usage = await client.usage.get();
+  assert.equal(usage.plan, 'PRO');
+  assert.equal(emulator.journal(apiKey).length, 2);
+});
+
+test('maxRetries per call overrides the client', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 5, fault: { kind: 'status', status: 500 } });
+  await assert.rejects(client.usage.get({ maxRetries: 0 }), InternalServerError);
+  assert.equal(emulator.journal(apiKey).length, 1);
+  emulator.clearFaults();
+});
+
+test('other statuses stay APIStatusError', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'status', status: 403, body: { error: 'Forbidden' } } });
+  const error = await client.usage.get().catch((e) => e);
+  assert.equal(error.constructor, APIStatusError);
+  assert.equal(error.status, 403);
+  assert.equal(error.message, 'Forbidden');
+});
+
+for (const fault of [{ kind: 'malformed' }, { kind: 'truncated' }, { kind: 'not_envelope' }, { kind: 'html', status: 200 }]) {
+  test(`a ${fault.kind} response is an APIResponseValidationError`, async () => {
+    const { apiKey, client } = fresh();
+    emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 3, fault });
+    const error = await client.usage.get({ maxRetries: 0 }).catch((e) => e);
+    assert.ok(error instanceof APIResponseValidationError, `${fault.kind}: ${error}`);
+    assert.ok(error instanceof DelegirError);
+    emulator.reset(apiKey);
+  });
+}
+
+test('an oversized body is an APIResponseValidationError', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'large', megabytes: 17 } });
+  const error = await client.usage.get({ maxRetries: 0 }).catch((e) => e);
+  assert.ok(error instanceof APIResponseValidationError, String(error));
+});
+
+test('a reset connection is an APIConnectionError', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 3, fault: { kind: 'reset_before' } });
+  const error = await client.usage.get({ maxRetries: 0 }).catch((e) => e);
+  assert.ok(error instanceof APIConnectionError, String(error));
+  assert.ok(!(error instanceof APITimeoutError));
+  emulator.reset(apiKey);
+});
+
+test('a redirect is refused, not followed', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'redirect', status: 302, location: 'http://127.0.0.1:9/x' } });
+  const error = await client.usage.get({ maxRetries: 0 }).catch((e) => e);
+  // The core reports the refused redirect with its status (kind ApiStatus).
+  assert.ok(error instanceof APIStatusError || error instanceof APIConnectionError, String(error));
+  assert.ok(error instanceof DelegirError);
+  assert.match(error.message, /redirect/);
+  assert.equal(emulator.journal(apiKey).length, 1);
+});
+
+test('an attempt slower than timeout is an APITimeoutError (an APIConnectionError)', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'delay', ms: 2000 } });
+  const started = performance.now();
+  const error = await client.usage.get({ timeout: 200, maxRetries: 0 }).catch((e) => e);
+  assert.ok(error instanceof APITimeoutError, String(error));
+  assert.ok(error instanceof APIConnectionError);
+  assert.ok(performance.now() - started < 1500);
+});
+
+test('a chat whose connection drops mid-body is not resent and may have reached the server', async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'POST', path: '/agents/agt_abc123/chat', apiKey, fault: { kind: 'reset_mid_body' } });
+  const error = await client.agents.chat('agt_abc123', 'hello').catch((e) => e);
+  assert.ok(error instanceof APIConnectionError || error instanceof APIResponseValidationError, String(error));
+  assert.equal(error.mayHaveReachedServer ?? true, true);
+  assert.equal(emulator.journal(apiKey).filter((e) => e.method === 'POST').length, 1);
+});
+
+test('a connection refused is an APIConnectionError', async () => {
+  const dead = await Emulator.start({ rateLimit: 0 });
+  const client = new Delegir({ apiKey: dead.apiKey, baseUrl: dead.baseUrl, maxRetries: 0 });
+  await dead.stop();
+  await assert.rejects(client.usage.get(), APIConnectionError);
+});
+
+test('a missing API key fails at construction, naming the environment variable', () => {
+  const saved = process.env.DELEGIR_API_KEY;
+  delete process.env.DELEGIR_API_KEY;
+  try {
+    assert.throws(() => new Delegir({ baseUrl: emulator.baseUrl }), (e) => {
+      assert.ok(e instanceof DelegirError);
+      assert.match(e.message, /DELEGIR_API_KEY/);
+      return true;
+    });
+  } finally {
+    if (saved !== undefined) process.env.DELEGIR_API_KEY = saved;
+  }
+});
+
+test('the key and base URL fall back to DELEGIR_API_KEY and DELEGIR_BASE_URL', async () => {
+  const saved = [process.env.DELEGIR_API_KEY, process.env.DELEGIR_BASE_URL];
+  process.env.DELEGIR_API_KEY = emulator.newApiKey();
+  process.env.DELEGIR_BASE_URL = emulator.baseUrl;
+  try {
+    const client = new Delegir();
+    assert.equal(client.baseUrl, emulator.baseUrl);
+    assert.equal((await client.agents.list()).length, 2);
+  } finally {
+    for (const [name, value] of [['DELEGIR_API_KEY', saved[0]], ['DELEGIR_BASE_URL', saved[1]]]) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
+
+test('plain http to a remote host is refused at construction', () => {
+  assert.throws(
+    () => new Delegir({ apiKey: 'dlg_test_x', baseUrl: 'http://example.com/api/v1' }),
+    DelegirError,
+  );
+});

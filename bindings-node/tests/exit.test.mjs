@@ -1,0 +1,91 @@
+// The process exits on its own once the user's work is done: no runtime thread or handle keeps
+// it alive. Each case runs a child `node` against an emulator started here, in the parent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+
+import { Emulator } from 'delegir/testing';
+
+let emulator;
+
+before(async () => {
+  emulator = await Emulator.start({ rateLimit: 0 });
+});
+after(() => emulator.stop());
+
+/** Runs `source` as an ES module in a child node; resolves with its exit code, output and time. */
+function runChild(source, env = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+      cwd: process.cwd(),
+      env: { ...process.env, DELEGIR_API_KEY: emulator.newApiKey(), DELEGIR_BASE_URL: emulator.baseUrl, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+const cases = {
+  'one call': `
+    import { Delegir } from 'delegir';
+    const client = new Delegir();
+    console.log((await client.agents.list()).length);`,
+  'calls with a signal, a logger and an unfinished iterator': `
+    import { Delegir } from 'delegir';
+    const client = new Delegir({ logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const controller = new AbortController();
+    await client.usage.get({ signal: controller.signal });
+    const it = client.agents.runs.iter('agt_abc123', { pageSize: 10 });
+    await it.next();
+    console.log('ok');`,
+  'a failed call': `
+    import { Delegir } from 'delegir';
+    const client = new Delegir();
+    await client.agents.get('agt_missing').catch((e) => console.log(e.name));`,
+  'an emulator started and not stopped': `
+    import { Delegir } from 'delegir';
+    import { Emulator } from 'delegir/testing';
+    const emulator = await Emulator.start();
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl });
+    console.log((await client.agents.list()).length);`,
+};
+
+for (const [name, source] of Object.entries(cases)) {
+  test(`the process exits on its own within 2 s after ${name}`, async () => {
+    const result = await runChild(source);
+    assert.equal(result.signal, null, `killed: ${result.stderr}`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.trim().length > 0);
+    assert.ok(result.ms < 2000, `exited after ${result.ms.toFixed(0)} ms`);
+  });
+}
+
+test('DELEGIR_LOG=debug writes one line per attempt to stderr, never the key', async () => {
+  const apiKey = emulator.newApiKey();
+  const result = await runChild(
+    `
+    import { Delegir } from 'delegir';
+    const client = new Delegir();
+    await client.agents.list();
+    await client.agents.get('agt_abc123');
+    await new Promise((r) => setTimeout(r, 50));`,
+    { DELEGIR_LOG: 'debug', DELEGIR_API_KEY: apiKey },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, result.stderr);
+  assert.match(lines[0], /GET \/agents -> 200/);
+  assert.match(lines[1], /GET \/agents\/:id -> 200/);
+  assert.ok(!result.stderr.includes(apiKey));
+  assert.ok(!result.stderr.includes('agt_abc123'));
+});

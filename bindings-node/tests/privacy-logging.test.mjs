@@ -1,0 +1,102 @@
+// The key never shows; the logger gets one record per attempt, without the key, ids or bodies.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Delegir } from 'delegir';
+import { Emulator } from 'delegir/testing';
+
+let emulator;
+
+before(async () => {
+  emulator = await Emulator.start({ rateLimit: 0 });
+});
+after(() => emulator.stop());
+
+test('util.inspect, console formatting and JSON.stringify never show the key', () => {
+  const apiKey = emulator.newApiKey();
+  const client = new Delegir({ apiKey, baseUrl: emulator.baseUrl });
+  for (const text of [
+    inspect(client),
+    inspect(client, { showHidden: true, depth: Infinity }),
+    inspect(client.agents, { showHidden: true, depth: Infinity }),
+    inspect(client.agents.runs, { showHidden: true, depth: Infinity }),
+    JSON.stringify(client),
+    JSON.stringify({ client }),
+    String(client),
+    Object.keys(client).join(','),
+  ]) {
+    assert.ok(!text.includes(apiKey), text);
+  }
+  assert.match(inspect(client), /baseUrl/);
+  assert.deepEqual(JSON.parse(JSON.stringify(client)), { baseUrl: emulator.baseUrl });
+});
+
+function recordingLogger() {
+  const records = [];
+  const logger = {};
+  for (const level of ['debug', 'info', 'warn', 'error']) {
+    logger[level] = (message, record) => records.push({ level, message, record });
+  }
+  return { logger, records };
+}
+
+test('the logger receives one record per attempt', async () => {
+  const apiKey = emulator.newApiKey();
+  const { logger, records } = recordingLogger();
+  const client = new Delegir({ apiKey, baseUrl: emulator.baseUrl, logger });
+  await client.agents.get('agt_abc123');
+  await sleep(20);
+  assert.equal(records.length, 1);
+  const [{ level, message, record }] = records;
+  assert.equal(level, 'debug');
+  assert.match(message, /GET \/agents\/:id -> 200/);
+  assert.equal(record.method, 'GET');
+  assert.equal(record.route, '/agents/:id');
+  assert.equal(record.status, 200);
+  assert.equal(record.attempt, 1);
+  assert.equal(typeof record.elapsedMs, 'number');
+  assert.equal(typeof record.waitMs, 'number');
+  assert.equal(record.error, null);
+  assert.equal(record.willRetry, false);
+});
+
+test('retries are logged at info and the final failure at warn, never with the key, ids or bodies', async () => {
+  const apiKey = emulator.newApiKey();
+  const { logger, records } = recordingLogger();
+  const client = new Delegir({ apiKey, baseUrl: emulator.baseUrl, logger });
+  emulator.addFault({ method: 'PUT', path: '/agents/agt_abc123', apiKey, count: 3, fault: { kind: 'status', status: 500 } });
+  await assert.rejects(client.agents.update('agt_abc123', { name: 'Secret name' }));
+  await sleep(20);
+  assert.deepEqual(records.map((r) => r.level), ['info', 'info', 'warn']);
+  assert.deepEqual(records.map((r) => r.record.attempt), [1, 2, 3]);
+  assert.deepEqual(records.map((r) => r.record.willRetry), [true, true, false]);
+  assert.ok(records.every((r) => r.record.status === 500 && r.record.error === 'internal_server'));
+  const text = JSON.stringify(records);
+  for (const secret of [apiKey, 'agt_abc123', 'Secret name']) assert.ok(!text.includes(secret), secret);
+});
+
+test('logLevel filters records', async () => {
+  const apiKey = emulator.newApiKey();
+  const { logger, records } = recordingLogger();
+  const client = new Delegir({ apiKey, baseUrl: emulator.baseUrl, logger, logLevel: 'warn' });
+  await client.agents.list();
+  await client.agents.get('agt_missing').catch(() => {});
+  await sleep(20);
+  assert.deepEqual(records.map((r) => r.level), ['warn']);
+  assert.equal(records[0].record.status, 404);
+});
+
+test('a logger that throws does not break calls', async () => {
+  const boom = () => {
+    throw new Error('logger failed');
+  };
+  const client = new Delegir({
+    apiKey: emulator.newApiKey(),
+    baseUrl: emulator.baseUrl,
+    logger: { debug: boom, info: boom, warn: boom, error: boom },
+  });
+  assert.equal((await client.agents.list()).length, 2);
+  await sleep(20);
+});
