@@ -109,9 +109,12 @@ pub(crate) fn check(config: &RateConfig, window: &Mutex<Window>, now_ms: u64) ->
     let window_ms = config.window_ms.load(Ordering::SeqCst);
     let mut w = window.lock();
     if w.generation != generation || now_ms >= w.end_ms {
+        // Windows are aligned to multiples of their length since the epoch, like the classic
+        // fixed-window limiter (a counter per key per minute): with whole-second windows the
+        // reset falls on a whole second, so `X-RateLimit-Reset` is exact, not rounded up.
         *w = Window {
             generation,
-            end_ms: now_ms + window_ms,
+            end_ms: now_ms - now_ms % window_ms + window_ms,
             count: 0,
         };
     }
@@ -146,7 +149,7 @@ mod tests {
             Decision::Allowed {
                 limit: 2,
                 remaining: 1,
-                reset: 1_000_003
+                reset: 1_000_002
             }
         );
         assert!(matches!(
@@ -157,7 +160,7 @@ mod tests {
             check(&config, &window, t0 + 10),
             Decision::Limited {
                 limit: 2,
-                reset: 1_000_003,
+                reset: 1_000_002,
                 retry_after: 2
             }
         );
