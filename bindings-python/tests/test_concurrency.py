@@ -1,0 +1,184 @@
+"""Async done right (cancellation, one runtime, quiet exit), sync done right (GIL released,
+Ctrl-C), and fork()."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from delegir import AsyncDelegir, Delegir
+from delegir.testing import Emulator
+
+from conftest import AGENT, wait_for_journal
+
+
+def _disconnected(journal: list[dict[str, object]]) -> bool:
+    return any(e["outcome"] == "client_disconnected" for e in journal)
+
+
+async def test_cancelling_a_task_abandons_the_request_and_the_next_call_succeeds(
+    aclient: AsyncDelegir, emu: Emulator
+) -> None:
+    emu.add_fault("GET", f"/agents/{AGENT}", {"kind": "delay", "ms": 3000})
+    task = asyncio.ensure_future(aclient.agents.get(AGENT))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 0.5
+    journal = await asyncio.to_thread(wait_for_journal, emu, _disconnected)
+    assert [e["outcome"] for e in journal] == ["client_disconnected"]
+    assert (await aclient.agents.get(AGENT)).id == AGENT
+
+
+async def test_wait_for_timing_out_abandons_the_request_and_frees_its_ledger_place() -> None:
+    # A limit of 2 per window: if the abandoned request kept its ledger place, the two calls
+    # after it would have to wait for the window (60 s) instead of going straight out.
+    with Emulator(rate_limit=2, rate_window=60) as emu:
+        async with emu.async_client() as client:
+            emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 3000})
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.usage.get(), timeout=0.3)
+            journal = await asyncio.to_thread(wait_for_journal, emu, _disconnected)
+            assert journal[-1]["outcome"] == "client_disconnected"
+            emu.set_rate_limit(3, 60)  # a fresh window with room for the next two calls
+            started = time.monotonic()
+            await client.usage.get()
+            await client.usage.get()
+            assert time.monotonic() - started < 2
+
+
+async def test_a_call_awaited_after_its_loop_finished_others_still_works(emu: Emulator) -> None:
+    async with emu.async_client() as client:
+        a, b = await asyncio.gather(client.usage.get(), client.agents.list())
+        assert a.plan == "PRO" and len(b) == 2
+
+
+def _run_script(script: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_interpreter_exit_after_async_calls_is_quiet() -> None:
+    result = _run_script(
+        """
+        import asyncio
+        from delegir.testing import Emulator
+
+        emu = Emulator(rate_limit=0)
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 2000})
+
+        async def main():
+            client = emu.async_client()
+            await client.agents.list()
+            pending = asyncio.ensure_future(client.usage.get())   # still in flight at the end
+            await asyncio.sleep(0.1)
+            print("done")
+
+        asyncio.run(main())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+    assert "Event loop is closed" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_eight_threads_on_the_sync_client_run_in_parallel(client: Delegir, emu: Emulator) -> None:
+    emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300}, count=9)
+    started = time.monotonic()
+    client.usage.get()
+    one_call = time.monotonic() - started
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            client.usage.get()
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    assert not errors
+    assert elapsed < 3 * one_call, (elapsed, one_call)
+
+
+def test_ctrl_c_interrupts_a_blocking_call_promptly() -> None:
+    script = """
+        import time
+        from delegir.testing import Emulator
+
+        with Emulator(rate_limit=0) as emu, emu.client() as client:
+            emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 10000})
+            print("calling", flush=True)
+            started = time.monotonic()
+            try:
+                client.usage.get()
+            except KeyboardInterrupt:
+                print(f"interrupted {time.monotonic() - started:.2f}", flush=True)
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "calling"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert out.startswith("interrupted"), err
+    assert float(out.split()[1]) < 2.0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_client_used_before_fork_works_in_the_child_and_the_parent(client: Delegir, emu: Emulator) -> None:
+    assert len(client.agents.list()) == 2
+    aclient = emu.async_client()
+    asyncio.run(aclient.usage.get())
+    pid = os.fork()
+    if pid == 0:
+        # The child. SIGALRM's default action bounds it (faulthandler's watchdog cannot: under
+        # pytest's faulthandler_timeout it waits for a thread that did not survive the fork).
+        signal.alarm(20)
+        code = 1
+        try:
+            assert client.agents.get(AGENT).id == AGENT
+            assert asyncio.run(aclient.usage.get()).plan == "PRO"
+            assert Delegir(emu.api_key, base_url=emu.base_url).usage.get().plan == "PRO"
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the forked child hung")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client.agents.get(AGENT).id == AGENT
+    assert asyncio.run(aclient.usage.get()).plan == "PRO"
+    assert len(emu.journal()) == 7

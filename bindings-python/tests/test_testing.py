@@ -1,0 +1,104 @@
+"""delegir.testing.Emulator itself."""
+
+from __future__ import annotations
+
+import pytest
+
+import delegir
+from delegir.testing import Emulator
+
+from conftest import AGENT
+
+
+def test_the_emulator_serves_on_loopback_with_a_fresh_key() -> None:
+    with Emulator() as emu:
+        assert emu.base_url.startswith("http://127.0.0.1:") and emu.base_url.endswith("/api/v1")
+        assert emu.admin_url.endswith("/__emulator")
+        assert emu.api_key.startswith("dlg_") and emu.api_key == emu.api_key
+        assert emu.new_api_key() != emu.api_key
+        assert "running" in repr(emu)
+    assert "stopped" in repr(emu)
+
+
+def test_close_is_idempotent_and_stops_the_server() -> None:
+    emu = Emulator()
+    base_url = emu.base_url
+    emu.close()
+    emu.close()
+    with delegir.Delegir("dlg_test_x", base_url=base_url, max_retries=0) as client:
+        with pytest.raises(delegir.APIConnectionError):
+            client.usage.get()
+
+
+def test_each_key_sees_its_own_data(emu: Emulator) -> None:
+    other = emu.new_api_key()
+    with emu.client() as mine, emu.client(api_key=other) as theirs:
+        mine.agents.delete(AGENT)
+        assert len(mine.agents.list()) == 1
+        assert len(theirs.agents.list()) == 2
+    assert len(emu.journal(other)) == 1
+    assert len(emu.journal()) == 3
+
+
+def test_journal_records_method_path_query_status_and_outcome(emu: Emulator) -> None:
+    with emu.client() as client:
+        client.agents.runs.list(AGENT, limit=5)
+    [entry] = emu.journal(emu.api_key)
+    assert entry["method"] == "GET"
+    assert entry["path"] == f"/api/v1/agents/{AGENT}/runs"
+    assert entry["query"] == "limit=5"
+    assert (entry["status"], entry["outcome"]) == (200, "ok")
+    assert emu.api_key not in repr(entry)
+    emu.clear_journal()
+    assert emu.journal() == []
+
+
+def test_faults_match_relative_or_full_paths_and_count_down(emu: Emulator) -> None:
+    emu.add_fault("GET", "/agents", {"kind": "status", "status": 404}, count=1)
+    emu.add_fault("GET", "/api/v1/usage", {"kind": "status", "status": 404}, count=1)
+    with emu.client() as client:
+        with pytest.raises(delegir.NotFoundError):
+            client.agents.list()
+        with pytest.raises(delegir.NotFoundError):
+            client.usage.get()
+        assert len(client.agents.list()) == 2
+        assert client.usage.get().plan == "PRO"
+
+
+def test_faults_can_target_one_key_and_be_cleared(emu: Emulator) -> None:
+    other = emu.new_api_key()
+    emu.add_fault("*", "*", {"kind": "status", "status": 404}, count=5, api_key=other)
+    with emu.client() as mine, emu.client(api_key=other) as theirs:
+        assert mine.usage.get().plan == "PRO"
+        with pytest.raises(delegir.NotFoundError):
+            theirs.usage.get()
+        emu.clear_faults()
+        assert theirs.usage.get().plan == "PRO"
+
+
+def test_an_invalid_fault_is_a_value_error(emu: Emulator) -> None:
+    with pytest.raises(ValueError):
+        emu.add_fault("GET", "/usage", {"kind": "no_such_fault"})
+
+
+def test_reset_restores_the_seed_data_and_revocations(emu: Emulator) -> None:
+    with emu.client() as client:
+        client.agents.delete(AGENT)
+        emu.revoke_key()
+        with pytest.raises(delegir.AuthenticationError):
+            client.agents.list()
+        emu.reset()
+        assert len(client.agents.list()) == 2
+
+
+def test_set_rate_limit_changes_the_limit_seen_in_headers(emu: Emulator) -> None:
+    emu.set_rate_limit(5, 30)
+    with emu.client() as client:
+        client.usage.get()
+        limit = client.rate_limit
+        assert limit is not None and (limit.limit, limit.remaining) == (5, 4)
+
+
+def test_a_bad_rate_window_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        Emulator(rate_window=0)
