@@ -31,19 +31,19 @@ BAD_VALUES: list[tuple[str, Callable[[Delegir], Any]]] = [
 ]
 
 BAD_TYPES: list[tuple[str, Callable[[Delegir], Any]]] = [
-    ("int id", lambda c: c.agents.get(123)),
-    ("None id", lambda c: c.agents.delete(None)),
-    ("bytes message", lambda c: c.agents.chat(AGENT, b"hi")),
-    ("int name", lambda c: c.agents.update(AGENT, name=5)),
-    ("list config", lambda c: c.agents.update(AGENT, config=[("temperature", 1)])),
+    ("int id", lambda c: c.agents.get(123)),  # type: ignore[arg-type]
+    ("None id", lambda c: c.agents.delete(None)),  # type: ignore[arg-type]
+    ("bytes message", lambda c: c.agents.chat(AGENT, b"hi")),  # type: ignore[arg-type]
+    ("int name", lambda c: c.agents.update(AGENT, name=5)),  # type: ignore[arg-type]
+    ("list config", lambda c: c.agents.update(AGENT, config=[("temperature", 1)])),  # type: ignore[arg-type]
     ("unknown config key", lambda c: c.agents.update(AGENT, config={"temprature": 1})),
     ("string temperature", lambda c: c.agents.update(AGENT, config={"temperature": "hot"})),
     ("float max_tokens", lambda c: c.agents.update(AGENT, config={"max_tokens": 1.5})),
-    ("string limit", lambda c: c.agents.runs.list(AGENT, limit="10")),
+    ("string limit", lambda c: c.agents.runs.list(AGENT, limit="10")),  # type: ignore[arg-type]
     ("bool offset", lambda c: c.agents.runs.list(AGENT, offset=True)),
-    ("float page_size", lambda c: c.agents.runs.iter(AGENT, page_size=2.0)),
-    ("string timeout", lambda c: c.usage.get(timeout="1")),
-    ("float max_retries", lambda c: c.usage.get(max_retries=1.0)),
+    ("float page_size", lambda c: c.agents.runs.iter(AGENT, page_size=2.0)),  # type: ignore[arg-type]
+    ("string timeout", lambda c: c.usage.get(timeout="1")),  # type: ignore[arg-type]
+    ("float max_retries", lambda c: c.usage.get(max_retries=1.0)),  # type: ignore[arg-type]
 ]
 
 

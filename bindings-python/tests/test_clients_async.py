@@ -61,7 +61,7 @@ async def test_runs_iter_yields_every_run_once(aclient: AsyncDelegir) -> None:
 async def test_runs_iter_skips_nothing_and_repeats_nothing_while_chats_add_runs(
     aclient: AsyncDelegir,
 ) -> None:
-    seen = []
+    seen: list[str] = []
     async for run in aclient.agents.runs.iter(AGENT, page_size=100):
         seen.append(run.id)
         if len(seen) % 250 == 0:

@@ -17,20 +17,20 @@ def main() -> None:
         for agent in agents:
             print(f"  {agent.id}  {agent.name:<28} {agent.status:<7} {agent.total_runs:>5} runs")
 
-        agent = client.agents.get(agents[0].id)
-        print(f"\n{agent.name}: model {agent.config.model}, temperature {agent.config.temperature}, "
-              f"channels {', '.join(agent.channels)}")
+        detail = client.agents.get(agents[0].id)
+        print(f"\n{detail.name}: model {detail.config.model}, temperature {detail.config.temperature}, "
+              f"channels {', '.join(detail.channels)}")
 
-        reply = client.agents.chat(agent.id, "How do I reset my password?")
+        reply = client.agents.chat(detail.id, "How do I reset my password?")
         print(f"\nchat -> {reply.response}\n        (run {reply.run_id}, {reply.tokens_used} tokens)")
 
-        page = client.agents.runs.list(agent.id, limit=5)
+        page = client.agents.runs.list(detail.id, limit=5)
         print(f"\nlatest {len(page.runs)} of {page.total} runs:")
         for run in page.runs:
             print(f"  {run.id}  {run.status:<9} {run.tokens_used:>5} tokens  ${run.cost:.4f}  {run.created_at:%Y-%m-%d %H:%M}")
 
         count, tokens = 0, 0
-        for run in client.agents.runs.iter(agent.id):
+        for run in client.agents.runs.iter(detail.id):
             count += 1
             tokens += run.tokens_used
         print(f"\npaged through {count} runs, {tokens:,} tokens in all")

@@ -20,20 +20,20 @@ async def main() -> None:
             print(f"  {agent.id}  {agent.name:<28} {agent.status:<7} {agent.total_runs:>5} runs")
 
         # Independent calls run concurrently on one connection pool.
-        agent, usage = await asyncio.gather(client.agents.get(agents[0].id), client.usage.get())
-        print(f"\n{agent.name}: model {agent.config.model}, temperature {agent.config.temperature}, "
-              f"channels {', '.join(agent.channels)}")
+        detail, usage = await asyncio.gather(client.agents.get(agents[0].id), client.usage.get())
+        print(f"\n{detail.name}: model {detail.config.model}, temperature {detail.config.temperature}, "
+              f"channels {', '.join(detail.channels)}")
 
-        reply = await client.agents.chat(agent.id, "How do I reset my password?")
+        reply = await client.agents.chat(detail.id, "How do I reset my password?")
         print(f"\nchat -> {reply.response}\n        (run {reply.run_id}, {reply.tokens_used} tokens)")
 
-        page = await client.agents.runs.list(agent.id, limit=5)
+        page = await client.agents.runs.list(detail.id, limit=5)
         print(f"\nlatest {len(page.runs)} of {page.total} runs:")
         for run in page.runs:
             print(f"  {run.id}  {run.status:<9} {run.tokens_used:>5} tokens  ${run.cost:.4f}  {run.created_at:%Y-%m-%d %H:%M}")
 
         count, tokens = 0, 0
-        async for run in client.agents.runs.iter(agent.id):
+        async for run in client.agents.runs.iter(detail.id):
             count += 1
             tokens += run.tokens_used
         print(f"\npaged through {count} runs, {tokens:,} tokens in all")
