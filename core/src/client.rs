@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use futures::Stream;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use parking_lot::Mutex;
 use reqwest::Method;
 
@@ -199,9 +200,9 @@ impl Agents<'_> {
     /// Every run of the agent, newest first, fetched lazily in pages of 100 (the largest page,
     /// so paging spends as little of the rate limit as possible). See [`RunPager`] for how new
     /// runs arriving while paging are handled.
-    pub fn runs_stream(&self, id: &str) -> impl Stream<Item = Result<Run>> + Send + 'static {
+    pub fn runs_stream(&self, id: &str) -> BoxStream<'static, Result<Run>> {
         let pager = self.runs_pager(id, None);
-        crate::pagination::into_stream(pager)
+        crate::pagination::into_stream(pager).boxed()
     }
 
     /// A pager over every run of the agent that yields one page per call; what

@@ -38,6 +38,10 @@ use crate::secret::ApiKey;
 
 /// Added to every computed reset so that a wake-up never lands a hair before the server's.
 const RESET_MARGIN: Duration = Duration::from_millis(5);
+/// Our estimate of the reset may lie up to the resolution of `Date` (one second) after the
+/// true reset; a wait within that much of `max_wait` is still waited, so that a client whose
+/// `max_rate_limit_wait` equals the window (60 s) waits for the window instead of failing.
+const DATE_RESOLUTION: Duration = Duration::from_secs(1);
 /// How long to hold back after a 429 that carried no usable timing at all.
 const BLIND_429_PAUSE: Duration = Duration::from_secs(1);
 
@@ -345,7 +349,7 @@ impl Ledger {
                             self.changed.notify_waiters();
                             return Ok(self.admission(probe));
                         }
-                        Decision::Wait(Some(at)) if at > deadline => {
+                        Decision::Wait(Some(at)) if at > deadline + DATE_RESOLUTION => {
                             return Err(at.saturating_duration_since(now));
                         }
                         Decision::Wait(at) => at.map(|at| at.saturating_duration_since(now)),

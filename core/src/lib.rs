@@ -24,6 +24,7 @@
 
 mod client;
 mod config;
+mod decode;
 mod error;
 mod headers;
 mod ledger;
@@ -31,6 +32,7 @@ mod logging;
 mod models;
 mod pagination;
 mod request;
+mod retry;
 mod runtime;
 mod secret;
 mod transport;

@@ -12,11 +12,6 @@
 //! and cloned per attempt (the body is reference-counted), a body that arrives in one chunk is
 //! decoded without a copy, and no log string is built unless a subscriber wants it.
 
-#[path = "decode.rs"]
-mod decode;
-#[path = "retry.rs"]
-mod retry;
-
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -34,7 +29,8 @@ use crate::logging::AttemptLog;
 use crate::request::ApiRequest;
 use crate::runtime;
 
-use retry::Outcome;
+use crate::decode;
+use crate::retry::{self, Outcome};
 
 /// Longest time spent opening a connection (TCP + TLS) before the attempt counts as
 /// "never sent" and is retried for every method; capped by the client's timeout.

@@ -298,7 +298,11 @@ async fn a_429_beyond_max_rate_limit_wait_fails_at_once_with_retry_after() {
         );
         assert_eq!(e.kind(), ErrorKind::RateLimited, "ledger {ledger}");
         let wait = e.retry_after().unwrap();
-        assert!(wait > Duration::from_secs(50), "ledger {ledger}: {wait:?}");
+        // Windows are aligned to the minute: whatever is left of it exceeds the 5 s allowed.
+        assert!(
+            wait > Duration::from_secs(5) && wait <= Duration::from_secs(61),
+            "ledger {ledger}: {wait:?}"
+        );
         assert!(!e.may_have_reached_server());
         // Without a ledger the server said 429; with one, the call was not even sent.
         let sent = journal(&emu).len();
