@@ -30,7 +30,8 @@ pub enum ErrorKind {
     InternalServer,
     /// The server answered another non-success status (403, 409, 418, ...).
     ApiStatus,
-    /// Nothing usable came back: DNS, refused or reset connection, TLS failure, redirect refused.
+    /// Nothing usable came back: DNS, refused or reset connection, TLS failure. (A refused 3xx
+    /// redirect is a status: [`ErrorKind::ApiStatus`].)
     Connection,
     /// An attempt took longer than the timeout.
     Timeout,

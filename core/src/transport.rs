@@ -193,8 +193,10 @@ impl Client {
                         let status = received.status;
                         if (200..300).contains(&status) {
                             let note = retry::note(request.idempotency, Outcome::Final);
+                            // A response came back, so the server did act on the request.
                             let decoded =
-                                decode::data::<T>(status, &received.body, &received.meta, note);
+                                decode::data::<T>(status, &received.body, &received.meta, note)
+                                    .map_err(|e| e.with_may_have_reached_server(true));
                             log_attempt(
                                 config,
                                 &request,
