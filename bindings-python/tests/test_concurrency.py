@@ -41,19 +41,18 @@ async def test_cancelling_a_task_abandons_the_request_and_the_next_call_succeeds
 
 
 async def test_wait_for_timing_out_abandons_the_request_and_frees_its_ledger_place() -> None:
-    # A limit of 2 per window: if the abandoned request kept its ledger place, the two calls
-    # after it would have to wait for the window (60 s) instead of going straight out.
-    with Emulator(rate_limit=2, rate_window=60) as emu:
+    with Emulator(rate_limit=3, rate_window=60) as emu:
         async with emu.async_client() as client:
+            await client.usage.get()  # the ledger now knows: 2 requests left in this window
             emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 3000})
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(client.usage.get(), timeout=0.3)
             journal = await asyncio.to_thread(wait_for_journal, emu, _disconnected)
             assert journal[-1]["outcome"] == "client_disconnected"
-            emu.set_rate_limit(3, 60)  # a fresh window with room for the next two calls
+            # The abandoned request counts as spent (the server may have counted it), leaving 1.
+            # Had it also kept its in-flight place, the next call would wait for the window.
             started = time.monotonic()
-            await client.usage.get()
-            await client.usage.get()
+            assert (await client.usage.get()).plan == "PRO"
             assert time.monotonic() - started < 2
 
 
