@@ -98,16 +98,25 @@ export class APIResponseValidationError extends DelegirError {
   readonly status: number | null;
   /** The first characters of the offending body, to help diagnose proxies and gateways. */
   readonly bodyExcerpt: string | null;
+  /** Whether the server may have acted on the request (after a chat: a run may exist). */
+  readonly mayHaveReachedServer: boolean;
 
-  constructor(message: string, fields: { status?: number | null; bodyExcerpt?: string | null } = {}) {
+  constructor(
+    message: string,
+    fields: { status?: number | null; bodyExcerpt?: string | null; mayHaveReachedServer?: boolean } = {},
+  ) {
     super(message);
     this.status = fields.status ?? null;
     this.bodyExcerpt = fields.bodyExcerpt ?? null;
+    this.mayHaveReachedServer = fields.mayHaveReachedServer ?? true;
   }
 }
 
 /** The call's `AbortSignal` fired; the request was cancelled. */
 export class APIUserAbortError extends DelegirError {
+  /** Whether the request may have been on its way when it was cancelled (assumed: `true`). */
+  readonly mayHaveReachedServer: boolean = true;
+
   constructor(message = 'Request was aborted.') {
     super(message);
   }
@@ -154,6 +163,7 @@ export function toError(e: NativeError): Error {
       return new APIResponseValidationError(e.message, {
         status: e.status ?? null,
         bodyExcerpt: e.bodyExcerpt ?? null,
+        mayHaveReachedServer: e.mayHaveReachedServer,
       });
     case 'aborted':
       return new APIUserAbortError(e.message);
