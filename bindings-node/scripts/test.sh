@@ -40,6 +40,9 @@ cat > "$scratch/tsconfig.json" <<'JSON'
 }
 JSON
 
+# The conformance runner reads the scenarios of this repository.
+export DELEGIR_CONFORMANCE_DIR="${DELEGIR_CONFORMANCE_DIR:-$root/tests/conformance}"
+
 cd "$scratch"
 echo "test.sh: tsc --strict over the TypeScript tests and examples"
 npx tsc -p tsconfig.json
