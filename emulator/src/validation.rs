@@ -86,8 +86,8 @@ fn config_update(config: Map<String, Value>) -> Result<ConfigUpdate, String> {
                     return Err("'config.temperature' must be a number between 0 and 2".into());
                 }
             },
-            "max_tokens" => match value.as_u64() {
-                Some(n) if n >= 1 => update.max_tokens = Some(n),
+            "max_tokens" => match value.as_i64() {
+                Some(n) if n >= 1 => update.max_tokens = Some(n as u64),
                 _ => {
                     return Err(
                         "'config.max_tokens' must be an integer greater than or equal to 1".into(),
@@ -125,30 +125,40 @@ const MESSAGE_REQUIRED: &str = "'message' is required and must be a non-empty st
 pub(crate) const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
 
-/// Validates `limit` (1–100, default 20) and `offset` (≥ 0, default 0) from a raw query string.
-/// Other parameters are ignored, as most APIs do.
+/// Validates `limit` (1–100, default 20) and `offset` (0 to 2^63 − 1, default 0) from a raw query
+/// string. Each may appear once; other parameters are ignored, as most APIs do.
 pub(crate) fn runs_query(query: Option<&str>) -> Result<(u32, u64), String> {
-    let mut limit = DEFAULT_LIMIT;
-    let mut offset = 0;
+    let mut limit = None;
+    let mut offset = None;
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match name {
-            "limit" => {
-                limit = value
+        let (slot, parsed) = match name {
+            "limit" => (
+                &mut limit,
+                value
                     .parse::<u32>()
                     .ok()
                     .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or("'limit' must be an integer between 1 and 100")?;
-            }
-            "offset" => {
-                offset = value
-                    .parse::<u64>()
-                    .map_err(|_| "'offset' must be an integer greater than or equal to 0")?;
-            }
-            _ => {}
+                    .map(u64::from)
+                    .ok_or("'limit' must be an integer between 1 and 100")?,
+            ),
+            "offset" => (
+                &mut offset,
+                value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|o| *o >= 0)
+                    .map(|o| o as u64)
+                    .ok_or("'offset' must be an integer greater than or equal to 0")?,
+            ),
+            _ => continue,
+        };
+        if slot.replace(parsed).is_some() {
+            return Err(format!("'{name}' must be given at most once"));
         }
     }
-    Ok((limit, offset))
+    let limit = limit.map_or(DEFAULT_LIMIT, |l| l as u32);
+    Ok((limit, offset.unwrap_or(0)))
 }
 
 #[cfg(test)]
