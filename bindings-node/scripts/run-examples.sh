@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Node quickstarts (examples/node/quickstart.mjs and quickstart.ts) against the installed
 # tarball in build/node-scratch, with DELEGIR_API_KEY / DELEGIR_BASE_URL from the environment
-# (the README's main job starts the emulator and sets them). Builds first unless SKIP_BUILD=1.
+# (the README's main job starts the emulator and sets them). Runs scripts/build.sh first when
+# the package is not installed there yet, or always with BUILD=1 (SKIP_BUILD=1 never builds).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,7 +12,7 @@ scratch="$root/build/node-scratch"
 
 : "${DELEGIR_API_KEY:?set DELEGIR_API_KEY (and DELEGIR_BASE_URL for the emulator)}"
 
-if [ -z "${SKIP_BUILD:-}" ]; then
+if [ -z "${SKIP_BUILD:-}" ] && { [ -n "${BUILD:-}" ] || [ ! -d "$scratch/node_modules/delegir" ]; }; then
     bash "$here/build.sh"
 fi
 

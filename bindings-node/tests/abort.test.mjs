@@ -52,6 +52,33 @@ test('aborting rejects at once with APIUserAbortError and the server sees the cl
   assert.ok(performance.now() - t0 < 1000);
 });
 
+test('an aborted in-flight call gives its ledger place back', async () => {
+  const limited = await Emulator.start({ rateLimit: 3, rateWindow: 60_000 });
+  try {
+    const client = new Delegir({ apiKey: limited.apiKey, baseUrl: limited.baseUrl });
+    await client.usage.get(); // the ledger now knows: 2 requests left in this window
+    limited.addFault({ method: 'GET', path: '/usage', fault: { kind: 'delay', ms: 3000 } });
+    await assert.rejects(client.usage.get({ signal: AbortSignal.timeout(300) }), APIUserAbortError);
+    const entry = await (async () => {
+      const deadline = Date.now() + 3000;
+      for (;;) {
+        const found = limited.journal().find((e) => e.outcome === 'client_disconnected');
+        if (found || Date.now() > deadline) return found;
+        await sleep(20);
+      }
+    })();
+    assert.ok(entry, 'the server saw the client go away');
+    // The abandoned request counts as spent (the server may have counted it), leaving 1. Had it
+    // also kept its in-flight place, the next call would wait for the window (60 s).
+    const started = performance.now();
+    const usage = await client.usage.get({ signal: AbortSignal.timeout(2000) });
+    assert.equal(usage.plan, 'PRO');
+    assert.ok(performance.now() - started < 2000);
+  } finally {
+    await limited.stop();
+  }
+});
+
 test('an already aborted signal rejects without sending', async () => {
   const { apiKey, client } = fresh();
   await assert.rejects(client.agents.list({ signal: AbortSignal.abort() }), APIUserAbortError);
@@ -67,7 +94,7 @@ test('AbortSignal.timeout aborts a slow call', async () => {
   assert.ok(performance.now() - started < 1000);
 });
 
-test('aborting a call waiting for the rate-limit window releases its place', async () => {
+test('aborting a call held back by the ledger rejects at once and sends nothing', async () => {
   const limited = await Emulator.start({ rateLimit: 2, rateWindow: 60_000 });
   try {
     const client = new Delegir({ apiKey: limited.apiKey, baseUrl: limited.baseUrl, maxRateLimitWait: 120_000 });
