@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the package (scripts/build.sh), then runs the Node SDK's tests against the installed
+# Builds the package (scripts/build.sh) and checks the committed .d.ts (scripts/check-dts.sh), then runs the Node SDK's tests against the installed
 # tarball in build/node-scratch, never the source tree:
 #   - node --test over tests/*.test.mjs (ESM) and tests/*.test.cjs (CommonJS),
 #   - the TypeScript tests compiled with tsc --strict and run with node --test,
@@ -16,6 +16,8 @@ scratch="$root/build/node-scratch"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
     bash "$here/build.sh"
+    # build.sh regenerated native/index.{d.ts,js}: they must match the committed files.
+    NO_BUILD=1 bash "$here/check-dts.sh"
 fi
 
 # The tests run from the scratch project so that `delegir` resolves to the installed package.
