@@ -80,47 +80,86 @@ impl NativeClient {
     /// `(limit, remaining, reset)` of the last response seen, or `None`.
     fn rate_limit(&self) -> Option<(u64, u64, i64)> {
         let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        current.as_ref().and_then(|(_, c)| rate_limit(c.rate_limit()))
+        current
+            .as_ref()
+            .and_then(|(_, c)| rate_limit(c.rate_limit()))
     }
 
     /// Releases the connection pool; later calls raise `DelegirError`.
     fn close(&self) {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self) -> bool {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
-    fn agents_list<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_list<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.agents().list().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
-    fn agents_list_sync<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_list_sync<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().list().await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
-    fn agents_get<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_get<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.agents().get(&id).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
-    fn agents_get_sync<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_get_sync<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().get(&id).await })
     }
 
     #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
-    fn agents_update<'py>(&self, py: Python<'py>, id: String, name: Option<String>, status: Option<String>, config: Option<&Bound<'py, PyDict>>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_update<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        name: Option<String>,
+        status: Option<String>,
+        config: Option<&Bound<'py, PyDict>>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.agents().update(&id, &update).await })
@@ -128,38 +167,81 @@ impl NativeClient {
 
     #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
-    fn agents_update_sync<'py>(&self, py: Python<'py>, id: String, name: Option<String>, status: Option<String>, config: Option<&Bound<'py, PyDict>>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_update_sync<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        name: Option<String>,
+        status: Option<String>,
+        config: Option<&Bound<'py, PyDict>>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().update(&id, &update).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
-    fn agents_delete<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_delete<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.agents().delete(&id).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
-    fn agents_delete_sync<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_delete_sync<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().delete(&id).await })
     }
 
     #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
-    fn agents_chat<'py>(&self, py: Python<'py>, id: String, message: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_chat<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        message: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.agents().chat(&id, &message).await })
     }
 
     #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
-    fn agents_chat_sync<'py>(&self, py: Python<'py>, id: String, message: String, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_chat_sync<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        message: String,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().chat(&id, &message).await })
     }
 
     #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
-    fn agents_runs<'py>(&self, py: Python<'py>, id: String, limit: Option<i64>, offset: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_runs<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        limit: Option<i64>,
+        offset: Option<i64>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move {
             let query = delegir::validate::runs_query(limit, offset)?;
@@ -168,7 +250,15 @@ impl NativeClient {
     }
 
     #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
-    fn agents_runs_sync<'py>(&self, py: Python<'py>, id: String, limit: Option<i64>, offset: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn agents_runs_sync<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        limit: Option<i64>,
+        offset: Option<i64>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move {
             let query = delegir::validate::runs_query(limit, offset)?;
@@ -178,7 +268,13 @@ impl NativeClient {
 
     /// A pager over every run of the agent (one boundary crossing per page).
     #[pyo3(signature = (id, page_size=None, timeout=None, max_retries=None))]
-    fn runs_pager(&self, id: &str, page_size: Option<i64>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<NativeRunPager> {
+    fn runs_pager(
+        &self,
+        id: &str,
+        page_size: Option<i64>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<NativeRunPager> {
         let c = self.client(timeout, max_retries)?;
         let pager = c.agents().runs_pager(id, page_size);
         Ok(NativeRunPager {
@@ -187,13 +283,23 @@ impl NativeClient {
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
-    fn usage_get<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn usage_get<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, async move { c.usage().get().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
-    fn usage_get_sync<'py>(&self, py: Python<'py>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn usage_get_sync<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.usage().get().await })
     }
@@ -215,7 +321,8 @@ impl NativeClient {
             if *owner != pid {
                 // A forked child: the parent's pool belongs to a runtime whose threads did not
                 // survive the fork. Forget it (dropping could touch that runtime) and rebuild.
-                let fresh = build(&self.builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
+                let fresh =
+                    build(&self.builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
                 std::mem::forget(std::mem::replace(client, fresh));
                 *owner = pid;
             }

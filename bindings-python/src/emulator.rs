@@ -63,9 +63,14 @@ impl NativeEmulator {
 
     /// The journal as JSON bytes (a list of entries, oldest first), optionally for one key.
     #[pyo3(signature = (api_key=None))]
-    fn journal<'py>(&self, py: Python<'py>, api_key: Option<&str>) -> PyResult<Bound<'py, PyBytes>> {
+    fn journal<'py>(
+        &self,
+        py: Python<'py>,
+        api_key: Option<&str>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let entries = self.with(|e| e.journal(api_key))?;
-        let json = serde_json::to_vec(&entries).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let json =
+            serde_json::to_vec(&entries).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(PyBytes::new(py, &json))
     }
 
@@ -114,7 +119,10 @@ impl NativeEmulator {
     /// Whether the server is running.
     #[getter]
     fn running(&self) -> bool {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 }
 

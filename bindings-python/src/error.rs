@@ -45,9 +45,10 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         ErrorKind::ApiStatus => (class!(py, "APIStatusError")?, Family::Status),
         ErrorKind::Connection => (class!(py, "APIConnectionError")?, Family::Other),
         ErrorKind::Timeout => (class!(py, "APITimeoutError")?, Family::Other),
-        ErrorKind::ResponseValidation => {
-            (class!(py, "APIResponseValidationError")?, Family::Validation)
-        }
+        ErrorKind::ResponseValidation => (
+            class!(py, "APIResponseValidationError")?,
+            Family::Validation,
+        ),
         // Configuration, and kinds added to the core later.
         _ => (class!(py, "DelegirError")?, Family::Other),
     };
