@@ -26,6 +26,8 @@ mod client;
 mod config;
 mod decode;
 mod error;
+#[cfg(test)]
+mod fuzz_tests;
 mod headers;
 mod ledger;
 mod logging;
