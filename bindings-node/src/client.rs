@@ -54,10 +54,8 @@ pub fn create_client(
     options: NativeClientOptions,
     on_attempt: Option<Function<'_, AttemptRecord, ()>>,
 ) -> Result<Either<NativeClient, NativeError>> {
-    let mut builder = Client::builder().user_agent_suffix(concat!(
-        "delegir-node/",
-        env!("CARGO_PKG_VERSION")
-    ));
+    let mut builder =
+        Client::builder().user_agent_suffix(concat!("delegir-node/", env!("CARGO_PKG_VERSION")));
     if let Some(key) = options.api_key {
         builder = builder.api_key(key);
     }
@@ -106,7 +104,9 @@ fn millis(argument: &str, ms: f64, zero_ok: bool) -> std::result::Result<Duratio
     } else {
         Err(NativeError::out_of_range(
             argument,
-            format!("{argument} must be a finite number of milliseconds greater than zero, got {ms}"),
+            format!(
+                "{argument} must be a finite number of milliseconds greater than zero, got {ms}"
+            ),
         ))
     }
 }
@@ -118,7 +118,10 @@ fn retries(n: f64) -> std::result::Result<u32, NativeError> {
     } else {
         Err(NativeError::out_of_range(
             "maxRetries",
-            format!("maxRetries must be a whole number from 0 to {}, got {n}", u32::MAX),
+            format!(
+                "maxRetries must be a whole number from 0 to {}, got {n}",
+                u32::MAX
+            ),
         ))
     }
 }

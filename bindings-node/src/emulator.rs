@@ -25,7 +25,10 @@ fn stopped() -> Error {
 /// Starts an emulator on 127.0.0.1 and a free port. `rate_limit` is requests per key per window
 /// (0 turns limiting off; default 60); `rate_window_ms` the window (default 60 000 ms).
 #[napi]
-pub fn start_emulator(rate_limit: Option<u32>, rate_window_ms: Option<f64>) -> Result<NativeEmulator> {
+pub fn start_emulator(
+    rate_limit: Option<u32>,
+    rate_window_ms: Option<f64>,
+) -> Result<NativeEmulator> {
     let mut options = EmulatorOptions::default();
     if let Some(limit) = rate_limit {
         options.rate_limit = limit;
@@ -100,9 +103,8 @@ impl NativeEmulator {
     /// Queues a fault rule given as the emulator's JSON (`{"method","path","count","api_key","fault"}`).
     #[napi]
     pub fn push_fault(&self, rule_json: String) -> Result<()> {
-        let rule: FaultRule = serde_json::from_str(&rule_json).map_err(|e| {
-            Error::new(Status::InvalidArg, format!("invalid fault rule: {e}"))
-        })?;
+        let rule: FaultRule = serde_json::from_str(&rule_json)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid fault rule: {e}")))?;
         self.with(|e| e.push_fault(rule))
     }
 
@@ -134,7 +136,10 @@ impl NativeEmulator {
     /// Whether `stop` has been called.
     #[napi(getter)]
     pub fn stopped(&self) -> bool {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     /// Stops the server; resolves once it no longer listens. Stopping twice does nothing.

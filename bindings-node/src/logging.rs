@@ -63,6 +63,9 @@ pub(crate) fn observer(callback: Function<'_, AttemptRecord, ()>) -> Result<Atte
         .build()?;
     let sink = Arc::new(sink);
     Ok(Arc::new(move |log: &AttemptLog| {
-        sink.call(AttemptRecord::from(log), ThreadsafeFunctionCallMode::NonBlocking);
+        sink.call(
+            AttemptRecord::from(log),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     }))
 }

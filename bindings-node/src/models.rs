@@ -341,7 +341,10 @@ impl TryFrom<NativeAgentUpdate> for delegir::AgentUpdate {
                 system_prompt: c.system_prompt,
                 temperature: c.temperature,
                 // JavaScript numbers are signed; the core checks the value before it becomes a u64.
-                max_tokens: c.max_tokens.map(delegir::validate::max_tokens).transpose()?,
+                max_tokens: c
+                    .max_tokens
+                    .map(delegir::validate::max_tokens)
+                    .transpose()?,
             }),
         };
         Ok(delegir::AgentUpdate {

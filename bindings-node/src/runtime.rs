@@ -25,7 +25,11 @@ pub(crate) type Outcome = Either<String, NativeError>;
 
 /// Runs `call` on the runtime. If `cancel` fires first, the call's future is dropped and the
 /// promise resolves to an `aborted` failure.
-pub(crate) fn run<F>(env: &Env, cancel: Option<CancelWatch>, call: F) -> Result<PromiseRaw<'_, Outcome>>
+pub(crate) fn run<F>(
+    env: &Env,
+    cancel: Option<CancelWatch>,
+    call: F,
+) -> Result<PromiseRaw<'_, Outcome>>
 where
     F: Future<Output = std::result::Result<String, NativeError>> + Send + 'static,
 {
