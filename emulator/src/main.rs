@@ -87,26 +87,26 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+/// Registers for SIGINT and SIGTERM. Done before the URL is printed, so a script that signals as
+/// soon as it has read the line never kills the process by the default action.
+#[cfg(unix)]
+fn register_signals() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+#[cfg(not(unix))]
+fn register_signals() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 #[tokio::main]
@@ -133,6 +133,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let signals = match register_signals() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("delegir-emulator: cannot handle signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,
@@ -140,7 +147,7 @@ async fn main() -> ExitCode {
         emulator.base_url()
     );
     let _ = stdout.flush();
-    wait_for_signal().await;
+    signals.await;
     emulator.stop().await;
     ExitCode::SUCCESS
 }

@@ -8,16 +8,22 @@ use serde_json::Value;
 use std::sync::Once;
 use std::time::Duration;
 
-/// A reqwest client (the ring provider installed once, as reqwest is built without one).
+/// The test's reqwest client: one per test thread (libtest runs each test on its own thread,
+/// with its own runtime), because building one costs tens of milliseconds, enough to make
+/// short rate-limit windows expire mid-test on a loaded machine.
 pub fn client() -> Client {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
+        // reqwest is built with `rustls-no-provider`.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    thread_local! {
+        static CLIENT: Client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+    }
+    CLIENT.with(Client::clone)
 }
 
 /// An emulator with rate limiting off.
