@@ -14,4 +14,4 @@ export PROPTEST_CASES="${PROPTEST_CASES:-100000}"
 export DELEGIR_FUZZ_SECONDS="$seconds"
 echo "fuzz.sh: ${seconds} s of core/src/fuzz_tests.rs (release build)"
 cargo test --release -p delegir --lib fuzz_tests -- --nocapture --test-threads 1 2>&1 |
-    grep -E "^fuzz:|panicked|failure|test result"
+    grep -oE "fuzz: .*|panicked.*|fuzz failure.*|test result.*"
