@@ -16,8 +16,9 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 from delegir import AsyncDelegir
 
@@ -38,8 +39,12 @@ def fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def admin(url: str, method: str, body: Optional[Dict[str, Any]] = None, key: Optional[str] = None) -> Any:
-    request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+def admin(
+    url: str, method: str, body: dict[str, Any] | None = None, key: str | None = None
+) -> Any:
+    request = urllib.request.Request(
+        url, method=method, data=None if body is None else json.dumps(body).encode()
+    )
     request.add_header("Content-Type", "application/json")
     if key is not None:
         request.add_header("X-API-Key", key)
@@ -54,17 +59,29 @@ async def main(base_url: str, admin_url: str, calls: int) -> None:
     faults = 0
     async with AsyncDelegir(key, base_url=base_url, timeout=5.0) as client:
         # Each call: (method, path for the fault, coroutine factory).
-        mix = [
+        mix: list[tuple[str, str, Callable[[], Awaitable[object]]]] = [
             ("GET", "/agents", lambda: client.agents.list()),
             ("GET", f"/agents/{AGENT}", lambda: client.agents.get(AGENT)),
             ("GET", "/usage", lambda: client.usage.get()),
-            ("GET", f"/agents/{AGENT}/runs", lambda: client.agents.runs.list(AGENT, limit=5)),
+            (
+                "GET",
+                f"/agents/{AGENT}/runs",
+                lambda: client.agents.runs.list(AGENT, limit=5),
+            ),
             ("GET", f"/agents/{AGENT}", lambda: client.agents.get(AGENT)),
             ("GET", "/usage", lambda: client.usage.get()),
             ("GET", "/agents", lambda: client.agents.list()),
-            ("GET", f"/agents/{AGENT}/runs", lambda: client.agents.runs.list(AGENT, offset=10)),
+            (
+                "GET",
+                f"/agents/{AGENT}/runs",
+                lambda: client.agents.runs.list(AGENT, offset=10),
+            ),
             ("GET", f"/agents/{AGENT}", lambda: client.agents.get(AGENT)),
-            ("POST", f"/agents/{AGENT}/chat", lambda: client.agents.chat(AGENT, "soak")),
+            (
+                "POST",
+                f"/agents/{AGENT}/chat",
+                lambda: client.agents.chat(AGENT, "soak"),
+            ),
         ]
         initial = {"rss_kib": rss_kib(), "fds": fds()}
         next_call = 0
@@ -77,8 +94,16 @@ async def main(base_url: str, admin_url: str, calls: int) -> None:
                 method, path, make = mix[i % len(mix)]
                 if rng.random() < fault_rate:
                     faults += 1
-                    admin(f"{admin_url}/faults", "POST",
-                          {"method": method, "path": "/api/v1" + path, "fault": rng.choice(FAULTS)}, key)
+                    admin(
+                        f"{admin_url}/faults",
+                        "POST",
+                        {
+                            "method": method,
+                            "path": "/api/v1" + path,
+                            "fault": rng.choice(FAULTS),
+                        },
+                        key,
+                    )
                 try:
                     await make()
                 except Exception as e:  # noqa: BLE001 - counted by class
@@ -93,8 +118,20 @@ async def main(base_url: str, admin_url: str, calls: int) -> None:
         await asyncio.gather(*(worker(calls, 0.01) for _ in range(WORKERS)))
         elapsed = time.monotonic() - started
     end = {"rss_kib": rss_kib(), "fds": fds()}
-    print(json.dumps({"sdk": "python", "calls": calls, "faults_queued": faults, "seconds": round(elapsed, 1),
-                      "errors": dict(sorted(errors.items())), "initial": initial, "start": start, "end": end}))
+    print(
+        json.dumps(
+            {
+                "sdk": "python",
+                "calls": calls,
+                "faults_queued": faults,
+                "seconds": round(elapsed, 1),
+                "errors": dict(sorted(errors.items())),
+                "initial": initial,
+                "start": start,
+                "end": end,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
