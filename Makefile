@@ -17,3 +17,6 @@ test-python:
 
 test-node:
 	bash bindings-node/scripts/test.sh
+
+bench:
+	bash bench/run.sh

@@ -1,0 +1,582 @@
+"""Runs every contender of the benchmark against one emulator and writes RESULTS.md and the chart.
+
+Started by ``bench/run.sh`` (which builds everything first) with the bench virtualenv's Python:
+
+    python bench/driver.py EMULATOR_BINARY
+
+Environment: ``QUICK=1`` (1 round of 1 s, short rate-limit run: for iterating), ``ROUNDS``,
+``SECONDS``, ``RL_SECONDS``, ``MEMORY_CALLS``, ``ONLY`` (comma-separated contender names).
+
+Every measurement runs in its own process (so the client's CPU time and peak RSS are its own) and
+with its own fresh API key (so chats of one contender do not grow the data another one reads).
+Contenders are alternated: each round runs them in a different rotation, and the reported figure
+is the median over the rounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+QUICK = os.environ.get("QUICK") == "1"
+ROUNDS = int(os.environ.get("ROUNDS", "1" if QUICK else "3"))
+SECONDS = float(os.environ.get("SECONDS", "1" if QUICK else "3"))
+RL_SECONDS = float(os.environ.get("RL_SECONDS", "8" if QUICK else "30"))
+MEMORY_CALLS = int(os.environ.get("MEMORY_CALLS", "10000"))
+ONLY = set(filter(None, os.environ.get("ONLY", "").split(",")))
+WORKLOADS = ["small", "large", "chat"]
+CONCURRENCIES = [1, 64]
+SYNC_THREADS = 8  # the threaded contenders' concurrency in the "64" column
+
+# name -> (language, label, command builder(workload, concurrency, seconds, base, key))
+Cmd = list[str]
+
+
+def py(contender: str):
+    def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
+        return [PY, str(BENCH / "python/contender.py"), "throughput", contender, w, str(c), str(s), base, key]
+
+    return build
+
+
+def py_threads(contender: str):
+    def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
+        threads = 1 if c == 1 else SYNC_THREADS
+        return [PY, str(BENCH / "python/contender.py"), "throughput", contender, w, str(threads), str(s), base, key]
+
+    return build
+
+
+def node(contender: str):
+    def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
+        return ["node", str(BENCH / "node/contender.mjs"), "throughput", contender, w, str(c), str(s), base, key]
+
+    return build
+
+
+RUST_BIN = str(ROOT / "target/release/delegir-bench")
+
+
+def rust(contender: str):
+    def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
+        return [RUST_BIN, "throughput", contender, w, str(c), str(s), base, key]
+
+    return build
+
+
+CONTENDERS: dict[str, tuple[str, str, Any]] = {
+    "py-delegir-async": ("Python", "delegir.AsyncDelegir", py("delegir-async")),
+    "py-delegir-sync": ("Python", "delegir.Delegir (1 / 8 threads)", py_threads("delegir-sync")),
+    "py-aiohttp": ("Python", "aiohttp + Pydantic", py("aiohttp")),
+    "py-httpx-async": ("Python", "httpx.AsyncClient + Pydantic", py("httpx-async")),
+    "py-httpx-sync": ("Python", "httpx.Client + Pydantic (1 / 8 threads)", py_threads("httpx-sync")),
+    "node-delegir": ("Node", "delegir", node("delegir")),
+    "node-undici": ("Node", "undici.request + JSON.parse", node("undici")),
+    "node-fetch": ("Node", "fetch + JSON.parse", node("fetch")),
+    "rust-delegir": ("Rust", "delegir", rust("delegir")),
+    "rust-reqwest": ("Rust", "reqwest + serde_json", rust("reqwest")),
+    "wrk": ("ceiling", "wrk (C load generator)", None),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# emulator
+
+
+class Emulator:
+    def __init__(self, binary: str) -> None:
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--quiet", "--rate-limit", "0"], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        self.base = line.strip().rsplit(" ", 1)[-1]
+        self.admin = self.base.split("/api/")[0] + "/__emulator"
+
+    def request(self, method: str, path: str, body: dict | None = None, key: str | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.admin + path, data=data, method=method)
+        if key:
+            req.add_header("X-API-Key", key)
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read())["data"]
+
+    def new_key(self) -> str:
+        return self.request("POST", "/keys")["api_key"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+# ------------------------------------------------------------------------------------------------
+# measurements
+
+
+def run_json(cmd: Cmd, timeout: float) -> dict[str, Any]:
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:5])} failed ({out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def wrk(workload: str, concurrency: int, seconds: float, base: str, key: str) -> dict[str, Any]:
+    threads = 1 if concurrency == 1 else 2
+    url = {
+        "small": f"{base}/agents/agt_abc123",
+        "large": f"{base}/agents/agt_abc123/runs?limit=100",
+        "chat": f"{base}/agents/agt_abc123/chat",
+    }[workload]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "-H",
+        f"X-API-Key: {key}",
+    ]
+    if workload == "chat":
+        cmd += ["-s", str(BENCH / "wrk/chat.lua")]
+    cmd.append(url)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    assert proc.stdout is not None
+    text = proc.stdout.read()
+    if status != 0 or "Non-2xx" in text or "Socket errors" in text:
+        raise RuntimeError(f"wrk failed: {text}")
+
+    def lat(p: str) -> float:
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE)
+        assert m, text
+        return float(m.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+
+    calls = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    return {
+        "calls": calls,
+        "errors": 0,
+        "seconds": max(1, round(seconds)),
+        "p50_us": lat("50"),
+        "p99_us": lat("99"),
+        # The whole process (start-up included, which is negligible for wrk).
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "maxrss_kib": usage.ru_maxrss,
+        "wall_s": elapsed,
+    }
+
+
+def measure(emu: Emulator, name: str, workload: str, concurrency: int) -> dict[str, Any]:
+    key = emu.new_key()
+    try:
+        if name == "wrk":
+            return wrk(workload, concurrency, SECONDS, emu.base, key)
+        cmd = CONTENDERS[name][2](workload, concurrency, SECONDS, emu.base, key)
+        return run_json(cmd, timeout=SECONDS * 10 + 60)
+    finally:
+        emu.request("POST", "/reset", key=key)
+
+
+def throughput(emu: Emulator) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
+    names = [n for n in CONTENDERS if not ONLY or n in ONLY]
+    results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in range(ROUNDS):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for workload in WORKLOADS:
+            for concurrency in CONCURRENCIES:
+                for name in order:
+                    m = measure(emu, name, workload, concurrency)
+                    results.setdefault((name, workload, concurrency), []).append(m)
+                    rate = m["calls"] / m["seconds"]
+                    cpu = m["cpu_s"] / max(1, m["calls"]) * 1e6
+                    err = f" ERRORS {m['errors']}: {m.get('last_error')}" if m["errors"] else ""
+                    print(
+                        f"  round {r + 1}/{ROUNDS} {workload:5} c={concurrency:<2} {name:18} "
+                        f"{rate:9.0f}/s  cpu {cpu:7.1f} us/call  p50 {m['p50_us'] / 1e3:7.2f} ms{err}",
+                        flush=True,
+                    )
+    return results
+
+
+def memory(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    rounds = 1 if QUICK else ROUNDS
+    for r in range(rounds):
+        for name in ["delegir-async", "aiohttp"] if r % 2 == 0 else ["aiohttp", "delegir-async"]:
+            key = emu.new_key()
+            emu.request(
+                "POST",
+                "/faults",
+                key=key,
+                body={
+                    "method": "GET",
+                    "path": "/api/v1/agents/agt_abc123",
+                    "count": MEMORY_CALLS * 2,
+                    "fault": {"kind": "delay", "ms": 2000},
+                },
+            )
+            cmd = [PY, str(BENCH / "python/contender.py"), "memory", name, str(MEMORY_CALLS), emu.base, key]
+            m = run_json(cmd, timeout=300)
+            emu.request("POST", "/reset", key=key)
+            print(
+                f"  memory {name:14} {MEMORY_CALLS} calls in {m['seconds']:.2f} s, peak RSS "
+                f"{m['maxrss_kib'] / 1024:.0f} MiB, errors {m['errors']} {m.get('last_error') or ''}",
+                flush=True,
+            )
+            out.setdefault(name, []).append(m)
+    return out
+
+
+RL_CONTENDERS = {
+    "Python delegir.AsyncDelegir": lambda s, base, key: [
+        PY,
+        str(BENCH / "python/contender.py"),
+        "ratelimit",
+        "delegir-async",
+        str(s),
+        "50",
+        base,
+        key,
+    ],
+    "Node delegir": lambda s, base, key: [
+        "node",
+        str(BENCH / "node/contender.mjs"),
+        "ratelimit",
+        "delegir",
+        str(s),
+        "50",
+        base,
+        key,
+    ],
+    "Rust delegir": lambda s, base, key: [RUST_BIN, "ratelimit", str(s), "50", base, key],
+    "naive aiohttp (backs off on 429 only)": lambda s, base, key: [
+        PY,
+        str(BENCH / "python/contender.py"),
+        "ratelimit",
+        "naive",
+        str(s),
+        "50",
+        base,
+        key,
+    ],
+}
+RL_LIMIT, RL_WINDOW_MS = 20, 2000
+
+
+def parse_time(s: str) -> float:
+    return dt.datetime.fromisoformat(s).timestamp()
+
+
+def ratelimit(emu: Emulator) -> dict[str, dict[str, Any]]:
+    emu.request("PUT", "/config", body={"rate_limit": RL_LIMIT, "rate_window_ms": RL_WINDOW_MS})
+    out = {}
+    try:
+        for name, build in RL_CONTENDERS.items():
+            key = emu.new_key()
+            start = time.time()
+            m = run_json(build(RL_SECONDS, emu.base, key), timeout=RL_SECONDS + 120)
+            end = start + RL_SECONDS
+            journal = emu.request("GET", "/journal", key=key)
+            emu.request("POST", "/reset", key=key)
+            limited = sum(1 for e in journal if e["outcome"] == "rate_limited")
+            ok_times = [parse_time(e["time"]) for e in journal if e["status"] == 200]
+            # Quota used: over the aligned windows that lie wholly inside the run.
+            w = RL_WINDOW_MS / 1000
+            first, last = int(start // w) + 1, int(end // w) - 1
+            windows = max(0, last - first + 1)
+            used = sum(1 for t in ok_times if first <= int(t // w) <= last)
+            quota = used / (windows * RL_LIMIT) if windows else 0.0
+            m.update(
+                {
+                    "server_429": limited,
+                    "server_ok": len(ok_times),
+                    "windows": windows,
+                    "ok_in_windows": used,
+                    "quota_used": quota,
+                    "journal": len(journal),
+                }
+            )
+            print(
+                f"  ratelimit {name:40} 429s seen by the emulator {limited:5}, quota used {quota:6.1%} "
+                f"({used}/{windows * RL_LIMIT} in {windows} whole windows)",
+                flush=True,
+            )
+            out[name] = m
+    finally:
+        emu.request("PUT", "/config", body={"rate_limit": 0})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# report
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    node_v = subprocess.run(check=False, args=["node", "--version"], capture_output=True, text=True).stdout.strip()
+    rustc = subprocess.run(check=False, args=["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, Node {node_v}, {rustc}"
+    )
+
+
+def med(ms: list[dict[str, Any]], f) -> float:
+    return statistics.median(f(m) for m in ms)
+
+
+def summarise(results) -> dict[tuple[str, str, int], dict[str, float]]:
+    table = {}
+    for k, ms in results.items():
+        table[k] = {
+            "rate": med(ms, lambda m: m["calls"] / m["seconds"]),
+            "p50": med(ms, lambda m: m["p50_us"]),
+            "p99": med(ms, lambda m: m["p99_us"]),
+            "cpu": med(ms, lambda m: m["cpu_s"] / max(1, m["calls"]) * 1e6),
+            "rss": med(ms, lambda m: m["maxrss_kib"] / 1024),
+            "errors": sum(m["errors"] for m in ms),
+        }
+    return table
+
+
+def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
+    """(figure, measured, target, met) for every figure of the issue."""
+
+    def get(name: str, field: str = "rate", w: str = "small", c: int = 64) -> float | None:
+        v = t.get((name, w, c))
+        return None if v is None else v[field]
+
+    rows = []
+
+    def ratio(
+        label: str,
+        a: float | None,
+        b: float | None,
+        target: float,
+        higher: bool = True,
+        fmt: str = "{:.2f}×",
+        tfmt: str | None = None,
+    ) -> None:
+        if a is None or b is None or b == 0:
+            return
+        r = a / b
+        met = r >= target if higher else r <= target
+        rows.append((label, fmt.format(r), (tfmt or ("≥ " if higher else "≤ ") + fmt).format(target), met))
+
+    ratio("Python async calls/s ÷ aiohttp+Pydantic", get("py-delegir-async"), get("py-aiohttp"), 3)
+    ratio(
+        "Python async CPU per call ÷ aiohttp+Pydantic",
+        get("py-delegir-async", "cpu"),
+        get("py-aiohttp", "cpu"),
+        1 / 3,
+        higher=False,
+        tfmt="≤ 0.33×",
+    )
+    ratio("Python sync (8 threads) calls/s ÷ httpx.Client (8 threads)", get("py-delegir-sync"), get("py-httpx-sync"), 3)
+    ratio("Node calls/s ÷ undici.request", get("node-delegir"), get("node-undici"), 2)
+    ratio("Node calls/s ÷ fetch", get("node-delegir"), get("node-fetch"), 5)
+    rd, rr = get("rust-delegir"), get("rust-reqwest")
+    if rd and rr:
+        rows.append(("Rust delegir calls/s ÷ raw reqwest", f"{rd / rr:.3f}×", "≥ 0.95×", rd / rr >= 0.95))
+    ceiling = get("wrk")
+    for name, label, target in (
+        ("rust-delegir", "Rust", 0.85),
+        ("node-delegir", "Node", 0.60),
+        ("py-delegir-async", "Python async", 0.35),
+    ):
+        v = get(name)
+        if v and ceiling:
+            rows.append(
+                (f"{label} calls/s ÷ wrk ceiling", f"{v / ceiling:.0%}", f"≥ {target:.0%}", v / ceiling >= target)
+            )
+    if "delegir-async" in mem and "aiohttp" in mem:
+        a = med(mem["delegir-async"], lambda m: m["maxrss_kib"])
+        b = med(mem["aiohttp"], lambda m: m["maxrss_kib"])
+        rows.append(
+            (f"{MEMORY_CALLS:,} concurrent Python calls: peak RSS ÷ aiohttp", f"{a / b:.2f}×", "≤ 0.50×", a / b <= 0.5)
+        )
+    for name, m in rl.items():
+        if name.startswith("naive"):
+            rows.append(
+                (
+                    f"Rate limit, {name}: 429s (quota used)",
+                    f"{m['server_429']} ({m['quota_used']:.0%})",
+                    "many",
+                    m["server_429"] > 0,
+                )
+            )
+        else:
+            ok = m["server_429"] == 0 and m["quota_used"] >= 0.95
+            rows.append(
+                (f"Rate limit, {name}: 429s, quota used", f"{m['server_429']}, {m['quota_used']:.0%}", "0, ≥ 95%", ok)
+            )
+    return rows
+
+
+def chart(t, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in CONTENDERS if (n, "small", 64) in t]
+    colors = {"Python": "#3572A5", "Node": "#68A063", "Rust": "#DEA584", "ceiling": "#888888"}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6.5))
+    for ax, workload, title in zip(
+        axes, WORKLOADS, ["GET /agents/:id (small)", "GET /agents/:id/runs?limit=100 (large)", "POST /agents/:id/chat"]
+    ):
+        rates = [t[(n, workload, 64)]["rate"] for n in names]
+        bars = ax.barh(range(len(names)), rates, color=[colors[CONTENDERS[n][0]] for n in names])
+        for i, n in enumerate(names):
+            if n.endswith(("delegir-async", "delegir")) or n == "py-delegir-sync":
+                bars[i].set_edgecolor("black")
+                bars[i].set_linewidth(1.5)
+        ax.set_yticks(range(len(names)))
+        ax.set_yticklabels([f"{CONTENDERS[n][0]}: {CONTENDERS[n][1]}" for n in names] if ax is axes[0] else [])
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("calls/s (concurrency 64; threaded: 8 threads)")
+        for i, r in enumerate(rates):
+            ax.text(r, i, f" {r:,.0f}", va="center", fontsize=7)
+        ax.set_xlim(0, max(rates) * 1.25)
+    fig.suptitle("Delegir SDKs vs hand-written clients (median of rounds; emulator on the same 2 cores)", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def write(t, mem, rl, started: float, path: Path) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        (
+            f"Generated by `make bench` (`bash bench/run.sh`) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+            f"{' in QUICK mode' if QUICK else ''}: {ROUNDS} round(s) of {SECONDS:g} s per measurement, "
+            f"contenders alternated, medians reported; {time.time() - started:.0f} s in all."
+        ),
+        "",
+        (
+            f"**Machine**: {machine()}. The emulator (release build, rate limiting off) runs on the same "
+            "cores as the client, so calls/s depends on how much CPU each client leaves to the server; "
+            "**client CPU time per call** (from the client process's own `getrusage`, measured after a "
+            "warm-up) is the figure least disturbed by that sharing."
+        ),
+        "",
+        "## Headline ratios (concurrency 64, `GET /agents/:id`, same run)",
+        "",
+        "| figure | measured | target | |",
+        "|---|---|---|---|",
+    ]
+    for label, value, target, met in ratios(t, mem, rl):
+        lines.append(f"| {label} | {value} | {target} | {'✅' if met else '❌'} |")
+    lines += ["", "![calls per second](results.png)", ""]
+    for workload, title in zip(
+        WORKLOADS,
+        [
+            "`GET /agents/agt_abc123` (small body)",
+            "`GET /agents/agt_abc123/runs?limit=100` (large body, ~13 KB)",
+            "`POST /agents/agt_abc123/chat`",
+        ],
+    ):
+        lines += [
+            f"## {title}",
+            "",
+            "| contender | c | calls/s | p50 ms | p99 ms | CPU µs/call | peak RSS MiB |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for c in CONCURRENCIES:
+            for n, (lang, label, _) in CONTENDERS.items():
+                v = t.get((n, workload, c))
+                if v is None:
+                    continue
+                cc = c if c == 1 or "threads" not in label else SYNC_THREADS
+                err = f" ({v['errors']} errors)" if v["errors"] else ""
+                lines.append(
+                    f"| {lang}: {label}{err} | {cc} | {v['rate']:,.0f} | {v['p50'] / 1e3:.2f} | {v['p99'] / 1e3:.2f} | "
+                    f"{v['cpu']:.1f} | {v['rss']:.0f} |"
+                )
+        lines.append("")
+    if mem:
+        lines += [
+            f"## Memory: {MEMORY_CALLS:,} concurrent Python async calls (each response delayed 2 s)",
+            "",
+            "| contender | peak RSS MiB | wall s | errors |",
+            "|---|---:|---:|---:|",
+        ]
+        for n, label in (("delegir-async", "delegir.AsyncDelegir"), ("aiohttp", "aiohttp + Pydantic")):
+            if n in mem:
+                lines.append(
+                    f"| {label} | {med(mem[n], lambda m: m['maxrss_kib'] / 1024):.0f} | "
+                    f"{med(mem[n], lambda m: m['seconds']):.2f} | {sum(m['errors'] for m in mem[n])} |"
+                )
+        lines.append("")
+    if rl:
+        lines += [
+            f"## Rate limit: {RL_LIMIT} per {RL_WINDOW_MS / 1000:g} s, {RL_SECONDS:g} s, 50 concurrent tasks on one key",
+            "",
+            "Quota used counts the successful calls in the aligned windows that lie wholly inside the run.",
+            "",
+            "| client | 429s seen by the emulator | 429s seen by the client | successful calls | quota used |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for n, m in rl.items():
+            lines.append(f"| {n} | {m['server_429']} | {m['client_429']} | {m['server_ok']} | {m['quota_used']:.0%} |")
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def main() -> None:
+    started = time.time()
+    emu = Emulator(sys.argv[1])
+    print(f"emulator {emu.base}; {ROUNDS} round(s) x {SECONDS:g} s{' (QUICK)' if QUICK else ''}", flush=True)
+    try:
+        results = throughput(emu)
+        mem = memory(emu) if not ONLY or "memory" in ONLY else {}
+        rl = ratelimit(emu) if not ONLY or "ratelimit" in ONLY else {}
+    finally:
+        emu.stop()
+    t = summarise(results)
+    (BENCH / "results.json").write_text(
+        json.dumps(
+            {"throughput": {f"{k[0]}|{k[1]}|{k[2]}": v for k, v in t.items()}, "memory": mem, "ratelimit": rl}, indent=1
+        )
+    )
+    if t:
+        chart(t, BENCH / "results.png")
+    write(t, mem, rl, started, BENCH / "RESULTS.md")
+    print()
+    for label, value, target, met in ratios(t, mem, rl):
+        print(f"  {'OK ' if met else 'LOW'} {label}: {value} (target {target})")
+    print(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.png'}")
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()
