@@ -18,6 +18,7 @@ const FAULTS = JSON.parse(readFileSync(faultsPath, 'utf8'));
 
 const rssKib = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const fds = () => readdirSync('/proc/self/fd').length;
+const heapKib = () => Math.round(process.memoryUsage().heapUsed / 1024);
 
 /** One admin request on its own connection (no keep-alive pool to skew the fd count). */
 function admin(path, method, body, key) {
@@ -74,12 +75,12 @@ async function worker(limit, faultRate) {
 await Promise.all(Array.from({ length: WORKERS }, () => worker(WARM_UP, 0)));
 errors = {};
 globalThis.gc?.();
-const start = { rss_kib: rssKib(), fds: fds() };
+const start = { rss_kib: rssKib(), fds: fds(), heap_kib: heapKib() };
 next = 0;
 const started = performance.now();
 await Promise.all(Array.from({ length: WORKERS }, () => worker(calls, 0.01)));
 const seconds = Math.round((performance.now() - started) / 100) / 10;
 globalThis.gc?.();
-const end = { rss_kib: rssKib(), fds: fds() };
+const end = { rss_kib: rssKib(), fds: fds(), heap_kib: heapKib() };
 const sorted = Object.fromEntries(Object.entries(errors).sort());
 console.log(JSON.stringify({ sdk: 'node', calls, faults_queued: faults, seconds, errors: sorted, initial, start, end }));
