@@ -135,7 +135,8 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(DelegirError):
-    """Nothing usable came back: DNS, refused or reset connection, TLS failure, refused redirect."""
+    """Nothing usable came back: DNS, refused or reset connection, TLS failure (a refused redirect
+    is an :class:`APIStatusError` with its 3xx status)."""
 
     def __init__(
         self, message: str = "Connection error.", *, may_have_reached_server: bool = False
