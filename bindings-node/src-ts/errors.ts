@@ -73,7 +73,8 @@ export class InternalServerError extends APIStatusError {}
 
 /**
  * Nothing usable came back: DNS failure, refused or reset connection, TLS failure. (A redirect is
- * never followed; it is an `APIStatusError` with its 3xx status.) `mayHaveReachedServer` says whether a chat may have created a run anyway.
+ * never followed; it is an `APIStatusError` with its 3xx status.) `mayHaveReachedServer` says
+ * whether a chat may have created a run anyway.
  */
 export class APIConnectionError extends DelegirError {
   /** Whether the server may have acted on the request before the connection failed. */
