@@ -106,6 +106,10 @@ export interface AttemptRecord {
   error?: string
   /** Whether another attempt follows. */
   willRetry: boolean
+  /** `debug`, `info` or `warn`, as the core decides. */
+  level: string
+  /** The one-line summary, e.g. `GET /agents/:id -> 200 (attempt 1, 1.2 ms, waited 0.0 ms)`. */
+  summary: string
 }
 
 /**

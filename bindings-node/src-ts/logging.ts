@@ -27,7 +27,8 @@ const stderrLogger: Logger = {
 
 /**
  * The function the binding calls once per attempt, or `undefined` when nothing would be logged.
- * Level: `debug` for a success, `info` for a failure that is retried, `warn` for a final failure.
+ * Level (decided by the core): `debug` for a success, `info` for a failure that is retried or
+ * that the caller caused (400, 401, 404, invalid argument), `warn` for any other final failure.
  */
 export function attemptSink(
   logger: Logger | undefined,
@@ -37,7 +38,8 @@ export function attemptSink(
   if (threshold >= rank.off) return undefined;
   const target = logger ?? stderrLogger;
   return (r) => {
-    const recordLevel: LogLevel = r.error == null ? 'debug' : r.willRetry ? 'info' : 'warn';
+    // The level and the summary come from the core, so every language logs the same thing.
+    const recordLevel = r.level as 'debug' | 'info' | 'warn';
     if (rank[recordLevel] < threshold) return;
     const log: AttemptLog = {
       method: r.method,
@@ -49,11 +51,7 @@ export function attemptSink(
       error: r.error ?? null,
       willRetry: r.willRetry,
     };
-    const outcome = log.status !== null ? String(log.status) : (log.error ?? 'no response');
-    const message =
-      `delegir ${recordLevel}: ${log.method} ${log.route} -> ${outcome} ` +
-      `(attempt ${log.attempt}, ${log.elapsedMs.toFixed(1)} ms, waited ${log.waitMs.toFixed(1)} ms` +
-      `${log.error !== null ? `, ${log.error}${log.willRetry ? ', retrying' : ''}` : ''})`;
+    const message = `delegir ${recordLevel}: ${r.summary}`;
     try {
       target[recordLevel](message, log);
     } catch {

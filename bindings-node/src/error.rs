@@ -36,29 +36,9 @@ pub struct NativeError {
     pub body_excerpt: Option<String>,
 }
 
-/// The stable code of a kind.
+/// The stable code of a kind (the core's spelling, shared with the log records).
 fn code(kind: ErrorKind) -> &'static str {
-    NativeError::code_of(kind)
-}
-
-impl NativeError {
-    /// The stable code of a kind, shared with the log records.
-    pub(crate) fn code_of(kind: ErrorKind) -> &'static str {
-        match kind {
-            ErrorKind::InvalidArgument => "invalid_argument",
-            ErrorKind::Configuration => "configuration",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::InternalServer => "internal_server",
-            ErrorKind::ApiStatus => "api_status",
-            ErrorKind::Connection => "connection",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::ResponseValidation => "response_validation",
-            _ => "unknown",
-        }
-    }
+    kind.as_str()
 }
 
 impl NativeError {

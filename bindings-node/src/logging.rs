@@ -2,7 +2,9 @@
 //!
 //! The core calls its `on_attempt` observer on a runtime thread once per attempt; this module
 //! forwards each record through a threadsafe function to the function the TypeScript layer
-//! passes (which applies the level and calls the user's `logger` or writes `DELEGIR_LOG` output).
+//! passes (which filters by level and calls the user's `logger` or writes `DELEGIR_LOG` output).
+//! The record's level and one-line summary come from the core (`AttemptLog::level` and its
+//! `Display`), so every language logs the same thing.
 //! The observer is installed only when logging is wanted, so calls without logging pay nothing.
 //! The threadsafe function is *weak*: it never keeps the process alive. Records carry the route
 //! template (`/agents/:id`), never ids, bodies or the key.
@@ -15,7 +17,6 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
 use napi_derive::napi;
 
-use crate::error::NativeError;
 
 /// What one attempt of a call did.
 #[napi(object)]
@@ -36,6 +37,10 @@ pub struct AttemptRecord {
     pub error: Option<String>,
     /// Whether another attempt follows.
     pub will_retry: bool,
+    /// `debug`, `info` or `warn`, as the core decides.
+    pub level: String,
+    /// The one-line summary, e.g. `GET /agents/:id -> 200 (attempt 1, 1.2 ms, waited 0.0 ms)`.
+    pub summary: String,
 }
 
 impl From<&AttemptLog> for AttemptRecord {
@@ -47,8 +52,10 @@ impl From<&AttemptLog> for AttemptRecord {
             attempt: log.attempt,
             elapsed_ms: log.elapsed.as_secs_f64() * 1000.0,
             wait_ms: log.wait.as_secs_f64() * 1000.0,
-            error: log.error.map(|kind| NativeError::code_of(kind).to_owned()),
+            error: log.error.map(|kind| kind.as_str().to_owned()),
             will_retry: log.will_retry,
+            level: log.level().as_str().to_owned(),
+            summary: log.to_string(),
         }
     }
 }

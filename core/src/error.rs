@@ -40,6 +40,23 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// A stable snake_case spelling for logs and bindings, e.g. `"not_found"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::InternalServer => "internal_server",
+            ErrorKind::ApiStatus => "api_status",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::ResponseValidation => "response_validation",
+        }
+    }
+
     /// The kind for an unsuccessful HTTP status.
     pub fn from_status(status: u16) -> ErrorKind {
         match status {

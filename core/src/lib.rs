@@ -47,7 +47,7 @@ pub use config::{
     RequestOptions,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use logging::{AttemptLog, AttemptObserver};
+pub use logging::{AttemptLog, AttemptObserver, LogLevel};
 pub use models::{
     Agent, AgentConfig, AgentConfigUpdate, AgentDetail, AgentStatus, AgentUpdate, ChatReply,
     DeletedAgent, Extra, RateLimit, Run, RunPage, RunsQuery, UpdatedAgent, Usage,

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{self, ResponseMeta};
 use crate::ledger::{Admission, Ledger, Observed};
-use crate::logging::AttemptLog;
+use crate::logging::{AttemptLog, LogLevel};
 use crate::request::ApiRequest;
 use crate::runtime;
 
@@ -602,56 +602,42 @@ fn log_attempt(
     error: Option<ErrorKind>,
     will_retry: bool,
 ) {
-    let method = method_name(&request.method);
-    let route = request.route;
-    match (error, will_retry) {
-        (None, _) => tracing::debug!(
-            target: "delegir",
-            method,
-            route,
-            status,
-            attempt,
-            elapsed_ms = elapsed.as_millis() as u64,
-            wait_ms = wait.as_millis() as u64,
-            will_retry,
-            "request succeeded"
-        ),
-        (Some(kind), true) => tracing::warn!(
-            target: "delegir",
-            method,
-            route,
-            status,
-            attempt,
-            elapsed_ms = elapsed.as_millis() as u64,
-            wait_ms = wait.as_millis() as u64,
-            error = ?kind,
-            will_retry,
-            "attempt failed; retrying"
-        ),
-        (Some(kind), false) => tracing::info!(
-            target: "delegir",
-            method,
-            route,
-            status,
-            attempt,
-            elapsed_ms = elapsed.as_millis() as u64,
-            wait_ms = wait.as_millis() as u64,
-            error = ?kind,
-            will_retry,
-            "request failed"
-        ),
+    let log = AttemptLog {
+        method: method_name(&request.method),
+        route: request.route,
+        status,
+        attempt,
+        elapsed,
+        wait,
+        error,
+        will_retry,
+    };
+    // One callsite per level: tracing levels are static. Fields are only evaluated when a
+    // subscriber wants the event.
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                target: "delegir",
+                $level,
+                method = log.method,
+                route = log.route,
+                status = log.status,
+                attempt = log.attempt,
+                elapsed_ms = log.elapsed.as_secs_f64() * 1000.0,
+                wait_ms = log.wait.as_secs_f64() * 1000.0,
+                error = log.error.map(ErrorKind::as_str),
+                will_retry = log.will_retry,
+                "{log}"
+            )
+        };
+    }
+    match log.level() {
+        LogLevel::Debug => event!(tracing::Level::DEBUG),
+        LogLevel::Info => event!(tracing::Level::INFO),
+        LogLevel::Warn => event!(tracing::Level::WARN),
     }
     if let Some(observer) = &config.on_attempt {
-        observer(&AttemptLog {
-            method,
-            route,
-            status,
-            attempt,
-            elapsed,
-            wait,
-            error,
-            will_retry,
-        });
+        observer(&log);
     }
 }
 

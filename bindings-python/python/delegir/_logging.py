@@ -56,6 +56,7 @@ def _apply_env() -> None:
 
 def _emit(
     level: int,
+    summary: str,
     method: str,
     path: str,
     status: Optional[int],
@@ -67,20 +68,11 @@ def _emit(
 ) -> None:
     if not logger.isEnabledFor(level):
         return
-    outcome = str(status) if status is not None else (error or "no response")
-    if error is not None and status is not None:
-        outcome = f"{status} {error}"
-    text = "%s %s -> %s (attempt %d, %.1f ms, waited %.1f ms)%s"
+    # The level and the one-line summary come from the core, so every language logs the same.
     logger.log(
         level,
-        text,
-        method,
-        path,
-        outcome,
-        attempt,
-        elapsed * 1000.0,
-        wait * 1000.0,
-        "; retrying" if will_retry else "",
+        "%s",
+        summary,
         extra={
             "method": method,
             "path": path,
@@ -94,7 +86,9 @@ def _emit(
     )
 
 
-Observer = Callable[[int, str, str, Optional[int], int, float, float, Optional[str], bool], None]
+Observer = Callable[
+    [int, str, str, str, Optional[int], int, float, float, Optional[str], bool], None
+]
 
 
 def observer() -> Tuple[Optional[Observer], int]:

@@ -8,7 +8,9 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, final
 
 __version__: str
 
-_Observer = Callable[[int, str, str, Optional[int], int, float, float, Optional[str], bool], None]
+_Observer = Callable[
+    [int, str, str, str, Optional[int], int, float, float, Optional[str], bool], None
+]
 
 @final
 class NativeClient:
