@@ -13,12 +13,11 @@ use std::time::Duration;
 use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use pyo3_async_runtimes::TaskLocals;
-use pyo3_async_runtimes::generic::future_into_py_with_locals;
 
+use crate::completion::spawn;
 use crate::error::{client_closed, invalid, to_pyerr};
 use crate::models::{Reply, rate_limit};
-use crate::runtime::{PidRuntime, pid, runtime};
+use crate::runtime::{pid, runtime};
 
 /// How often a blocking call wakes up to let Python handle signals (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
@@ -361,19 +360,6 @@ impl NativeRunPager {
 fn build(builder: &ClientBuilder) -> delegir::Result<Client> {
     let _entered = runtime().enter();
     builder.clone().build()
-}
-
-/// Runs `call` on the runtime and returns an asyncio future of its [`Reply`].
-fn spawn<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
-where
-    T: serde::Serialize,
-    F: Future<Output = delegir::Result<T>> + Send + 'static,
-{
-    // The running loop only: the call never runs Python code, so there is no context to copy.
-    let locals = TaskLocals::with_running_loop(py)?;
-    future_into_py_with_locals::<PidRuntime, _, _>(py, locals, async move {
-        Ok(Reply::from_result(call.await))
-    })
 }
 
 /// Runs `call` to completion with the GIL released, waking every [`SIGNAL_CHECK`] so that

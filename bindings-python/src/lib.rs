@@ -7,6 +7,7 @@
 //! (`AsyncDelegir`, `Delegir`) is the pure-Python layer in `python/delegir/`.
 
 mod client;
+mod completion;
 mod emulator;
 mod error;
 mod logging;

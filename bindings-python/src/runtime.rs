@@ -9,23 +9,16 @@
 //! builds a fresh runtime for the child. The parent's copy is leaked on purpose: dropping it
 //! would try to join threads that do not exist in the child.
 //!
-//! Async calls are turned into asyncio futures by pyo3-async-runtimes' *generic* bridge
-//! (`generic::future_into_py_with_locals`), parameterised with [`PidRuntime`], so the bridge's
-//! own spawns (the task, and the GIL-holding completion on the blocking pool) also go to the
-//! current process's runtime. The core `Client` is per pid for the same reason (its pool's
-//! connections belong to the runtime that opened them): see `client.rs`.
+//! Async calls are spawned on this runtime and complete their asyncio futures through the
+//! batching bridge of `completion.rs`. The core `Client` is per pid for the same reason as the
+//! runtime (its pool's connections belong to the runtime that opened them): see `client.rs`.
 //!
 //! Building a runtime never touches Python, so doing it with or without the GIL cannot
 //! deadlock; the fast path is two atomic loads and no lock.
 
-use std::cell::OnceCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use pyo3_async_runtimes::TaskLocals;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
 use tokio::runtime::Runtime;
 
 static PID: AtomicU32 = AtomicU32::new(0);
@@ -69,47 +62,4 @@ fn build(pid: u32) -> &'static Runtime {
     RUNTIME.store(leaked as *const Runtime as *mut Runtime, Ordering::Release);
     PID.store(pid, Ordering::Release);
     leaked
-}
-
-/// pyo3-async-runtimes' generic runtime hook, routed to [`runtime`].
-pub(crate) struct PidRuntime;
-
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-impl GenericRuntime for PidRuntime {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        runtime().spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        runtime().spawn_blocking(f)
-    }
-}
-
-impl ContextExt for PidRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
-    }
 }
