@@ -7,7 +7,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 echo "== building the emulator and the Rust quickstart"
-cargo build --release -q -p delegir-emulator -p delegir --example quickstart
+cargo build --release -q -p delegir-emulator --bin delegir-emulator
+cargo build --release -q -p delegir --example quickstart
 
 log="$(mktemp)"
 target/release/delegir-emulator --port 0 --quiet >"$log" 2>&1 &
