@@ -34,7 +34,7 @@ BENCH = ROOT / "bench"
 PY = sys.executable
 QUICK = os.environ.get("QUICK") == "1"
 ROUNDS = int(os.environ.get("ROUNDS", "1" if QUICK else "3"))
-SECONDS = float(os.environ.get("SECONDS", "1" if QUICK else "3"))
+SECONDS = float(os.environ.get("SECONDS", "1" if QUICK else "2"))
 RL_SECONDS = float(os.environ.get("RL_SECONDS", "8" if QUICK else "30"))
 MEMORY_CALLS = int(os.environ.get("MEMORY_CALLS", "10000"))
 ONLY = set(filter(None, os.environ.get("ONLY", "").split(",")))
@@ -195,7 +195,7 @@ def measure(emu: Emulator, name: str, workload: str, concurrency: int) -> dict[s
 def throughput(emu: Emulator) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
     names = [n for n in CONTENDERS if not ONLY or n in ONLY]
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
-    for r in range(ROUNDS):
+    for r in range(ROUNDS if names else 0):
         order = names[r % len(names) :] + names[: r % len(names)]
         for workload in WORKLOADS:
             for concurrency in CONCURRENCIES:
