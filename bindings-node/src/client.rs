@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use delegir::validate::{self, DurationUnit};
 use delegir::{Client, RequestOptions, RunPager};
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::{Either, Env, Result};
@@ -93,37 +94,18 @@ pub fn create_client(
     })
 }
 
-/// Milliseconds as a `Duration`. JavaScript can pass negative, `NaN` or infinite numbers, which a
-/// `Duration` cannot hold; they are rejected here (the core checks the rest, e.g. a zero timeout).
-fn millis(argument: &str, ms: f64, zero_ok: bool) -> std::result::Result<Duration, NativeError> {
-    if ms.is_finite() && (ms > 0.0 || (zero_ok && ms == 0.0)) {
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    } else if ms == 0.0 {
-        // Zero is the core's to refuse, with its own message.
-        Ok(Duration::ZERO)
-    } else {
-        Err(NativeError::out_of_range(
-            argument,
-            format!(
-                "{argument} must be a finite number of milliseconds greater than zero, got {ms}"
-            ),
-        ))
-    }
+/// Milliseconds from JavaScript as a `Duration`; the core checks them (negative, `NaN`, ...).
+fn millis(
+    argument: &'static str,
+    ms: f64,
+    zero_ok: bool,
+) -> std::result::Result<Duration, NativeError> {
+    validate::duration(argument, ms, DurationUnit::Milliseconds, zero_ok).map_err(NativeError::from)
 }
 
-/// A retry count: an integer from 0 to 2^32 - 1.
+/// A retry count from JavaScript; the core checks it.
 fn retries(n: f64) -> std::result::Result<u32, NativeError> {
-    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(NativeError::out_of_range(
-            "maxRetries",
-            format!(
-                "maxRetries must be a whole number from 0 to {}, got {n}",
-                u32::MAX
-            ),
-        ))
-    }
+    validate::retries("maxRetries", n).map_err(NativeError::from)
 }
 
 impl NativeClient {

@@ -17,7 +17,6 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
 use napi_derive::napi;
 
-
 /// What one attempt of a call did.
 #[napi(object)]
 pub struct AttemptRecord {

@@ -10,12 +10,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use delegir::validate::{self, DurationUnit};
 use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::completion::spawn;
-use crate::error::{client_closed, invalid, to_pyerr};
+use crate::error::{client_closed, to_pyerr};
 use crate::models::{Reply, rate_limit};
 use crate::runtime::{pid, runtime};
 
@@ -34,12 +35,14 @@ pub struct NativeClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, rate_limit=true, on_attempt=None, log_level=30))]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, on_attempt=None, log_level=30))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         api_key: Option<&str>,
         base_url: Option<String>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
+        max_rate_limit_wait: Option<f64>,
         rate_limit: bool,
         on_attempt: Option<Py<PyAny>>,
         log_level: u8,
@@ -54,10 +57,13 @@ impl NativeClient {
             builder = builder.base_url(url);
         }
         if let Some(t) = timeout {
-            builder = builder.timeout(seconds("timeout", t)?);
+            builder = builder.timeout(seconds("timeout", t, false)?);
         }
         if let Some(r) = max_retries {
             builder = builder.max_retries(retries(r)?);
+        }
+        if let Some(w) = max_rate_limit_wait {
+            builder = builder.max_rate_limit_wait(seconds("max_rate_limit_wait", w, true)?);
         }
         if let Some(emit) = on_attempt {
             builder = builder.on_attempt(crate::logging::observer(emit, log_level));
@@ -308,7 +314,7 @@ impl NativeClient {
     /// The core client of this process, with the call's options applied.
     fn client(&self, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Client> {
         let options = RequestOptions {
-            timeout: timeout.map(|t| seconds("timeout", t)).transpose()?,
+            timeout: timeout.map(|t| seconds("timeout", t, false)).transpose()?,
             max_retries: max_retries.map(retries).transpose()?,
         };
         let client = {
@@ -383,20 +389,15 @@ where
     }
 }
 
-/// Seconds from Python as a positive [`Duration`].
-fn seconds(argument: &str, value: f64) -> PyResult<Duration> {
-    match Duration::try_from_secs_f64(value) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(invalid(format!(
-            "{argument} must be a positive number of seconds, got {value}"
-        ))),
-    }
+/// Seconds from Python as a `Duration`; the core checks them (negative, NaN, ...).
+fn seconds(argument: &'static str, value: f64, zero_ok: bool) -> PyResult<Duration> {
+    validate::duration(argument, value, DurationUnit::Seconds, zero_ok)
+        .map_err(|e| Python::attach(|py| to_pyerr(py, e)))
 }
 
-/// A retry count from Python.
+/// A retry count from Python; the core checks it.
 fn retries(value: i64) -> PyResult<u32> {
-    u32::try_from(value)
-        .map_err(|_| invalid(format!("max_retries must be zero or more, got {value}")))
+    validate::retries("max_retries", value as f64).map_err(|e| Python::attach(|py| to_pyerr(py, e)))
 }
 
 /// The core's update from the Python layer's keywords; the core validates it.

@@ -102,12 +102,6 @@ fn chain(source: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// A `ValueError` for a Python value the binding cannot convert (a negative retry count, a
-/// timeout that is not a positive number of seconds).
-pub(crate) fn invalid(message: String) -> PyErr {
-    PyValueError::new_err(message)
-}
-
 /// `DelegirError` for a call on a closed client.
 pub(crate) fn client_closed(py: Python<'_>) -> PyErr {
     match class!(py, "DelegirError") {

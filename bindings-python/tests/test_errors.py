@@ -79,6 +79,26 @@ def test_the_emulators_own_rate_limit_surfaces_as_rate_limit_error_without_the_l
         assert [e["outcome"] for e in emu.journal()] == ["ok", "rate_limited"]
 
 
+def test_the_ledger_fails_fast_when_the_window_resets_later_than_max_rate_limit_wait() -> None:
+    with Emulator(rate_limit=1, rate_window=600) as emu, emu.client(max_rate_limit_wait=1.0) as client:
+        client.usage.get()
+        started = time.monotonic()
+        with pytest.raises(delegir.RateLimitError) as info:
+            client.usage.get()
+        assert time.monotonic() - started < 5
+        assert info.value.retry_after is not None and info.value.retry_after > 1.0
+        assert info.value.may_have_reached_server is False
+        # The ledger knew the window was spent: the second call was never sent.
+        assert [e["outcome"] for e in emu.journal()] == ["ok"]
+
+
+def test_max_rate_limit_wait_must_be_a_non_negative_number_of_seconds() -> None:
+    with pytest.raises(ValueError, match="max_rate_limit_wait"):
+        Delegir("dlg_test_abc", base_url="http://127.0.0.1:9/api/v1", max_rate_limit_wait=-1)
+    with pytest.raises(TypeError, match="max_rate_limit_wait"):
+        Delegir("dlg_test_abc", base_url="http://127.0.0.1:9/api/v1", max_rate_limit_wait="60")  # type: ignore[arg-type]
+
+
 def test_a_500_is_retried_then_raises_internal_server_error(client: Delegir, emu: Emulator) -> None:
     emu.add_fault("GET", f"/agents/{AGENT}", {"kind": "status", "status": 500}, count=3)
     with pytest.raises(delegir.InternalServerError) as info:

@@ -152,6 +152,63 @@ pub fn max_tokens(value: i64) -> Result<u64> {
     Ok(value as u64)
 }
 
+/// The unit a binding's users give durations in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    /// Python: `timeout=30.0`.
+    Seconds,
+    /// Node: `timeout: 30_000`.
+    Milliseconds,
+}
+
+/// A duration as bindings receive it (a float in the language's unit): finite and greater than
+/// zero, or also exactly zero when `zero_ok` (e.g. `max_rate_limit_wait = 0`: never wait).
+pub fn duration(
+    argument: &'static str,
+    value: f64,
+    unit: DurationUnit,
+    zero_ok: bool,
+) -> Result<std::time::Duration> {
+    let (seconds, unit_name) = match unit {
+        DurationUnit::Seconds => (value, "seconds"),
+        DurationUnit::Milliseconds => (value / 1000.0, "milliseconds"),
+    };
+    let allowed = if zero_ok {
+        seconds >= 0.0
+    } else {
+        seconds > 0.0
+    };
+    match std::time::Duration::try_from_secs_f64(seconds) {
+        Ok(d) if allowed && value.is_finite() => Ok(d),
+        _ => Err(Error::out_of_range(
+            argument,
+            format!(
+                "{argument} must be a finite number of {unit_name} {}, got {value}",
+                if zero_ok {
+                    "(zero or more)"
+                } else {
+                    "greater than zero"
+                }
+            ),
+        )),
+    }
+}
+
+/// A retry count as bindings receive it: a whole number from 0 to 2^32 - 1.
+pub fn retries(argument: &'static str, value: f64) -> Result<u32> {
+    if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(Error::out_of_range(
+            argument,
+            format!(
+                "{argument} must be a whole number from 0 to {}, got {value}",
+                u32::MAX
+            ),
+        ))
+    }
+}
+
 fn config_update_is_empty(config: &AgentConfigUpdate) -> bool {
     config.model.is_none()
         && config.system_prompt.is_none()
@@ -220,6 +277,39 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn durations_must_be_finite_and_positive_in_the_bindings_unit() {
+        use std::time::Duration;
+        assert_eq!(
+            duration("timeout", 1.5, DurationUnit::Seconds, false).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            duration("timeout", 250.0, DurationUnit::Milliseconds, false).unwrap(),
+            Duration::from_millis(250)
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = duration("timeout", bad, DurationUnit::Seconds, false).unwrap_err();
+            assert!(
+                e.is_out_of_range() && e.message().contains("seconds"),
+                "{bad}"
+            );
+        }
+        assert!(duration("max_rate_limit_wait", 0.0, DurationUnit::Seconds, true).is_ok());
+        assert!(duration("max_rate_limit_wait", -0.5, DurationUnit::Seconds, true).is_err());
+    }
+
+    #[test]
+    fn retry_counts_are_whole_and_non_negative() {
+        assert_eq!(retries("max_retries", 3.0).unwrap(), 3);
+        for bad in [-1.0, 0.5, f64::NAN, 1e12] {
+            assert!(
+                retries("max_retries", bad).unwrap_err().is_out_of_range(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -109,6 +109,7 @@ def _native_client(
     base_url: Optional[str],
     timeout: float,
     max_retries: int,
+    max_rate_limit_wait: float,
     rate_limit: bool,
 ) -> NativeClient:
     if api_key is not None:
@@ -118,12 +119,15 @@ def _native_client(
     _check_options(timeout, max_retries)
     if not isinstance(rate_limit, bool):
         raise _type_error("rate_limit", "a bool", rate_limit)
+    if isinstance(max_rate_limit_wait, bool) or not isinstance(max_rate_limit_wait, (int, float)):
+        raise _type_error("max_rate_limit_wait", "a number of seconds", max_rate_limit_wait)
     emit, level = _logging.observer()
     return NativeClient(
         api_key,
         base_url=base_url,
         timeout=float(timeout),
         max_retries=max_retries,
+        max_rate_limit_wait=float(max_rate_limit_wait),
         rate_limit=rate_limit,
         on_attempt=emit,
         log_level=level,
@@ -303,7 +307,8 @@ class AsyncDelegir:
 
     ``api_key`` defaults to ``DELEGIR_API_KEY`` and ``base_url`` to ``DELEGIR_BASE_URL`` (else
     ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
-    retries after the first attempt; ``rate_limit=False`` turns off the shared rate-limit ledger.
+    retries after the first attempt; a rate-limit wait longer than ``max_rate_limit_wait`` seconds
+    raises ``RateLimitError`` at once; ``rate_limit=False`` turns off the shared rate-limit ledger.
 
     >>> async with AsyncDelegir() as client:          # doctest: +SKIP
     ...     for agent in await client.agents.list():
@@ -322,9 +327,12 @@ class AsyncDelegir:
         base_url: Optional[str] = None,
         timeout: float = 60.0,
         max_retries: int = 2,
+        max_rate_limit_wait: float = 60.0,
         rate_limit: bool = True,
     ) -> None:
-        self._native = _native_client(api_key, base_url, timeout, max_retries, rate_limit)
+        self._native = _native_client(
+            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
+        )
         self.agents = AsyncAgents(self._native)
         self.usage = AsyncUsage(self._native)
 
@@ -519,7 +527,8 @@ class Delegir:
 
     ``api_key`` defaults to ``DELEGIR_API_KEY`` and ``base_url`` to ``DELEGIR_BASE_URL`` (else
     ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
-    retries after the first attempt; ``rate_limit=False`` turns off the shared rate-limit ledger.
+    retries after the first attempt; a rate-limit wait longer than ``max_rate_limit_wait`` seconds
+    raises ``RateLimitError`` at once; ``rate_limit=False`` turns off the shared rate-limit ledger.
 
     >>> with Delegir() as client:                     # doctest: +SKIP
     ...     for agent in client.agents.list():
@@ -538,9 +547,12 @@ class Delegir:
         base_url: Optional[str] = None,
         timeout: float = 60.0,
         max_retries: int = 2,
+        max_rate_limit_wait: float = 60.0,
         rate_limit: bool = True,
     ) -> None:
-        self._native = _native_client(api_key, base_url, timeout, max_retries, rate_limit)
+        self._native = _native_client(
+            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
+        )
         self.agents = Agents(self._native)
         self.usage = UsageResource(self._native)
 

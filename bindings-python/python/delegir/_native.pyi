@@ -21,6 +21,7 @@ class NativeClient:
         base_url: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        max_rate_limit_wait: Optional[float] = None,
         rate_limit: bool = True,
         on_attempt: Optional[_Observer] = None,
         log_level: int = 30,
