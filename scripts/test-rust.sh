@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Rust: formatting, lints and every test of the core and the emulator.
+# Rust: formatting and lints of the whole workspace, then every test of the core and the emulator.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo fmt --all -- --check
-cargo clippy -p delegir -p delegir-emulator --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 cargo test -p delegir -p delegir-emulator
