@@ -148,7 +148,7 @@ async def throughput_async(
                 return
             try:
                 await call()
-            except Exception as e:  # noqa: BLE001 - counted and reported
+            except Exception as e:
                 errors.append(repr(e))
                 continue
             if latencies is not None:
@@ -214,7 +214,7 @@ def throughput_threads(name: str, workload: str, threads: int, seconds: float, b
                 return
             try:
                 call()
-            except Exception as e:  # noqa: BLE001 - counted and reported
+            except Exception as e:
                 errors.append(repr(e))
                 continue
             if latencies is not None:
@@ -292,7 +292,7 @@ async def ratelimit(name: str, seconds: float, tasks: int, base: str, key: str) 
                     await asyncio.wait_for(one(), left)
                 except TimeoutError:
                     return
-                except Exception:  # noqa: BLE001
+                except Exception:
                     counts["errors"] += 1
 
         await asyncio.gather(*(worker() for _ in range(tasks)))

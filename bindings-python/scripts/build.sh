@@ -33,6 +33,7 @@ tools=(
     "pytest-asyncio>=0.24"
     "mypy>=1.10"
     "pyright>=1.1.380"
+    "ruff>=0.6"
 )
 stamp="$venv/.delegir-tools"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${tools[*]}" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and installs the wheel (build.sh), then tests the INSTALLED package: pytest from a
-# directory outside the source tree, mypy.stubtest on the extension's stub, and mypy --strict and
-# pyright on the examples and the tests.
+# directory outside the source tree, mypy.stubtest on the extension's stub, mypy --strict and
+# pyright on the examples and the tests, and ruff over every Python file of the repository.
 #
 #   bash bindings-python/scripts/test.sh             # what CI and `make test-python` run
 #   SKIP_BUILD=1 bash bindings-python/scripts/test.sh   # reuse the installed wheel
@@ -36,5 +36,8 @@ MYPYPATH="$crate/tests" "$py" -m mypy --strict --cache-dir "$work/.mypy_cache" \
 echo "== pyright"
 export PYRIGHT_PYTHON_IGNORE_WARNINGS=1  # the wheel bundles pyright; no version check online
 "$venv/bin/pyright" --pythonpath "$py" -p "$crate/pyrightconfig.json"
+
+echo "== ruff (every Python file of the repository, settings in ruff.toml)"
+"$venv/bin/ruff" check --no-cache "$root"
 
 echo "test.sh: all Python checks passed"

@@ -7,7 +7,6 @@ import time
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List
 
 import pytest
-
 from delegir import AsyncDelegir, Delegir
 from delegir.testing import Emulator
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
+from conftest import AGENT
 from delegir import AsyncDelegir, Delegir
 from delegir.testing import Emulator
-
-from conftest import AGENT
 
 BAD_VALUES: list[tuple[str, Callable[[Delegir], Any]]] = [
     ("empty id", lambda c: c.agents.get("")),

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 import delegir
+import pytest
+from conftest import AGENT, PAUSED_AGENT, TOTAL_RUNS
 from delegir import AgentConfig, AsyncDelegir
 from delegir.testing import Emulator
 from delegir.types import Agent, AgentDetail, ChatReply, DeletedAgent, RunPage, UpdatedAgent, Usage
-
-from conftest import AGENT, PAUSED_AGENT, TOTAL_RUNS
 
 
 async def test_agents_list_returns_the_reference_agents(aclient: AsyncDelegir) -> None:

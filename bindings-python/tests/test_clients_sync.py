@@ -6,14 +6,12 @@ import inspect
 import json
 from datetime import datetime
 
-import pytest
-
 import delegir
+import pytest
+from conftest import AGENT, PAUSED_AGENT, TOTAL_RUNS
 from delegir import AgentConfig, Delegir
 from delegir.testing import Emulator
 from delegir.types import Agent, AgentDetail, ChatReply, DeletedAgent, Run, RunPage, UpdatedAgent, Usage
-
-from conftest import AGENT, PAUSED_AGENT, TOTAL_RUNS
 
 
 def test_agents_list_returns_the_reference_agents_with_aware_datetimes(client: Delegir) -> None:

@@ -13,11 +13,9 @@ import threading
 import time
 
 import pytest
-
+from conftest import AGENT, wait_for_journal
 from delegir import AsyncDelegir, Delegir
 from delegir.testing import Emulator
-
-from conftest import AGENT, wait_for_journal
 
 
 def _disconnected(journal: list[dict[str, object]]) -> bool:

@@ -16,12 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
 
-import pytest
-from pydantic import BaseModel
-
 import delegir
+import pytest
 from delegir import AsyncDelegir
 from delegir.testing import Emulator
+from pydantic import BaseModel
 
 SCENARIO_DIR = Path(
     os.environ.get("DELEGIR_CONFORMANCE_DIR")

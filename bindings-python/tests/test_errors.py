@@ -5,14 +5,12 @@ from __future__ import annotations
 import pickle
 import time
 
-import pytest
-
 import delegir
+import pytest
+from conftest import AGENT, PAUSED_AGENT
 from delegir import Delegir
 from delegir.testing import Emulator
 from delegir.types import RateLimit
-
-from conftest import AGENT, PAUSED_AGENT
 
 
 def test_the_classes_form_one_hierarchy() -> None:
@@ -166,9 +164,10 @@ def test_a_timeout_raises_api_timeout_error(client: Delegir, emu: Emulator) -> N
 def test_nothing_listening_raises_connection_error() -> None:
     with Emulator() as emu:
         base_url, key = emu.base_url, emu.api_key
-    with Delegir(key, base_url=base_url, max_retries=0) as client:
-        with pytest.raises(delegir.APIConnectionError) as info:
-            client.usage.get()
+    with Delegir(key, base_url=base_url, max_retries=0) as client, pytest.raises(
+        delegir.APIConnectionError
+    ) as info:
+        client.usage.get()
     assert info.value.may_have_reached_server is False
 
 

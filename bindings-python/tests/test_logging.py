@@ -9,10 +9,8 @@ import sys
 import textwrap
 
 import pytest
-
-from delegir.testing import Emulator
-
 from conftest import AGENT
+from delegir.testing import Emulator
 
 
 def test_each_attempt_is_one_record_with_method_route_status_and_timing(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timezone
 
+from conftest import AGENT
 from delegir import Delegir
 from delegir.types import Agent, AgentDetail, ChatReply, Run, RunPage, UpdatedAgent, Usage
-
-from conftest import AGENT
 
 
 def test_every_model_round_trips_through_model_dump(client: Delegir) -> None:

@@ -7,13 +7,11 @@ import logging
 import pickle
 from typing import Any, Dict, List
 
-import pytest
-
 import delegir
+import pytest
+from conftest import AGENT, PAUSED_AGENT
 from delegir import Delegir
 from delegir.testing import Emulator
-
-from conftest import AGENT, PAUSED_AGENT
 
 CANARY = "dlg_test_SECRETcanary0123456789"
 SECRET = "SECRETcanary"
@@ -40,32 +38,33 @@ def _assert_clean(text: str) -> None:
 def test_the_key_never_leaks_on_any_path(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="delegir")
     errors: List[BaseException] = []
-    with Emulator(rate_limit=0) as emu:
-        with Delegir(CANARY, base_url=emu.base_url, timeout=0.5, max_retries=1, rate_limit=False) as client:
-            _assert_clean(repr(client))
+    with Emulator(rate_limit=0) as emu, Delegir(
+        CANARY, base_url=emu.base_url, timeout=0.5, max_retries=1, rate_limit=False
+    ) as client:
+        _assert_clean(repr(client))
+        client.agents.list()
+        client.agents.chat(AGENT, "hello")
+        for fault in FAULTS:
+            emu.add_fault("*", "*", fault, count=2)
+            try:
+                client.usage.get()
+            except delegir.DelegirError as e:
+                errors.append(e)
+            emu.clear_faults()
+        for call in (
+            lambda: client.agents.get("agt_missing"),
+            lambda: client.agents.chat(PAUSED_AGENT, "hi"),
+            lambda: client.agents.get(""),
+            lambda: client.agents.runs.list(AGENT, limit=0),
+        ):
+            try:
+                call()
+            except (delegir.DelegirError, ValueError) as e:
+                errors.append(e)
+        emu.revoke_key(CANARY)
+        with pytest.raises(delegir.AuthenticationError) as info:
             client.agents.list()
-            client.agents.chat(AGENT, "hello")
-            for fault in FAULTS:
-                emu.add_fault("*", "*", fault, count=2)
-                try:
-                    client.usage.get()
-                except delegir.DelegirError as e:
-                    errors.append(e)
-                emu.clear_faults()
-            for call in (
-                lambda: client.agents.get("agt_missing"),
-                lambda: client.agents.chat(PAUSED_AGENT, "hi"),
-                lambda: client.agents.get(""),
-                lambda: client.agents.runs.list(AGENT, limit=0),
-            ):
-                try:
-                    call()
-                except (delegir.DelegirError, ValueError) as e:
-                    errors.append(e)
-            emu.revoke_key(CANARY)
-            with pytest.raises(delegir.AuthenticationError) as info:
-                client.agents.list()
-            errors.append(info.value)
+        errors.append(info.value)
     for bad_key in ("dlg_test_SECRETcanary 0123", "dlg_test_SECRETcanary\u00e9"):
         with pytest.raises(delegir.DelegirError) as config_error:
             Delegir(bad_key, base_url="http://127.0.0.1:9/api/v1")

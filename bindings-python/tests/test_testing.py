@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import delegir
-from delegir.testing import Emulator
-
+import pytest
 from conftest import AGENT
+from delegir.testing import Emulator
 
 
 def test_the_emulator_serves_on_loopback_with_a_fresh_key() -> None:
@@ -25,9 +23,10 @@ def test_close_is_idempotent_and_stops_the_server() -> None:
     base_url = emu.base_url
     emu.close()
     emu.close()
-    with delegir.Delegir("dlg_test_x", base_url=base_url, max_retries=0) as client:
-        with pytest.raises(delegir.APIConnectionError):
-            client.usage.get()
+    with delegir.Delegir("dlg_test_x", base_url=base_url, max_retries=0) as client, pytest.raises(
+        delegir.APIConnectionError
+    ):
+        client.usage.get()
 
 
 def test_each_key_sees_its_own_data(emu: Emulator) -> None:

@@ -106,7 +106,7 @@ async def main(base_url: str, admin_url: str, calls: int) -> None:
                     )
                 try:
                     await make()
-                except Exception as e:  # noqa: BLE001 - counted by class
+                except Exception as e:
                     errors[type(e).__name__] += 1
 
         # Warm-up without faults: the connection pool fills, caches settle.

@@ -42,12 +42,12 @@ _CONFIG_TYPES: Dict[str, Any] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _agents_adapter() -> TypeAdapter[List[Agent]]:
     return TypeAdapter(List[Agent])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _page_adapter() -> TypeAdapter[Optional[List[Run]]]:
     return TypeAdapter(Optional[List[Run]])
 
