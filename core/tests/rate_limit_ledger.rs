@@ -62,11 +62,12 @@ async fn fifty_tasks_sharing_one_key_finish_100_calls_at_20_per_2_s_with_zero_42
         .collect();
     println!("ledger: bursts began at {bursts:?} s");
 
-    // Quota use: the emulator's windows are aligned to multiples of their length, so the
-    // requests fell into the windows from the first one's to the last one's; each window allows
-    // LIMIT. A ledger that wastes no window fills every one of them.
-    let window_of = |t: f64| (t / WINDOW.as_secs_f64()).floor() as i64;
-    let windows_used = window_of(times[times.len() - 1]) - window_of(times[0]) + 1;
+    // Quota use: the emulator opens a window at the start of the second of the first request,
+    // and the ledger sends the next probe as the window resets, so the windows follow each other
+    // from there; each allows LIMIT. A ledger that wastes no window fills every one of them.
+    let first_window_start = times[0].floor();
+    let windows_used =
+        ((times[times.len() - 1] - first_window_start) / WINDOW.as_secs_f64()).floor() as i64 + 1;
     let quota_use = CALLS as f64 / (windows_used as f64 * f64::from(LIMIT));
     println!(
         "ledger: {CALLS} calls by {TASKS} tasks at {LIMIT} per {WINDOW:?} in {elapsed:.2?} over \

@@ -109,12 +109,13 @@ pub(crate) fn check(config: &RateConfig, window: &Mutex<Window>, now_ms: u64) ->
     let window_ms = config.window_ms.load(Ordering::SeqCst);
     let mut w = window.lock();
     if w.generation != generation || now_ms >= w.end_ms {
-        // Windows are aligned to multiples of their length since the epoch, like the classic
-        // fixed-window limiter (a counter per key per minute): with whole-second windows the
-        // reset falls on a whole second, so `X-RateLimit-Reset` is exact, not rounded up.
+        // A window opens with the key's first request, at the start of that request's second:
+        // with whole-second windows the reset then falls on a whole second, so
+        // `X-RateLimit-Reset` is exact rather than rounded up (a client waiting for a rounded-up
+        // reset loses up to a second per window).
         *w = Window {
             generation,
-            end_ms: now_ms - now_ms % window_ms + window_ms,
+            end_ms: now_ms - now_ms % 1000 + window_ms,
             count: 0,
         };
     }

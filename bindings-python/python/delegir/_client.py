@@ -141,6 +141,43 @@ def _rate_limit(native: NativeClient) -> Optional[RateLimit]:
     return RateLimit(limit=raw[0], remaining=raw[1], reset=raw[2])
 
 
+class _ClientBase:
+    """What the asyncio and the blocking client share: one constructor (so their keywords and
+    defaults cannot drift apart), the native client, ``base_url``, ``rate_limit`` and a ``repr``
+    that hides the key. Subclasses attach their resources in ``_attach``."""
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        max_rate_limit_wait: float = 60.0,
+        rate_limit: bool = True,
+    ) -> None:
+        self._native = _native_client(
+            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
+        )
+        self._attach(self._native)
+
+    def _attach(self, native: NativeClient) -> None:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        """The base URL requests go to."""
+        return self._native.base_url
+
+    @property
+    def rate_limit(self) -> Optional[RateLimit]:
+        """The rate-limit headers of the last response this client received, or ``None``."""
+        return _rate_limit(self._native)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
+
+
 # --------------------------------------------------------------------------------------------
 # asyncio
 
@@ -302,7 +339,7 @@ class AsyncUsage:
         return Usage.model_validate_json(await self._native.usage_get(timeout, max_retries))
 
 
-class AsyncDelegir:
+class AsyncDelegir(_ClientBase):
     """The asyncio client of the Delegir API.
 
     ``api_key`` defaults to ``DELEGIR_API_KEY`` and ``base_url`` to ``DELEGIR_BASE_URL`` (else
@@ -320,31 +357,9 @@ class AsyncDelegir:
     usage: AsyncUsage
     """Usage of the current billing period: ``usage.get()``."""
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        base_url: Optional[str] = None,
-        timeout: float = 60.0,
-        max_retries: int = 2,
-        max_rate_limit_wait: float = 60.0,
-        rate_limit: bool = True,
-    ) -> None:
-        self._native = _native_client(
-            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
-        )
-        self.agents = AsyncAgents(self._native)
-        self.usage = AsyncUsage(self._native)
-
-    @property
-    def base_url(self) -> str:
-        """The base URL requests go to."""
-        return self._native.base_url
-
-    @property
-    def rate_limit(self) -> Optional[RateLimit]:
-        """The rate-limit headers of the last response this client received, or ``None``."""
-        return _rate_limit(self._native)
+    def _attach(self, native: NativeClient) -> None:
+        self.agents = AsyncAgents(native)
+        self.usage = AsyncUsage(native)
 
     async def close(self) -> None:
         """Releases the connection pool; later calls raise :class:`DelegirError`."""
@@ -360,9 +375,6 @@ class AsyncDelegir:
         tb: Optional[TracebackType],
     ) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,7 +533,7 @@ class UsageResource:
         return Usage.model_validate_json(self._native.usage_get_sync(timeout, max_retries))
 
 
-class Delegir:
+class Delegir(_ClientBase):
     """The blocking client of the Delegir API (the GIL is released while waiting, so threads
     run their requests in parallel).
 
@@ -540,31 +552,9 @@ class Delegir:
     usage: UsageResource
     """Usage of the current billing period: ``usage.get()``."""
 
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        base_url: Optional[str] = None,
-        timeout: float = 60.0,
-        max_retries: int = 2,
-        max_rate_limit_wait: float = 60.0,
-        rate_limit: bool = True,
-    ) -> None:
-        self._native = _native_client(
-            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
-        )
-        self.agents = Agents(self._native)
-        self.usage = UsageResource(self._native)
-
-    @property
-    def base_url(self) -> str:
-        """The base URL requests go to."""
-        return self._native.base_url
-
-    @property
-    def rate_limit(self) -> Optional[RateLimit]:
-        """The rate-limit headers of the last response this client received, or ``None``."""
-        return _rate_limit(self._native)
+    def _attach(self, native: NativeClient) -> None:
+        self.agents = Agents(native)
+        self.usage = UsageResource(native)
 
     def close(self) -> None:
         """Releases the connection pool; later calls raise :class:`DelegirError`."""
@@ -580,6 +570,3 @@ class Delegir:
         tb: Optional[TracebackType],
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
