@@ -1,15 +1,23 @@
 //! The accept loop. Connections are served with hyper directly rather than `axum::serve` because
 //! two faults need control of the socket itself: a connection reset (TCP RST, via `SO_LINGER` 0)
-//! before any response byte or in the middle of a body. Each connection keeps a duplicate handle
-//! of its socket for that, and a [`ConnControl`] through which a request asks for the reset.
+//! before any response byte or in the middle of a body. A request asks for the reset through the
+//! connection's [`ConnControl`]; the connection's stream is wrapped in [`ResettableStream`], which
+//! sets `SO_LINGER` 0 just before the socket closes. (An earlier version kept a `dup` of every
+//! socket for this: two descriptors per connection, so 10,000 concurrent clients exhausted a
+//! 20,000-descriptor limit, `accept` failed, and a few connections sat unserved in the backlog
+//! until the client timed out.)
 
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use socket2::{Domain, SockRef, Socket, Type};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
@@ -19,12 +27,15 @@ use crate::pipeline::{self, App};
 #[derive(Default)]
 pub(crate) struct ConnControl {
     reset: Notify,
+    /// Set once a reset was asked for; read by [`ResettableStream`] when it is dropped.
+    reset_requested: AtomicBool,
 }
 
 impl ConnControl {
     /// Resets the connection (TCP RST) as soon as the connection task sees it; nothing more is
     /// written.
     pub(crate) fn reset_connection(&self) {
+        self.reset_requested.store(true, Ordering::Release);
         self.reset.notify_one();
     }
 }
@@ -35,7 +46,7 @@ pub(crate) fn bind(host: IpAddr, port: u16) -> io::Result<std::net::TcpListener>
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
+    socket.listen(4096)?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
 }
@@ -70,8 +81,11 @@ fn spawn_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let socket = SockRef::from(&stream).try_clone().ok();
     let control = Arc::new(ConnControl::default());
+    let stream = ResettableStream {
+        stream,
+        control: control.clone(),
+    };
     tokio::spawn(async move {
         let request_control = control.clone();
         let service = hyper::service::service_fn(move |req| {
@@ -79,15 +93,67 @@ fn spawn_connection(
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(conn);
+        // Dropping `conn` at the end of this task closes the socket (with RST after a reset).
         tokio::select! {
             _ = conn.as_mut() => {}
-            _ = control.reset.notified() => {
-                // With linger 0, closing the last handle sends RST instead of FIN.
-                if let Some(socket) = &socket {
-                    let _ = socket.set_linger(Some(Duration::ZERO));
-                }
-            }
+            _ = control.reset.notified() => {}
             _ = shutdown.changed() => {}
         }
     });
+}
+
+/// A connection's stream that closes with RST instead of FIN once its [`ConnControl`] asked for a
+/// reset.
+struct ResettableStream {
+    stream: TcpStream,
+    control: Arc<ConnControl>,
+}
+
+impl Drop for ResettableStream {
+    fn drop(&mut self) {
+        if self.control.reset_requested.load(Ordering::Acquire) {
+            // With linger 0, closing the socket sends RST instead of FIN.
+            let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
+impl AsyncRead for ResettableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResettableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
