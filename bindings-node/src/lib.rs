@@ -19,6 +19,7 @@
 
 mod cancel;
 mod client;
+mod completion;
 mod emulator;
 mod error;
 mod logging;

@@ -1,9 +1,9 @@
 //! How calls run: on napi-rs's tokio runtime, one promise per call.
 //!
 //! napi-rs (feature `tokio_rt`) owns one multi-threaded tokio runtime per process; `run` spawns a
-//! call's future on it with `Env::spawn_future`, which hands JavaScript a promise. The runtime's
-//! worker threads are not libuv handles, so they never keep Node alive: only a promise that has
-//! not settled does (like `fetch`), and the process exits as soon as the user's work is done. The
+//! call's future on it and hands JavaScript a promise that `completion.rs` settles in batches.
+//! The runtime's worker threads are not libuv handles, so they never keep Node alive: only calls
+//! in flight do (like `fetch`), and the process exits as soon as the user's work is done. The
 //! one other native callback, the logger, is a *weak* threadsafe function for the same reason
 //! (see `logging.rs`).
 //!
@@ -18,6 +18,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 
 use crate::cancel::CancelWatch;
+use crate::completion;
 use crate::error::NativeError;
 
 /// What every asynchronous native call resolves to: the result as JSON, or a failure.
@@ -33,7 +34,7 @@ pub(crate) fn run<F>(
 where
     F: Future<Output = std::result::Result<String, NativeError>> + Send + 'static,
 {
-    env.spawn_future(async move {
+    completion::spawn(env, async move {
         let result = match cancel {
             None => call.await,
             Some(watch) => {
@@ -44,14 +45,14 @@ where
                 }
             }
         };
-        Ok(match result {
+        match result {
             Ok(json) => Either::A(json),
             Err(error) => Either::B(error),
-        })
+        }
     })
 }
 
 /// A failure known before any future exists (a bad per-call option), as an already settled call.
 pub(crate) fn fail(env: &Env, error: NativeError) -> Result<PromiseRaw<'_, Outcome>> {
-    env.spawn_future(async move { Ok(Either::<String, NativeError>::B(error)) })
+    completion::spawn(env, async move { Either::<String, NativeError>::B(error) })
 }

@@ -89,3 +89,63 @@ test('DELEGIR_LOG=debug writes one line per attempt to stderr, never the key', a
   assert.ok(!result.stderr.includes(apiKey));
   assert.ok(!result.stderr.includes('agt_abc123'));
 });
+
+// Promises are settled in batches through one threadsafe function per JavaScript thread, which
+// keeps Node alive only while calls are in flight (src/completion.rs).
+test('calls in flight keep the process alive until they settle, even when nothing awaits them', async () => {
+  const apiKey = emulator.newApiKey();
+  emulator.addFault({ method: 'GET', path: '/agents/agt_abc123', count: 1, fault: { kind: 'delay', ms: 600 }, apiKey });
+  const result = await runChild(
+    `
+    import { Delegir } from 'delegir';
+    const client = new Delegir();
+    client.agents.get('agt_abc123').then((a) => console.log('settled', a.id));`,
+    { DELEGIR_API_KEY: apiKey },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), 'settled agt_abc123');
+  assert.ok(result.ms >= 600, `exited after ${result.ms.toFixed(0)} ms, before the call settled`);
+});
+
+test('a burst of concurrent calls settles every promise with its own result', async () => {
+  const { Delegir } = await import('delegir');
+  const client = new Delegir({ apiKey: emulator.newApiKey(), baseUrl: emulator.baseUrl, rateLimit: false });
+  const ids = Array.from({ length: 500 }, (_, i) => (i % 3 === 0 ? 'agt_missing' : 'agt_abc123'));
+  const results = await Promise.allSettled(ids.map((id) => client.agents.get(id)));
+  results.forEach((r, i) => {
+    if (ids[i] === 'agt_missing') {
+      assert.equal(r.status, 'rejected');
+      assert.equal(r.reason.name, 'NotFoundError');
+    } else {
+      assert.equal(r.status, 'fulfilled');
+      assert.equal(r.value.id, 'agt_abc123');
+    }
+  });
+});
+
+test('calls from worker threads settle on their own thread, and the workers exit', async () => {
+  const { Worker } = await import('node:worker_threads');
+  // CommonJS, evaluated: `require` resolves 'delegir' from the working directory, as the tests do.
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Delegir } = require('delegir');
+    const client = new Delegir({ apiKey: workerData.apiKey, baseUrl: workerData.baseUrl, rateLimit: false });
+    Promise.all(Array.from({ length: 20 }, () => client.agents.get('agt_abc123'))).then((agents) =>
+      parentPort.postMessage(agents.map((a) => a.id).join(',')));`;
+  const runWorker = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(source, {
+        eval: true,
+        workerData: { apiKey: emulator.newApiKey(), baseUrl: emulator.baseUrl },
+      });
+      let message;
+      worker.on('message', (m) => (message = m));
+      worker.on('error', reject);
+      worker.on('exit', (code) => resolve({ code, message }));
+    });
+  const [a, b] = await Promise.all([runWorker(), runWorker()]);
+  for (const r of [a, b]) {
+    assert.equal(r.code, 0);
+    assert.equal(r.message, Array(20).fill('agt_abc123').join(','));
+  }
+});
