@@ -8,7 +8,8 @@
 //! API failure, and nobody parses messages.
 //!
 //! Modules mirror the Python binding: `client`, `error`, `models`, `runtime`, `emulator`, plus
-//! `cancel` (the per-call `AbortSignal` bridge) and `logging` (the per-attempt logger bridge).
+//! `cancel` (the per-call `AbortSignal` bridge), `completion` (promises settled in batches) and
+//! `logging` (the per-attempt logger bridge).
 
 #![deny(clippy::all)]
 // `NativeError` is a plain object bound for JavaScript, built once per failed call and moved
