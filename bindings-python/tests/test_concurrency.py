@@ -129,9 +129,14 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly() -> None:
             print("calling", flush=True)
             started = time.monotonic()
             try:
-                client.usage.get()
+                # No retries: an attempt that failed early would otherwise be retried without
+                # the delay and return normally, which would look like a lost interrupt.
+                client.usage.get(max_retries=0)
+                print("returned", flush=True)
             except KeyboardInterrupt:
                 print(f"interrupted {time.monotonic() - started:.2f}", flush=True)
+            except Exception as e:
+                print(f"raised {type(e).__name__}: {e}", flush=True)
     """
     process = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script)],
@@ -144,7 +149,7 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly() -> None:
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=20)
-    assert out.startswith("interrupted"), err
+    assert out.startswith("interrupted"), (process.returncode, out, err)
     assert float(out.split()[1]) < 2.0
 
 
