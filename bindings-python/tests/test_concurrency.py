@@ -121,8 +121,14 @@ def test_eight_threads_on_the_sync_client_run_in_parallel(client: Delegir, emu: 
 
 def test_ctrl_c_interrupts_a_blocking_call_promptly() -> None:
     script = """
+        import signal
         import time
         from delegir.testing import Emulator
+
+        # A process started in the background (`make test &`, nohup, some CI runners) inherits
+        # SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the call would
+        # run to its end. Install it, as an interactive Python has it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
         with Emulator(rate_limit=0) as emu, emu.client() as client:
             emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 10000})
