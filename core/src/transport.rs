@@ -43,6 +43,9 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 /// The HTTP side of a client: connection pool and ledger.
 pub(crate) struct Transport {
     http: reqwest::Client,
+    /// The base URL, parsed once: each request copies it and sets path and query, instead of
+    /// parsing a whole URL string (scheme, host through IDNA, port) per call.
+    base_url: reqwest::Url,
     /// `None` when the client was built with `rate_limit(false)`.
     ledger: Option<Arc<Ledger>>,
 }
@@ -82,10 +85,21 @@ impl Transport {
                 )
                 .with_source(e)
             })?;
+        let base_url = reqwest::Url::parse(&config.base_url).map_err(|e| {
+            // Unreachable: the builder checked the base URL already.
+            Error::new(
+                ErrorKind::Configuration,
+                format!("base URL {:?} is not a valid URL ({e})", config.base_url),
+            )
+        })?;
         let ledger = config
             .rate_limit
             .then(|| Ledger::shared(&config.api_key, &config.base_url));
-        Ok(Transport { http, ledger })
+        Ok(Transport {
+            http,
+            base_url,
+            ledger,
+        })
     }
 }
 
@@ -133,7 +147,7 @@ impl Client {
         let transport = &shared.transport;
         let timeout = self.options.timeout.unwrap_or(config.timeout);
         let max_retries = self.options.max_retries.unwrap_or(config.max_retries);
-        let template = build_request(transport, config, &mut request)?;
+        let template = build_request(transport, &mut request)?;
 
         let mut retry: u32 = 0;
         let mut pause = Duration::ZERO;
@@ -334,22 +348,15 @@ impl Client {
 }
 
 /// Builds the request once; each attempt sends a clone (the body is a shared `Bytes`).
-fn build_request(
-    transport: &Transport,
-    config: &Config,
-    request: &mut ApiRequest,
-) -> Result<reqwest::Request> {
-    let mut url = String::with_capacity(
-        config.base_url.len()
-            + request.path.len()
-            + request.query.as_ref().map_or(0, |q| q.len() + 1),
-    );
-    url.push_str(&config.base_url);
-    url.push_str(&request.path);
-    if let Some(query) = &request.query {
-        url.push('?');
-        url.push_str(query);
-    }
+fn build_request(transport: &Transport, request: &mut ApiRequest) -> Result<reqwest::Request> {
+    let base = &transport.base_url;
+    let base_path = base.path().trim_end_matches('/');
+    let mut path = String::with_capacity(base_path.len() + request.path.len());
+    path.push_str(base_path);
+    path.push_str(&request.path);
+    let mut url = base.clone();
+    url.set_path(&path);
+    url.set_query(request.query.as_deref());
     let mut builder = transport.http.request(request.method.clone(), url);
     // Moved, not copied: the request keeps only what logging needs.
     if let Some(body) = request.body.take() {
@@ -654,5 +661,59 @@ mod tests {
             Idempotency::NotIdempotent,
             Outcome::Lost
         ));
+    }
+
+    /// The URL a request goes to, for a client with `base_url`.
+    fn url_for(base_url: &str, path: &str, query: Option<&str>) -> String {
+        let client = Client::builder()
+            .api_key("sk_test_0123456789abcdef")
+            .base_url(base_url)
+            .build()
+            .unwrap();
+        let mut request = ApiRequest::get("/test", path.to_owned());
+        request.query = query.map(str::to_owned);
+        build_request(&client.shared.transport, &mut request)
+            .unwrap()
+            .url()
+            .to_string()
+    }
+
+    #[test]
+    fn request_urls_join_the_base_path_the_route_and_the_query() {
+        let cases = [
+            (
+                "https://delegir.com/api/v1",
+                "/agents/agt_1",
+                None,
+                "https://delegir.com/api/v1/agents/agt_1",
+            ),
+            (
+                "https://delegir.com/api/v1/",
+                "/usage",
+                None,
+                "https://delegir.com/api/v1/usage",
+            ),
+            (
+                "https://delegir.com",
+                "/usage",
+                None,
+                "https://delegir.com/usage",
+            ),
+            (
+                "http://127.0.0.1:4010/x/y",
+                "/agents/agt_1/runs",
+                Some("limit=100&offset=5"),
+                "http://127.0.0.1:4010/x/y/agents/agt_1/runs?limit=100&offset=5",
+            ),
+            (
+                "https://DELEGIR.com:443/api/v1",
+                "/agents",
+                None,
+                "https://delegir.com/api/v1/agents",
+            ),
+        ];
+        for (base, path, query, expected) in cases {
+            assert_eq!(url_for(base, path, query), expected, "base {base:?}");
+        }
     }
 }
