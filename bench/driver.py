@@ -9,8 +9,9 @@ Environment: ``QUICK=1`` (1 round of 1 s, short rate-limit run: for iterating), 
 
 Every measurement runs in its own process (so the client's CPU time and peak RSS are its own) and
 with its own fresh API key (so chats of one contender do not grow the data another one reads).
-Contenders are alternated: each round runs them in a different rotation, and the reported figure
-is the median over the rounds.
+Contenders are alternated: each round runs them in a different rotation, every other round in
+reverse order; tables report each contender's median over the rounds and the headline ratios the
+median of each round's paired ratio.
 """
 
 from __future__ import annotations
@@ -196,7 +197,12 @@ def throughput(emu: Emulator) -> dict[tuple[str, str, int], list[dict[str, Any]]
     names = [n for n in CONTENDERS if not ONLY or n in ONLY]
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in range(ROUNDS if names else 0):
+        # Rotated each round, and reversed every other round: an SDK and its baseline sit next to
+        # each other in the list, and without the reversal the SDK would always run first (right
+        # after another language's contender) and the baseline second.
         order = names[r % len(names) :] + names[: r % len(names)]
+        if r % 2 == 1:
+            order.reverse()
         for workload in WORKLOADS:
             for concurrency in CONCURRENCIES:
                 for name in order:
