@@ -9,9 +9,9 @@ Environment: ``QUICK=1`` (1 round of 1 s, short rate-limit run: for iterating), 
 
 Every measurement runs in its own process (so the client's CPU time and peak RSS are its own) and
 with its own fresh API key (so chats of one contender do not grow the data another one reads).
-Contenders are alternated: each round runs them in a different rotation, every other round in
-reverse order; tables report each contender's median over the rounds and the headline ratios the
-median of each round's paired ratio.
+Contenders are alternated: each round runs them in blocks (an SDK next to its baselines) in a
+different rotation, every other round each block backwards; tables report each contender's median
+over the rounds and the headline ratios the median of each round's paired ratio.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
 QUICK = os.environ.get("QUICK") == "1"
-ROUNDS = int(os.environ.get("ROUNDS", "1" if QUICK else "3"))
+ROUNDS = int(os.environ.get("ROUNDS", "1" if QUICK else "5"))
 SECONDS = float(os.environ.get("SECONDS", "1" if QUICK else "2"))
 RL_SECONDS = float(os.environ.get("RL_SECONDS", "8" if QUICK else "30"))
 MEMORY_CALLS = int(os.environ.get("MEMORY_CALLS", "10000"))
@@ -193,16 +193,31 @@ def measure(emu: Emulator, name: str, workload: str, concurrency: int) -> dict[s
         emu.request("POST", "/reset", key=key)
 
 
+# The order of a round: blocks in which each SDK stands next to the baselines it is compared with,
+# so that the two halves of a headline ratio run seconds apart; the blocks rotate from round to
+# round and every other round runs each block backwards, so neither side always goes first.
+BLOCKS = [
+    ["py-delegir-async", "py-aiohttp", "py-httpx-async", "py-delegir-sync", "py-httpx-sync"],
+    ["node-undici", "node-delegir", "node-fetch"],
+    ["rust-delegir", "rust-reqwest"],
+    ["wrk"],
+]
+assert sorted(n for b in BLOCKS for n in b) == sorted(CONTENDERS), "every contender in one block"
+
+
+def run_order(names: list[str], r: int) -> list[str]:
+    blocks = [[n for n in b if n in names] for b in BLOCKS]
+    blocks = [b for b in blocks if b]
+    k = r % len(blocks)
+    blocks = blocks[k:] + blocks[:k]
+    return [n for b in blocks for n in (b[::-1] if r % 2 else b)]
+
+
 def throughput(emu: Emulator) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
     names = [n for n in CONTENDERS if not ONLY or n in ONLY]
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in range(ROUNDS if names else 0):
-        # Rotated each round, and reversed every other round: an SDK and its baseline sit next to
-        # each other in the list, and without the reversal the SDK would always run first (right
-        # after another language's contender) and the baseline second.
-        order = names[r % len(names) :] + names[: r % len(names)]
-        if r % 2 == 1:
-            order.reverse()
+        order = run_order(names, r)
         for workload in WORKLOADS:
             for concurrency in CONCURRENCIES:
                 for name in order:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: every SDK against the hand-written client a user would otherwise write, in one run.
 #
-#   make bench            (= bash bench/run.sh)      full run: 3 rounds x 2 s, ~25 minutes
+#   make bench            (= bash bench/run.sh)      full run: 5 rounds x 2 s, ~20 minutes
 #   QUICK=1 make bench                               1 round x 1 s and a short rate-limit run
 #
 # Builds the release artifacts (emulator, Rust contenders, Python wheel, Node package), installs
