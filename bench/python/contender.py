@@ -93,8 +93,10 @@ async def async_caller(
     name: str, workload: str, base: str, key: str, limit: int
 ) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(call, close) for an async contender."""
-    if name == "delegir-async":
-        client = AsyncDelegir(key, base_url=base, rate_limit=False)
+    if name in ("delegir-async", "delegir-async-h2"):
+        client = AsyncDelegir(
+            key, base_url=base, rate_limit=False, http2_prior_knowledge=name == "delegir-async-h2"
+        )
         agents = client.agents
         if workload == "small":
             return (lambda: agents.get(AGENT)), client.close

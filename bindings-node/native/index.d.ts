@@ -148,6 +148,8 @@ export interface NativeClientOptions {
   rateLimit?: boolean
   /** Allows plain `http://` to hosts other than loopback. */
   allowInsecureHttp?: boolean
+  /** Speaks HTTP/2 from the first byte (h2c) instead of HTTP/1.1. */
+  http2PriorKnowledge?: boolean
 }
 
 /** The configuration fields to change. */

@@ -290,6 +290,7 @@ export class Delegir {
     check.optionalNumber('maxRateLimitWait', options.maxRateLimitWait);
     check.optionalBoolean('rateLimit', options.rateLimit);
     check.optionalBoolean('allowInsecureHttp', options.allowInsecureHttp);
+    check.optionalBoolean('http2PriorKnowledge', options.http2PriorKnowledge);
     check.optionalObject('logger', options.logger);
     check.optionalString('logLevel', options.logLevel);
     if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
@@ -304,6 +305,7 @@ export class Delegir {
         maxRateLimitWait: options.maxRateLimitWait,
         rateLimit: options.rateLimit,
         allowInsecureHttp: options.allowInsecureHttp,
+        http2PriorKnowledge: options.http2PriorKnowledge,
       },
       attemptSink(options.logger, options.logLevel),
     );

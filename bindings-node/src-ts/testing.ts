@@ -38,6 +38,8 @@ export interface JournalEntry {
   method: string;
   /** Full path including the prefix (`/api/v1/agents`), without the query. */
   path: string;
+  /** `HTTP/1.1` or `HTTP/2.0`, as the request arrived. */
+  httpVersion: string;
   /** The raw query string, if any. */
   query: string | null;
   /** The raw request body, if any. */
@@ -143,6 +145,7 @@ export class Emulator {
       time: new Date(e.time as string),
       method: e.method as string,
       path: e.path as string,
+      httpVersion: e.http_version as string,
       query: (e.query as string | null) ?? null,
       body: (e.body as string | null) ?? null,
       status: (e.status as number | null) ?? null,

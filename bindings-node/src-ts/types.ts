@@ -251,6 +251,13 @@ export interface ClientOptions {
   /** Allows plain `http://` to hosts other than loopback (default `false`: the key would travel in clear text). */
   allowInsecureHttp?: boolean;
   /**
+   * Speaks HTTP/2 from the first byte instead of HTTP/1.1 (default `false`). Over `https`,
+   * HTTP/2 is negotiated anyway when the server offers it; this is for a plain `http` server that
+   * speaks HTTP/2, such as the emulator. Every call then shares one connection, so thousands of
+   * concurrent calls cost a stream each instead of a socket each.
+   */
+  http2PriorKnowledge?: boolean;
+  /**
    * Receives one record per attempt. Records go to `logger[level]` with `level` per record:
    * `debug` for a success, `info` for a failure that is retried, `warn` for a final failure.
    */

@@ -40,6 +40,8 @@ pub struct NativeClientOptions {
     pub rate_limit: Option<bool>,
     /// Allows plain `http://` to hosts other than loopback.
     pub allow_insecure_http: Option<bool>,
+    /// Speaks HTTP/2 from the first byte (h2c) instead of HTTP/1.1.
+    pub http2_prior_knowledge: Option<bool>,
 }
 
 /// A client of the Delegir API (the native half of `Delegir`).
@@ -84,6 +86,9 @@ pub fn create_client(
     }
     if let Some(allow) = options.allow_insecure_http {
         builder = builder.allow_insecure_http(allow);
+    }
+    if let Some(enabled) = options.http2_prior_knowledge {
+        builder = builder.http2_prior_knowledge(enabled);
     }
     if let Some(callback) = on_attempt {
         builder = builder.on_attempt(logging::observer(callback)?);

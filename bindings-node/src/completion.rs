@@ -22,6 +22,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures::FutureExt;
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{Env, Error, Result, Status, check_status, sys};
 
@@ -106,10 +107,9 @@ where
         unsafe { sys::napi_ref_threadsafe_function(raw_env, tsfn.0) };
     }
     let deferred = Deferred(deferred);
-    napi::bindgen_prelude::spawn(async move {
-        let outcome = call.await;
-        queue.push(deferred, outcome);
-    });
+    // A combinator, not `async move { call.await ... }`: an async block keeps the captured `call`
+    // next to the copy it awaits, doubling the task of every call in flight.
+    napi::bindgen_prelude::spawn(call.map(move |outcome| queue.push(deferred, outcome)));
     Ok(PromiseRaw::new(raw_env, promise))
 }
 

@@ -13,6 +13,7 @@
 
 use std::future::Future;
 
+use futures::{FutureExt, future};
 use napi::Either;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
@@ -34,25 +35,31 @@ pub(crate) fn run<F>(
 where
     F: Future<Output = std::result::Result<String, NativeError>> + Send + 'static,
 {
-    completion::spawn(env, async move {
-        let result = match cancel {
-            None => call.await,
-            Some(watch) => {
-                tokio::select! {
-                    biased;
-                    () = watch.cancelled() => Err(NativeError::aborted()),
-                    result = call => result,
-                }
-            }
-        };
-        match result {
-            Ok(json) => Either::A(json),
-            Err(error) => Either::B(error),
+    // Combinators rather than one `async move` block around `call`: the block would keep the
+    // captured future next to the copy it awaits, doubling every call's task.
+    match cancel {
+        None => completion::spawn(env, call.map(outcome)),
+        Some(watch) => {
+            let cancellable = future::select(Box::pin(watch.cancelled()), Box::pin(call));
+            completion::spawn(
+                env,
+                cancellable.map(|either| match either {
+                    future::Either::Left(((), _)) => Either::B(NativeError::aborted()),
+                    future::Either::Right((result, _)) => outcome(result),
+                }),
+            )
         }
-    })
+    }
+}
+
+fn outcome(result: std::result::Result<String, NativeError>) -> Outcome {
+    match result {
+        Ok(json) => Either::A(json),
+        Err(error) => Either::B(error),
+    }
 }
 
 /// A failure known before any future exists (a bad per-call option), as an already settled call.
 pub(crate) fn fail(env: &Env, error: NativeError) -> Result<PromiseRaw<'_, Outcome>> {
-    completion::spawn(env, async move { Either::<String, NativeError>::B(error) })
+    completion::spawn(env, future::ready(Either::B(error)))
 }

@@ -35,7 +35,7 @@ pub struct NativeClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, on_attempt=None, log_level=30))]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         api_key: Option<&str>,
@@ -44,11 +44,13 @@ impl NativeClient {
         max_retries: Option<i64>,
         max_rate_limit_wait: Option<f64>,
         rate_limit: bool,
+        http2_prior_knowledge: bool,
         on_attempt: Option<Py<PyAny>>,
         log_level: u8,
     ) -> PyResult<Self> {
         let mut builder = Client::builder()
             .rate_limit(rate_limit)
+            .http2_prior_knowledge(http2_prior_knowledge)
             .user_agent_suffix(concat!("delegir-python/", env!("CARGO_PKG_VERSION")));
         if let Some(key) = api_key {
             builder = builder.api_key(key);

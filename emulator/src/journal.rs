@@ -25,6 +25,8 @@ pub struct JournalEntry {
     pub method: String,
     /// Full path including the prefix, without the query string.
     pub path: String,
+    /// `"HTTP/1.1"` or `"HTTP/2.0"`, as the request arrived.
+    pub http_version: String,
     /// The raw query string, if any.
     pub query: Option<String>,
     /// The raw request body (lossy UTF-8), cut to 64 KiB; `None` when empty.
@@ -65,6 +67,7 @@ impl Outcome {
 pub(crate) struct Record {
     pub time: SystemTime,
     pub method: http::Method,
+    pub version: http::Version,
     pub path: String,
     pub query: Option<String>,
     pub body: Option<Bytes>,
@@ -152,6 +155,7 @@ fn render(stored: &Stored) -> JournalEntry {
         time: time_format::rfc3339_millis(r.time),
         method: r.method.to_string(),
         path: r.path.clone(),
+        http_version: format!("{:?}", r.version),
         query: r.query.clone(),
         body: r
             .body
@@ -182,6 +186,7 @@ mod tests {
         Record {
             time: SystemTime::now(),
             method: http::Method::GET,
+            version: http::Version::HTTP_11,
             path: path.into(),
             query: None,
             body: None,

@@ -92,6 +92,7 @@ impl Recorder {
             record: Some(Record {
                 time: SystemTime::now(),
                 method: parts.method.clone(),
+                version: parts.version,
                 path: parts.uri.path().to_string(),
                 query: parts.uri.query().map(str::to_owned),
                 body: None,

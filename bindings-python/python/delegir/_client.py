@@ -111,6 +111,7 @@ def _native_client(
     max_retries: int,
     max_rate_limit_wait: float,
     rate_limit: bool,
+    http2_prior_knowledge: bool,
 ) -> NativeClient:
     if api_key is not None:
         _check_str("api_key", api_key)
@@ -119,6 +120,8 @@ def _native_client(
     _check_options(timeout, max_retries)
     if not isinstance(rate_limit, bool):
         raise _type_error("rate_limit", "a bool", rate_limit)
+    if not isinstance(http2_prior_knowledge, bool):
+        raise _type_error("http2_prior_knowledge", "a bool", http2_prior_knowledge)
     if isinstance(max_rate_limit_wait, bool) or not isinstance(max_rate_limit_wait, (int, float)):
         raise _type_error("max_rate_limit_wait", "a number of seconds", max_rate_limit_wait)
     emit, level = _logging.observer()
@@ -129,6 +132,7 @@ def _native_client(
         max_retries=max_retries,
         max_rate_limit_wait=float(max_rate_limit_wait),
         rate_limit=rate_limit,
+        http2_prior_knowledge=http2_prior_knowledge,
         on_attempt=emit,
         log_level=level,
     )
@@ -155,9 +159,16 @@ class _ClientBase:
         max_retries: int = 2,
         max_rate_limit_wait: float = 60.0,
         rate_limit: bool = True,
+        http2_prior_knowledge: bool = False,
     ) -> None:
         self._native = _native_client(
-            api_key, base_url, timeout, max_retries, max_rate_limit_wait, rate_limit
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            max_rate_limit_wait,
+            rate_limit,
+            http2_prior_knowledge,
         )
         self._attach(self._native)
 

@@ -23,6 +23,7 @@ class NativeClient:
         max_retries: Optional[int] = None,
         max_rate_limit_wait: Optional[float] = None,
         rate_limit: bool = True,
+        http2_prior_knowledge: bool = False,
         on_attempt: Optional[_Observer] = None,
         log_level: int = 30,
     ) -> NativeClient: ...

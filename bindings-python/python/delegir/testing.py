@@ -74,7 +74,8 @@ class Emulator:
 
     def journal(self, api_key: Optional[str] = None) -> List[Dict[str, Any]]:
         """Requests received, oldest first (every key's, or only ``api_key``'s). Each entry has
-        ``seq``, ``time``, ``method``, ``path`` (with the ``/api/v1`` prefix), ``query``, ``body``,
+        ``seq``, ``time``, ``method``, ``path`` (with the ``/api/v1`` prefix), ``http_version``
+        (``"HTTP/1.1"`` or ``"HTTP/2.0"``), ``query``, ``body``,
         ``status``, ``outcome`` (``"ok"``, ``"rate_limited"``, ``"unauthorized"``,
         ``"fault:<kind>"``, ``"client_disconnected"``), ``key_fingerprint`` and ``elapsed_ms``."""
         entries: List[Dict[str, Any]] = json.loads(self._native.journal(api_key))

@@ -1,0 +1,79 @@
+//! HTTP/2 with prior knowledge (h2c): every call of a client multiplexed on one connection, with
+//! the same retry rules as over HTTP/1.1.
+
+mod common;
+
+use common::{ACTIVE, builder, client, emulator, fault, journal};
+use delegir::{Client, ErrorKind};
+use delegir_emulator::{Emulator, Fault};
+use futures::future::join_all;
+
+fn http2_client(emu: &Emulator) -> Client {
+    builder(emu)
+        .http2_prior_knowledge(true)
+        .rate_limit(false)
+        .build()
+        .expect("the client builds")
+}
+
+#[tokio::test]
+async fn concurrent_calls_arrive_as_http2_and_all_succeed() {
+    let emu = emulator().await;
+    let client = http2_client(&emu);
+    assert!(client.config().http2_prior_knowledge());
+    // Held in flight together by the delay: 50 streams on the connection at once.
+    fault(
+        &emu,
+        "GET",
+        "/agents/agt_abc123",
+        50,
+        Fault::Delay { ms: 200 },
+    );
+    let agents = client.agents();
+    let replies = join_all((0..50).map(|_| agents.get(ACTIVE))).await;
+    for reply in replies {
+        assert_eq!(reply.unwrap().agent.id, ACTIVE);
+    }
+    let entries = journal(&emu);
+    assert_eq!(entries.len(), 50);
+    assert!(entries.iter().all(|e| e.http_version == "HTTP/2.0"));
+}
+
+#[tokio::test]
+async fn without_the_option_calls_arrive_as_http1() {
+    let emu = emulator().await;
+    client(&emu).usage().get().await.unwrap();
+    assert_eq!(journal(&emu)[0].http_version, "HTTP/1.1");
+}
+
+#[tokio::test]
+async fn a_get_is_retried_on_a_new_connection_after_the_connection_is_reset() {
+    let emu = emulator().await;
+    let client = http2_client(&emu);
+    client.usage().get().await.unwrap();
+    fault(&emu, "GET", "/usage", 1, Fault::ResetBefore);
+    client.usage().get().await.unwrap();
+    let outcomes: Vec<_> = journal(&emu).into_iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, ["ok", "fault:reset_before", "ok"]);
+}
+
+#[tokio::test]
+async fn a_chat_is_not_resent_after_the_connection_is_reset() {
+    let emu = emulator().await;
+    let client = http2_client(&emu);
+    fault(
+        &emu,
+        "POST",
+        "/agents/agt_abc123/chat",
+        1,
+        Fault::ResetBefore,
+    );
+    let e = client.agents().chat(ACTIVE, "hello").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection);
+    assert!(e.may_have_reached_server());
+    let posts = journal(&emu)
+        .into_iter()
+        .filter(|e| e.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "exactly one POST");
+}
