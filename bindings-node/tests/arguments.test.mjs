@@ -82,6 +82,7 @@ test('bad client options throw at construction', () => {
   assert.throws(() => new Delegir({ apiKey, timeout: '5s' }), TypeError);
   assert.throws(() => new Delegir({ apiKey, maxRetries: 1.5 }), TypeError);
   assert.throws(() => new Delegir({ apiKey, rateLimit: 'yes' }), TypeError);
+  assert.throws(() => new Delegir({ apiKey, http2PriorKnowledge: 1 }), TypeError);
   assert.throws(() => new Delegir({ apiKey, logLevel: 'verbose' }), TypeError);
   assert.throws(() => new Delegir({ apiKey, timeout: 0 }), RangeError);
   assert.throws(() => new Delegir({ apiKey, timeout: -5 }), RangeError);

@@ -87,7 +87,13 @@ def test_bad_client_options_raise_value_error(emu: Emulator, kwargs: dict[str, A
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"timeout": "60"}, {"max_retries": 2.0}, {"rate_limit": 1}, {"base_url": 5}],
+    [
+        {"timeout": "60"},
+        {"max_retries": 2.0},
+        {"rate_limit": 1},
+        {"base_url": 5},
+        {"http2_prior_knowledge": "yes"},
+    ],
 )
 def test_bad_client_option_types_raise_type_error(emu: Emulator, kwargs: dict[str, Any]) -> None:
     kwargs.setdefault("base_url", emu.base_url)
