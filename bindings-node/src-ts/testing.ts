@@ -59,6 +59,7 @@ export interface JournalEntry {
  * `status` answers `status` with a JSON `body` (default `{"error":"Injected fault"}`), optional
  * `headers` (a `null` value removes one) and `resetInSecs`; `html` answers an HTML page; `delay`
  * waits `ms` then answers normally; `reset_before` resets the connection before answering;
+ * `refuse_stream` refuses an HTTP/2 stream unprocessed (`REFUSED_STREAM`; HTTP/1.1: closes the connection);
  * `reset_mid_body` after half the body; `truncated` sends half the JSON; `malformed` invalid JSON;
  * `not_envelope` JSON without `data`; `redirect` a 3xx to `location`; `large` a body of `megabytes`.
  */
@@ -73,6 +74,7 @@ export type Fault =
   | { kind: 'html'; status: number; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset_before' }
+  | { kind: 'refuse_stream' }
   | { kind: 'reset_mid_body' }
   | { kind: 'truncated' }
   | { kind: 'malformed' }

@@ -77,3 +77,53 @@ async fn a_chat_is_not_resent_after_the_connection_is_reset() {
         .count();
     assert_eq!(posts, 1, "exactly one POST");
 }
+
+#[tokio::test]
+async fn a_chat_whose_stream_the_server_refused_is_sent_again_once() {
+    // REFUSED_STREAM means the server did not process the request: sending the chat again
+    // cannot create a second run.
+    let emu = emulator().await;
+    let client = http2_client(&emu);
+    fault(
+        &emu,
+        "POST",
+        "/agents/agt_abc123/chat",
+        1,
+        Fault::RefuseStream,
+    );
+    let reply = client.agents().chat(ACTIVE, "hello").await.unwrap();
+    assert!(reply.run_id.starts_with("run_"));
+    let posts: Vec<_> = journal(&emu)
+        .into_iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(posts, ["fault:refuse_stream", "ok"]);
+    let detail = client.agents().get(ACTIVE).await.unwrap();
+    assert_eq!(detail.agent.total_runs, 1285, "exactly one run was created");
+}
+
+#[tokio::test]
+async fn over_http1_the_same_refusal_is_a_closed_connection_and_a_chat_is_not_resent() {
+    // Without HTTP/2's explicit refusal the client cannot tell whether the server acted.
+    let emu = emulator().await;
+    let client = client(&emu);
+    fault(
+        &emu,
+        "POST",
+        "/agents/agt_abc123/chat",
+        1,
+        Fault::RefuseStream,
+    );
+    let e = client.agents().chat(ACTIVE, "hello").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection);
+    assert!(e.may_have_reached_server());
+    fault(&emu, "GET", "/usage", 1, Fault::RefuseStream);
+    client.usage().get().await.unwrap();
+    let outcomes: Vec<_> = journal(&emu).into_iter().map(|e| e.outcome).collect();
+    assert_eq!(
+        outcomes,
+        ["fault:refuse_stream", "fault:refuse_stream", "ok"],
+        "the chat once, the GET retried"
+    );
+}

@@ -69,6 +69,10 @@ pub enum Fault {
     },
     /// Not processed: the connection is reset (TCP RST) before any response byte.
     ResetBefore,
+    /// Not processed: on HTTP/2 the stream is refused (`RST_STREAM` with `REFUSED_STREAM`, which
+    /// tells the client the request was not processed and may be sent again); on HTTP/1.1 the
+    /// connection is closed without a response.
+    RefuseStream,
     /// Processed: the status line, headers (with the full `Content-Length`) and the first half of
     /// the body are sent, then the connection is reset.
     ResetMidBody,
@@ -107,6 +111,7 @@ impl Fault {
             Fault::Html { .. } => "html",
             Fault::Delay { .. } => "delay",
             Fault::ResetBefore => "reset_before",
+            Fault::RefuseStream => "refuse_stream",
             Fault::ResetMidBody => "reset_mid_body",
             Fault::Truncated => "truncated",
             Fault::Malformed => "malformed",

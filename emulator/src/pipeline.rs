@@ -62,7 +62,7 @@ pub(crate) async fn handle(
     app: Arc<App>,
     conn: Arc<ConnControl>,
     req: Request<Incoming>,
-) -> Result<Response, Infallible> {
+) -> Result<Response, Refused> {
     let path = req.uri().path();
     if path == admin::ADMIN_PREFIX || path.starts_with("/__emulator/") {
         let mut response = app
@@ -74,7 +74,7 @@ pub(crate) async fn handle(
         finalize(&mut response, Decision::Off);
         return Ok(response);
     }
-    Ok(api(&app, &conn, req).await)
+    api(&app, &conn, req).await
 }
 
 /// Journals one API request when told how it ended, or on drop as `client_disconnected`.
@@ -129,9 +129,9 @@ impl Recorder {
     }
 
     /// Journals `response` as it stands and hands it back.
-    fn done(&mut self, response: Response, outcome: Outcome) -> Response {
+    fn done(&mut self, response: Response, outcome: Outcome) -> Result<Response, Refused> {
         self.finish(Some(response.status().as_u16()), outcome);
-        response
+        Ok(response)
     }
 }
 
@@ -189,14 +189,23 @@ fn under_prefix(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-async fn api(app: &App, conn: &Arc<ConnControl>, req: Request<Incoming>) -> Response {
+/// A request the server refuses without processing it (the `refuse_stream` fault). hyper answers
+/// it on HTTP/2 with `RST_STREAM` carrying this error's reason, `REFUSED_STREAM`; on HTTP/1.1 it
+/// closes the connection without a response.
+pub(crate) type Refused = h2::Error;
+
+async fn api(
+    app: &App,
+    conn: &Arc<ConnControl>,
+    req: Request<Incoming>,
+) -> Result<Response, Refused> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let shared = &app.shared;
     let mut rec = Recorder::new(shared, started, &parts);
     let Some(body) = read_body(body).await else {
         // The client went away while sending; the recorder journals it on drop.
-        return StatusCode::BAD_REQUEST.into_response();
+        return Ok(StatusCode::BAD_REQUEST.into_response());
     };
     let (bytes, too_large) = match body {
         ReadBody::Complete(b) => (b, false),
@@ -269,6 +278,10 @@ async fn api(app: &App, conn: &Arc<ConnControl>, req: Request<Incoming>) -> Resp
             rec.finish(None, outcome);
             conn.reset_connection();
             return std::future::pending().await;
+        }
+        Some(Fault::RefuseStream) => {
+            rec.finish(None, outcome);
+            return Err(h2::Reason::REFUSED_STREAM.into());
         }
         Some(
             ref f @ (Fault::Status { .. }

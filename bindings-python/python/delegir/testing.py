@@ -14,7 +14,8 @@ loopback port. It keeps state per API key (each key sees its own copy of the ref
 and 1,284 runs), enforces keys, validates requests, rate-limits (``rate_limit`` requests per
 ``rate_window`` seconds per key; 0 turns it off), records every request in a journal and plays
 queued faults: ``{"kind": "status", "status": 503}``, ``{"kind": "html", "status": 502}``,
-``{"kind": "delay", "ms": 300}``, ``{"kind": "reset_before"}``, ``{"kind": "reset_mid_body"}``,
+``{"kind": "delay", "ms": 300}``, ``{"kind": "reset_before"}``, ``{"kind": "refuse_stream"}``
+(HTTP/2: the stream refused unprocessed), ``{"kind": "reset_mid_body"}``,
 ``{"kind": "truncated"}``, ``{"kind": "malformed"}``, ``{"kind": "not_envelope"}``,
 ``{"kind": "redirect", "status": 302, "location": "..."}``, ``{"kind": "large", "megabytes": 20}``.
 """
