@@ -4,7 +4,8 @@
     python contender.py memory CONTENDER CALLS BASE_URL KEY
     python contender.py ratelimit CONTENDER SECONDS TASKS BASE_URL KEY
 
-Contenders: ``delegir-async`` (``AsyncDelegir``), ``delegir-sync`` (``Delegir`` from CONCURRENCY
+Contenders: ``delegir-async`` (``AsyncDelegir``), ``delegir-async-h2`` (the same with
+``http2_prior_knowledge=True``), ``delegir-sync`` (``Delegir`` from CONCURRENCY
 threads), ``aiohttp`` (+ Pydantic ``model_validate_json``), ``httpx-async`` (``httpx.AsyncClient`` +
 Pydantic), ``httpx-sync`` (``httpx.Client`` from CONCURRENCY threads); for ``ratelimit`` also
 ``naive`` (aiohttp that backs off on 429 only). Every one does the same work per call: send,

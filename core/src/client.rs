@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use parking_lot::Mutex;
@@ -244,8 +245,8 @@ impl Client {
     }
 }
 
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| {
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Bytes> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
         Error::new(
             ErrorKind::InvalidArgument,
             format!("could not encode the request body as JSON: {e}"),

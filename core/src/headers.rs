@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{self, HeaderMap, HeaderName};
 
 use crate::models::RateLimit;
 
@@ -29,6 +29,11 @@ pub(crate) struct ResponseMeta {
 /// "wait forever".
 pub(crate) const MAX_HEADER_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
+// Names as constants: looking a `&str` up in a `HeaderMap` parses it into a name on every call.
+const RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
 /// Parses the headers that matter to the ledger and the retry logic.
 pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
     parse_at(headers, SystemTime::now())
@@ -36,20 +41,20 @@ pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
 
 /// [`parse`] with the local wall-clock time given, for tests.
 pub(crate) fn parse_at(headers: &HeaderMap, local_now: SystemTime) -> ResponseMeta {
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let server_date = text("date").and_then(|d| httpdate::parse_http_date(d).ok());
+    let server_date = text(&header::DATE).and_then(|d| httpdate::parse_http_date(d).ok());
     let rate_limit = parse_rate_limit(
-        text("x-ratelimit-limit"),
-        text("x-ratelimit-remaining"),
-        text("x-ratelimit-reset"),
+        text(&RATE_LIMIT_LIMIT),
+        text(&RATE_LIMIT_REMAINING),
+        text(&RATE_LIMIT_RESET),
     );
     let now = server_date.unwrap_or(local_now);
-    let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
+    let retry_after = text(&header::RETRY_AFTER).and_then(|v| parse_retry_after(v, now));
     let reset_in = rate_limit.map(|rl| seconds_until(rl.reset, now));
     ResponseMeta {
         rate_limit,

@@ -1,5 +1,6 @@
 //! A request as the endpoints describe it, before the transport sends it.
 
+use bytes::Bytes;
 use reqwest::Method;
 
 /// Whether a request may be sent again after it might have reached the server.
@@ -22,8 +23,8 @@ pub(crate) struct ApiRequest {
     pub route: &'static str,
     /// The query string without `?`, already encoded.
     pub query: Option<String>,
-    /// A JSON body.
-    pub body: Option<Vec<u8>>,
+    /// A JSON body (shared, not copied, by the attempts that send it).
+    pub body: Option<Bytes>,
     pub idempotency: Idempotency,
 }
 

@@ -8,8 +8,8 @@
 //!
 //! The attempt loop never calls tokio directly: it sleeps and times out through
 //! [`crate::runtime`], so a WebAssembly build can swap the runtime without touching this file's
-//! logic. It is also the hot path (benchmarked against raw reqwest): the request is built once
-//! and cloned per attempt (the body is reference-counted), a body that arrives in one chunk is
+//! logic. It is also the hot path (benchmarked against raw reqwest): the request is built per
+//! attempt, never cloned (the body is reference-counted), a body that arrives in one chunk is
 //! decoded without a copy, and no log string is built unless a subscriber wants it.
 
 use std::future::Future;
@@ -171,13 +171,16 @@ enum Failed {
 
 impl Client {
     /// Sends `request` with retries and decodes the envelope's `data` as `T`.
-    pub(crate) async fn send<T: DeserializeOwned>(&self, mut request: ApiRequest) -> Result<T> {
+    pub(crate) async fn send<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T> {
         let shared = &*self.shared;
         let config = &shared.config;
         let transport = &shared.transport;
         let timeout = self.options.timeout.unwrap_or(config.timeout);
         let max_retries = self.options.max_retries.unwrap_or(config.max_retries);
-        let template = build_request(transport, &mut request)?;
+        // Built before the first attempt so that a request that cannot be built fails before it
+        // takes a place in the ledger; a retry builds it again (cheaper than cloning a built
+        // request for every first attempt in case a retry needs it).
+        let mut first_request = Some(build_request(transport, &request)?);
 
         let mut retry: u32 = 0;
         let mut pause = Duration::ZERO;
@@ -209,9 +212,10 @@ impl Client {
             };
             let wait = wait_started.elapsed();
 
-            let http_request = template.try_clone().ok_or_else(|| {
-                Error::new(ErrorKind::Connection, "the request body cannot be resent")
-            })?;
+            let http_request = match first_request.take() {
+                Some(built) => built,
+                None => build_request(transport, &request)?,
+            };
             let started = Instant::now();
             let result = runtime::timeout(
                 timeout,
@@ -376,8 +380,8 @@ impl Client {
     }
 }
 
-/// Builds the request once; each attempt sends a clone (the body is a shared `Bytes`).
-fn build_request(transport: &Transport, request: &mut ApiRequest) -> Result<reqwest::Request> {
+/// Builds the HTTP request of an attempt (the body is a shared `Bytes`, not copied).
+fn build_request(transport: &Transport, request: &ApiRequest) -> Result<reqwest::Request> {
     let base = &transport.base_url;
     let base_path = base.path().trim_end_matches('/');
     let mut path = String::with_capacity(base_path.len() + request.path.len());
@@ -387,14 +391,13 @@ fn build_request(transport: &Transport, request: &mut ApiRequest) -> Result<reqw
     url.set_path(&path);
     url.set_query(request.query.as_deref());
     let mut builder = transport.http.request(request.method.clone(), url);
-    // Moved, not copied: the request keeps only what logging needs.
-    if let Some(body) = request.body.take() {
+    if let Some(body) = request.body.clone() {
         builder = builder
             .header(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )
-            .body(Bytes::from(body));
+            .body(body);
     }
     builder.build().map_err(|e| {
         Error::new(
@@ -703,7 +706,7 @@ mod tests {
             .unwrap();
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
-        build_request(&client.shared.transport, &mut request)
+        build_request(&client.shared.transport, &request)
             .unwrap()
             .url()
             .to_string()
