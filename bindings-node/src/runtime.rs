@@ -22,6 +22,24 @@ use crate::cancel::CancelWatch;
 use crate::completion;
 use crate::error::NativeError;
 
+/// Gives napi-rs the runtime it runs every call on, when the addon is loaded: tokio's default
+/// with the core's worker count (one core left to the JavaScript thread; see
+/// `delegir::embedding::worker_threads`). Once per process: worker threads load the addon again.
+#[napi_derive::module_init]
+fn init_runtime() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        // Without a runtime here napi-rs builds its default one on first use.
+        if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(delegir::embedding::worker_threads())
+            .enable_all()
+            .build()
+        {
+            napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+        }
+    });
+}
+
 /// What every asynchronous native call resolves to: the result as JSON, or a failure.
 pub(crate) type Outcome = Either<String, NativeError>;
 

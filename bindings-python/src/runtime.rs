@@ -54,6 +54,7 @@ fn build(pid: u32) -> &'static Runtime {
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(delegir::embedding::worker_threads())
         .enable_all()
         .thread_name("delegir-runtime")
         .build()

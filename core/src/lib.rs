@@ -25,6 +25,7 @@
 mod client;
 mod config;
 mod decode;
+pub mod embedding;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
