@@ -266,9 +266,18 @@ fn main() {
                         .expect("client"),
                 ),
                 "reqwest" => Contender::Raw {
-                    // reqwest is built without a default TLS provider in this workspace.
+                    // reqwest is built without a default TLS provider in this workspace. The
+                    // request carries the SDK's headers (a User-Agent, Accept) so that both
+                    // contenders send the same bytes and the server does the same work for each;
+                    // without them the emulator parses two headers fewer per request, which
+                    // measured 2-5% more calls/s for the baseline.
                     http: reqwest::Client::builder()
                         .tcp_nodelay(true)
+                        .user_agent(concat!("delegir-rust/", env!("CARGO_PKG_VERSION")))
+                        .default_headers(reqwest::header::HeaderMap::from_iter([(
+                            reqwest::header::ACCEPT,
+                            reqwest::header::HeaderValue::from_static("application/json"),
+                        )]))
                         .build()
                         .expect("client"),
                     key: key.into(),
