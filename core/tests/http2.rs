@@ -16,6 +16,20 @@ fn http2_client(emu: &Emulator) -> Client {
         .expect("the client builds")
 }
 
+/// Makes the next chat on the active agent get `f`.
+fn fault_next_chat(emu: &Emulator, f: Fault) {
+    fault(emu, "POST", "/agents/agt_abc123/chat", 1, f);
+}
+
+/// The journal's outcomes of the requests with `method`, oldest first.
+fn outcomes(emu: &Emulator, method: &str) -> Vec<String> {
+    journal(emu)
+        .into_iter()
+        .filter(|e| e.method == method)
+        .map(|e| e.outcome)
+        .collect()
+}
+
 #[tokio::test]
 async fn concurrent_calls_arrive_as_http2_and_all_succeed() {
     let emu = emulator().await;
@@ -53,29 +67,22 @@ async fn a_get_is_retried_on_a_new_connection_after_the_connection_is_reset() {
     client.usage().get().await.unwrap();
     fault(&emu, "GET", "/usage", 1, Fault::ResetBefore);
     client.usage().get().await.unwrap();
-    let outcomes: Vec<_> = journal(&emu).into_iter().map(|e| e.outcome).collect();
-    assert_eq!(outcomes, ["ok", "fault:reset_before", "ok"]);
+    assert_eq!(outcomes(&emu, "GET"), ["ok", "fault:reset_before", "ok"]);
 }
 
 #[tokio::test]
 async fn a_chat_is_not_resent_after_the_connection_is_reset() {
     let emu = emulator().await;
     let client = http2_client(&emu);
-    fault(
-        &emu,
-        "POST",
-        "/agents/agt_abc123/chat",
-        1,
-        Fault::ResetBefore,
-    );
+    fault_next_chat(&emu, Fault::ResetBefore);
     let e = client.agents().chat(ACTIVE, "hello").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connection);
     assert!(e.may_have_reached_server());
-    let posts = journal(&emu)
-        .into_iter()
-        .filter(|e| e.method == "POST")
-        .count();
-    assert_eq!(posts, 1, "exactly one POST");
+    assert_eq!(
+        outcomes(&emu, "POST"),
+        ["fault:reset_before"],
+        "exactly one POST"
+    );
 }
 
 #[tokio::test]
@@ -84,21 +91,10 @@ async fn a_chat_whose_stream_the_server_refused_is_sent_again_once() {
     // cannot create a second run.
     let emu = emulator().await;
     let client = http2_client(&emu);
-    fault(
-        &emu,
-        "POST",
-        "/agents/agt_abc123/chat",
-        1,
-        Fault::RefuseStream,
-    );
+    fault_next_chat(&emu, Fault::RefuseStream);
     let reply = client.agents().chat(ACTIVE, "hello").await.unwrap();
     assert!(reply.run_id.starts_with("run_"));
-    let posts: Vec<_> = journal(&emu)
-        .into_iter()
-        .filter(|e| e.method == "POST")
-        .map(|e| e.outcome)
-        .collect();
-    assert_eq!(posts, ["fault:refuse_stream", "ok"]);
+    assert_eq!(outcomes(&emu, "POST"), ["fault:refuse_stream", "ok"]);
     let detail = client.agents().get(ACTIVE).await.unwrap();
     assert_eq!(detail.agent.total_runs, 1285, "exactly one run was created");
 }
@@ -108,22 +104,20 @@ async fn over_http1_the_same_refusal_is_a_closed_connection_and_a_chat_is_not_re
     // Without HTTP/2's explicit refusal the client cannot tell whether the server acted.
     let emu = emulator().await;
     let client = client(&emu);
-    fault(
-        &emu,
-        "POST",
-        "/agents/agt_abc123/chat",
-        1,
-        Fault::RefuseStream,
-    );
+    fault_next_chat(&emu, Fault::RefuseStream);
     let e = client.agents().chat(ACTIVE, "hello").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connection);
     assert!(e.may_have_reached_server());
     fault(&emu, "GET", "/usage", 1, Fault::RefuseStream);
     client.usage().get().await.unwrap();
-    let outcomes: Vec<_> = journal(&emu).into_iter().map(|e| e.outcome).collect();
     assert_eq!(
-        outcomes,
-        ["fault:refuse_stream", "fault:refuse_stream", "ok"],
-        "the chat once, the GET retried"
+        outcomes(&emu, "POST"),
+        ["fault:refuse_stream"],
+        "the chat once"
+    );
+    assert_eq!(
+        outcomes(&emu, "GET"),
+        ["fault:refuse_stream", "ok"],
+        "the GET retried"
     );
 }
