@@ -115,10 +115,13 @@ async function throughput(name, workload, concurrency, seconds, base, key) {
   errors.length = 0;
   const latencies = [];
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, () => worker(start + seconds * 1000, latencies)));
   const elapsed = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  // Time the JavaScript thread was busy (not waiting in the event loop), per call.
+  const busy = performance.eventLoopUtilization(elu0);
   latencies.sort((a, b) => a - b);
   return {
     calls: latencies.length,
@@ -128,6 +131,7 @@ async function throughput(name, workload, concurrency, seconds, base, key) {
     p50_us: percentile(latencies, 0.5) * 1000,
     p99_us: percentile(latencies, 0.99) * 1000,
     cpu_s: (cpu.user + cpu.system) / 1e6,
+    js_thread_us: latencies.length ? (busy.active * 1000) / latencies.length : 0,
     maxrss_kib: process.resourceUsage().maxRSS,
   };
 }
