@@ -32,6 +32,7 @@ fn init_runtime() {
         // Without a runtime here napi-rs builds its default one on first use.
         if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(delegir::embedding::worker_threads())
+            .thread_name("delegir-runtime")
             .enable_all()
             .build()
         {

@@ -149,3 +149,25 @@ test('calls from worker threads settle on their own thread, and the workers exit
     assert.equal(r.message, Array(20).fill('agt_abc123').join(','));
   }
 });
+
+// The runtime's workers leave a core to the JavaScript thread (cores - 1, at least one) unless
+// TOKIO_WORKER_THREADS says otherwise. Counted through /proc, so Linux only.
+const countWorkers = `
+  import { readdirSync, readFileSync } from 'node:fs';
+  import { Delegir } from 'delegir';
+  await new Delegir().usage.get();
+  const names = readdirSync('/proc/self/task').map((t) => readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim());
+  console.log(names.filter((n) => n === 'delegir-runtime').length);
+`;
+
+test('the runtime leaves a core to the JavaScript thread unless told otherwise', { skip: process.platform !== 'linux' }, async () => {
+  const cores = (await import('node:os')).availableParallelism();
+  // An empty value counts as unset.
+  const byDefault = await runChild(countWorkers, { TOKIO_WORKER_THREADS: '' });
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  const workers = Number(byDefault.stdout.trim());
+  assert.ok(workers >= 1 && workers <= Math.max(1, cores - 1), `${workers} workers on ${cores} cores`);
+  const explicit = await runChild(countWorkers, { TOKIO_WORKER_THREADS: '3' });
+  assert.equal(explicit.code, 0, explicit.stderr);
+  assert.equal(Number(explicit.stdout.trim()), 3);
+});

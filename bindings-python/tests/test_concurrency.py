@@ -190,3 +190,33 @@ def test_a_client_used_before_fork_works_in_the_child_and_the_parent(client: Del
     assert client.agents.get(AGENT).id == AGENT
     assert asyncio.run(aclient.usage.get()).plan == "PRO"
     assert len(emu.journal()) == 7
+
+
+_COUNT_RUNTIME_THREADS = """
+    import os
+    from delegir.testing import Emulator
+
+    with Emulator(rate_limit=0) as emu, emu.client() as client:
+        client.usage.get()
+        tasks = os.listdir("/proc/self/task")
+        names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in tasks]
+        print(names.count("delegir-runtime"))
+    """
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads through /proc")
+def test_the_runtime_leaves_a_core_to_the_interpreter_unless_told_otherwise() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TOKIO_WORKER_THREADS"}
+    default = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_COUNT_RUNTIME_THREADS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert default.returncode == 0, default.stderr
+    cores = os.cpu_count() or 1
+    assert 1 <= int(default.stdout) <= max(1, cores - 1)
+    explicit = _run_script(_COUNT_RUNTIME_THREADS, env={"TOKIO_WORKER_THREADS": "3"})
+    assert explicit.returncode == 0, explicit.stderr
+    assert int(explicit.stdout) == 3
