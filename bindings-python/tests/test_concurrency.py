@@ -206,14 +206,8 @@ _COUNT_RUNTIME_THREADS = """
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads through /proc")
 def test_the_runtime_leaves_a_core_to_the_interpreter_unless_told_otherwise() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "TOKIO_WORKER_THREADS"}
-    default = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_COUNT_RUNTIME_THREADS)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    # An empty value counts as unset.
+    default = _run_script(_COUNT_RUNTIME_THREADS, env={"TOKIO_WORKER_THREADS": ""})
     assert default.returncode == 0, default.stderr
     cores = os.cpu_count() or 1
     assert 1 <= int(default.stdout) <= max(1, cores - 1)

@@ -46,7 +46,7 @@ pub(crate) struct Shared {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.shared.config.base_url)
+            .field("base_url", &self.shared.config.base_url())
             .field("api_key", &self.shared.config.api_key)
             .field("options", &self.options)
             .finish()

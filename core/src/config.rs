@@ -28,8 +28,8 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Config {
     pub(crate) api_key: ApiKey,
-    /// Without a trailing slash, e.g. `https://delegir.com/api/v1`.
-    pub(crate) base_url: String,
+    /// Parsed once, here; requests copy it and set their path and query.
+    pub(crate) base_url: Url,
     pub(crate) timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) max_rate_limit_wait: Duration,
@@ -44,7 +44,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("api_key", &self.api_key)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url())
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("max_rate_limit_wait", &self.max_rate_limit_wait)
@@ -58,7 +58,7 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.base_url.as_str().trim_end_matches('/')
     }
     /// The per-attempt timeout.
     pub fn timeout(&self) -> Duration {
@@ -259,9 +259,8 @@ impl ClientBuilder {
     }
 }
 
-/// Parses the base URL, refuses plain HTTP to non-loopback hosts unless allowed, and strips the
-/// trailing slash.
-fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
+/// Parses the base URL and refuses plain HTTP to non-loopback hosts unless allowed.
+fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
     let url = Url::parse(raw).map_err(|e| {
         Error::new(
             ErrorKind::Configuration,
@@ -295,7 +294,7 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
             format!("base URL {raw:?} must not carry a query, fragment or credentials"),
         ));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok(url)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -333,9 +332,11 @@ mod tests {
 
     #[test]
     fn trailing_slash_is_stripped() {
-        assert_eq!(
-            check_base_url("https://delegir.com/api/v1/", false).unwrap(),
-            "https://delegir.com/api/v1"
-        );
+        let config = Client::builder()
+            .api_key("dlg_live_x")
+            .base_url("https://delegir.com/api/v1/")
+            .into_config()
+            .unwrap();
+        assert_eq!(config.base_url(), "https://delegir.com/api/v1");
     }
 }

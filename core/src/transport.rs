@@ -44,9 +44,6 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 /// The HTTP side of a client: connection pool and ledger.
 pub(crate) struct Transport {
     http: reqwest::Client,
-    /// The base URL, parsed once: each request copies it and sets path and query, instead of
-    /// parsing a whole URL string (scheme, host through IDNA, port) per call.
-    base_url: reqwest::Url,
     /// `None` when the client was built with `rate_limit(false)`.
     ledger: Option<Arc<Ledger>>,
 }
@@ -95,21 +92,10 @@ impl Transport {
                 )
                 .with_source(e)
             })?;
-        let base_url = reqwest::Url::parse(&config.base_url).map_err(|e| {
-            // Unreachable: the builder checked the base URL already.
-            Error::new(
-                ErrorKind::Configuration,
-                format!("base URL {:?} is not a valid URL ({e})", config.base_url),
-            )
-        })?;
         let ledger = config
             .rate_limit
-            .then(|| Ledger::shared(&config.api_key, &config.base_url));
-        Ok(Transport {
-            http,
-            base_url,
-            ledger,
-        })
+            .then(|| Ledger::shared(&config.api_key, config.base_url()));
+        Ok(Transport { http, ledger })
     }
 }
 
@@ -180,7 +166,7 @@ impl Client {
         // Built before the first attempt so that a request that cannot be built fails before it
         // takes a place in the ledger; a retry builds it again (cheaper than cloning a built
         // request for every first attempt in case a retry needs it).
-        let mut first_request = Some(build_request(transport, &request)?);
+        let mut first_request = Some(build_request(&transport.http, &config.base_url, &request)?);
 
         let mut retry: u32 = 0;
         let mut pause = Duration::ZERO;
@@ -214,7 +200,7 @@ impl Client {
 
             let http_request = match first_request.take() {
                 Some(built) => built,
-                None => build_request(transport, &request)?,
+                None => build_request(&transport.http, &config.base_url, &request)?,
             };
             let started = Instant::now();
             let result = runtime::timeout(
@@ -380,9 +366,13 @@ impl Client {
     }
 }
 
-/// Builds the HTTP request of an attempt (the body is a shared `Bytes`, not copied).
-fn build_request(transport: &Transport, request: &ApiRequest) -> Result<reqwest::Request> {
-    let base = &transport.base_url;
+/// Builds the HTTP request of an attempt from the base URL parsed once by the builder (copied,
+/// not re-parsed; the body is a shared `Bytes`, not copied).
+fn build_request(
+    http: &reqwest::Client,
+    base: &reqwest::Url,
+    request: &ApiRequest,
+) -> Result<reqwest::Request> {
     let base_path = base.path().trim_end_matches('/');
     let mut path = String::with_capacity(base_path.len() + request.path.len());
     path.push_str(base_path);
@@ -390,7 +380,7 @@ fn build_request(transport: &Transport, request: &ApiRequest) -> Result<reqwest:
     let mut url = base.clone();
     url.set_path(&path);
     url.set_query(request.query.as_deref());
-    let mut builder = transport.http.request(request.method.clone(), url);
+    let mut builder = http.request(request.method.clone(), url);
     if let Some(body) = request.body.clone() {
         builder = builder
             .header(
@@ -552,7 +542,7 @@ impl ErrorSource {
                             "the server answered HTTP {status} with a redirect, which was refused \
                              and not followed (following it could send the API key to another \
                              host); check the base URL {}{note}",
-                            config.base_url
+                            config.base_url()
                         ),
                     )
                     .with_status(status)
@@ -566,7 +556,7 @@ impl ErrorSource {
                 let message = match (outcome, status) {
                     (Outcome::NotSent, _) => format!(
                         "could not connect to the API at {} ({cause}); the request was not sent",
-                        config.base_url
+                        config.base_url()
                     ),
                     (_, Some(status)) => format!(
                         "the connection was lost while reading the HTTP {status} response to \
@@ -706,7 +696,8 @@ mod tests {
             .unwrap();
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
-        build_request(&client.shared.transport, &request)
+        let shared = &client.shared;
+        build_request(&shared.transport.http, &shared.config.base_url, &request)
             .unwrap()
             .url()
             .to_string()
