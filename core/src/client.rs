@@ -5,8 +5,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use http::Method;
 use parking_lot::Mutex;
-use reqwest::Method;
 
 use crate::config::{ClientBuilder, Config, RequestOptions};
 use crate::error::{Error, ErrorKind, Result};

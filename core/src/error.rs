@@ -158,9 +158,9 @@ impl Error {
 
     pub(crate) fn with_source(
         mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Error {
-        self.inner.source = Some(Box::new(source));
+        self.inner.source = Some(source.into());
         self
     }
 

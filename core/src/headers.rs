@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{self, HeaderMap, HeaderName};
+use http::header::{self, HeaderMap, HeaderName};
 
 use crate::models::RateLimit;
 
@@ -121,8 +121,8 @@ fn seconds_until(epoch_seconds: i64, now: SystemTime) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::{HeaderName, HeaderValue};
     use proptest::prelude::*;
-    use reqwest::header::{HeaderName, HeaderValue};
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

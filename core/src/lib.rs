@@ -30,6 +30,7 @@ mod error;
 #[cfg(test)]
 mod fuzz_tests;
 mod headers;
+mod http;
 mod ledger;
 mod logging;
 mod models;

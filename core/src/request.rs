@@ -1,7 +1,7 @@
 //! A request as the endpoints describe it, before the transport sends it.
 
 use bytes::Bytes;
-use reqwest::Method;
+use http::Method;
 
 /// Whether a request may be sent again after it might have reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

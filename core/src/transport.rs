@@ -1,10 +1,7 @@
 //! Sends an [`ApiRequest`]: rate-limit ledger, attempts with timeouts, retries, size cap,
 //! decoding and one log record per attempt.
 //!
-//! One `reqwest::Client` (one connection pool) serves every clone of a [`Client`]. It follows no
-//! redirects: the API has none, and following one would hand `X-API-Key` to whatever host the
-//! `Location` names; a 3xx is an error instead. TLS is rustls with the `ring` provider (half the
-//! cold build time of aws-lc-rs).
+//! One connection pool ([`Http`]) serves every clone of a [`Client`].
 //!
 //! The attempt loop never calls tokio directly: it sleeps and times out through
 //! [`crate::runtime`], so a WebAssembly build can swap the runtime without touching this file's
@@ -13,18 +10,20 @@
 //! decoded without a copy, and no log string is built unless a subscriber wants it.
 
 use std::future::Future;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::Method;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::Method;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{self, ResponseMeta};
+use crate::http::{self as pool, Http, SendError};
 use crate::ledger::{Admission, Ledger, Observed};
 use crate::logging::{AttemptLog, LogLevel};
 use crate::request::ApiRequest;
@@ -33,65 +32,16 @@ use crate::runtime;
 use crate::decode;
 use crate::retry::{self, Outcome};
 
-/// Longest time spent opening a connection (TCP + TLS) before the attempt counts as
-/// "never sent" and is retried for every method; capped by the client's timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-/// TCP keep-alive probes on pooled connections.
-const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-
 /// The HTTP side of a client: connection pool and ledger.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    pub(crate) http: Http,
     /// `None` when the client was built with `rate_limit(false)`.
     ledger: Option<Arc<Ledger>>,
 }
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport> {
-        install_crypto_provider();
-        let mut key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
-            Error::new(
-                ErrorKind::Configuration,
-                "the API key cannot be sent as an HTTP header value",
-            )
-        })?;
-        key.set_sensitive(true);
-        let mut default_headers = HeaderMap::with_capacity(2);
-        default_headers.insert(HeaderName::from_static("x-api-key"), key);
-        default_headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
-            Error::new(
-                ErrorKind::Configuration,
-                "the user agent suffix must be visible ASCII text",
-            )
-        })?;
-        let mut http = reqwest::Client::builder();
-        if config.http2_prior_knowledge {
-            http = http.http2_prior_knowledge();
-        }
-        let http = http
-            .default_headers(default_headers)
-            .user_agent(user_agent)
-            .redirect(reqwest::redirect::Policy::none())
-            // The attempt loop below is the one retry policy (logged, paced by the ledger).
-            // reqwest's own layer would clone every request (headers, URI) in case an HTTP/2
-            // server refuses the stream; such refusals are classified as never sent instead
-            // (`refused_unprocessed`) and retried by the loop. Measured: 6-8% less CPU per call.
-            .retry(reqwest::retry::never().max_retries_per_request(0))
-            .tcp_nodelay(true)
-            .tcp_keepalive(TCP_KEEPALIVE)
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .connect_timeout(config.timeout.min(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Configuration,
-                    format!("could not build the HTTP client: {e}"),
-                )
-                .with_source(e)
-            })?;
+        let http = Http::new(config)?;
         let ledger = config
             .rate_limit
             .then(|| Ledger::shared(&config.api_key, config.base_url()));
@@ -99,36 +49,8 @@ impl Transport {
     }
 }
 
-/// Installs rustls' `ring` provider as the process default, once. reqwest is built with
-/// `rustls-no-provider` (no aws-lc-rs), so it uses whatever provider is installed; when the
-/// application installed one first, that one is kept.
-fn install_crypto_provider() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // Err means another provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// Whether an HTTP/2 server said it did not process the request: it refused the stream
-/// (`REFUSED_STREAM`), or shut the connection down gracefully (`GOAWAY` with `NO_ERROR`) before
-/// the stream. Either way nothing happened on the server, so even a chat may be sent again
-/// (RFC 9113, section 8.7).
-fn refused_unprocessed(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(h2_error) = cause.downcast_ref::<h2::Error>() {
-            return h2_error.is_remote()
-                && match h2_error.reason() {
-                    Some(h2::Reason::REFUSED_STREAM) => true,
-                    Some(h2::Reason::NO_ERROR) => h2_error.is_go_away(),
-                    _ => false,
-                };
-        }
-        source = cause.source();
-    }
-    false
-}
+/// Why a connection failed: while sending (and waiting for the head), or reading the body.
+type NetworkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A response whose body was read completely.
 struct Received {
@@ -139,8 +61,8 @@ struct Received {
 
 /// Why an attempt produced no complete response.
 enum Failed {
-    /// reqwest failed before (`NotSent`) or after (`Lost`) the request may have left.
-    Network(Outcome, reqwest::Error),
+    /// The send failed before (`NotSent`) or after (`Lost`) the request may have left.
+    Network(Outcome, SendError),
     /// The body is larger than `max_response_bytes`; `head` is what was read of it.
     TooLarge {
         status: u16,
@@ -151,7 +73,7 @@ enum Failed {
     BodyLost {
         status: u16,
         meta: ResponseMeta,
-        source: reqwest::Error,
+        source: hyper::Error,
     },
 }
 
@@ -166,7 +88,7 @@ impl Client {
         // Built before the first attempt so that a request that cannot be built fails before it
         // takes a place in the ledger; a retry builds it again (cheaper than cloning a built
         // request for every first attempt in case a retry needs it).
-        let mut first_request = Some(build_request(&transport.http, &config.base_url, &request)?);
+        let mut first_request = Some(transport.http.build(&request)?);
 
         let mut retry: u32 = 0;
         let mut pause = Duration::ZERO;
@@ -200,13 +122,13 @@ impl Client {
 
             let http_request = match first_request.take() {
                 Some(built) => built,
-                None => build_request(&transport.http, &config.base_url, &request)?,
+                None => transport.http.build(&request)?,
             };
             let started = Instant::now();
             let result = runtime::timeout(
                 timeout,
                 attempt_once(
-                    transport.http.execute(http_request),
+                    transport.http.send(http_request),
                     &mut admission,
                     config.max_response_bytes,
                 ),
@@ -258,7 +180,7 @@ impl Client {
                         outcome,
                         None,
                         ResponseMeta::default(),
-                        ErrorSource::Network(source),
+                        ErrorSource::Network(source.into()),
                     ),
                     Ok(Err(Failed::BodyLost {
                         status,
@@ -270,7 +192,7 @@ impl Client {
                             Outcome::Lost,
                             Some(status),
                             meta,
-                            ErrorSource::Network(source),
+                            ErrorSource::Network(source.into()),
                         )
                     }
                     Ok(Err(Failed::TooLarge { status, meta, head })) => {
@@ -366,55 +288,19 @@ impl Client {
     }
 }
 
-/// Builds the HTTP request of an attempt from the base URL parsed once by the builder (copied,
-/// not re-parsed; the body is a shared `Bytes`, not copied).
-fn build_request(
-    http: &reqwest::Client,
-    base: &reqwest::Url,
-    request: &ApiRequest,
-) -> Result<reqwest::Request> {
-    let base_path = base.path().trim_end_matches('/');
-    let mut path = String::with_capacity(base_path.len() + request.path.len());
-    path.push_str(base_path);
-    path.push_str(&request.path);
-    let mut url = base.clone();
-    url.set_path(&path);
-    url.set_query(request.query.as_deref());
-    let mut builder = http.request(request.method.clone(), url);
-    if let Some(body) = request.body.clone() {
-        builder = builder
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )
-            .body(body);
-    }
-    builder.build().map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "could not build the request for {} {}: {}",
-                request.method,
-                request.route,
-                e.without_url()
-            ),
-        )
-    })
-}
-
 /// One attempt: send, settle the admission with the response head, read the body under the cap.
 ///
 /// It takes the pending send rather than the request so that the future does not carry the
 /// request (264 bytes) through every await after it was sent.
 async fn attempt_once(
-    sending: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    sending: impl Future<Output = std::result::Result<http::Response<Incoming>, SendError>>,
     admission: &mut Option<Admission>,
     max_bytes: usize,
 ) -> std::result::Result<Received, Failed> {
-    let mut response = match sending.await {
+    let response = match sending.await {
         Ok(response) => response,
         Err(e) => {
-            let outcome = if e.is_connect() || refused_unprocessed(&e) {
+            let outcome = if pool::never_sent(&e) {
                 Outcome::NotSent
             } else {
                 Outcome::Lost
@@ -430,11 +316,10 @@ async fn attempt_once(
             meta: &meta,
         });
     }
-    if response
-        .content_length()
-        .is_some_and(|len| len > max_bytes as u64)
-    {
-        // Not read at all: dropping the response closes the connection.
+    let mut body = response.into_body();
+    let content_length = hyper::body::Body::size_hint(&body).exact();
+    if content_length.is_some_and(|len| len > max_bytes as u64) {
+        // Not read at all: dropping the body closes the connection.
         return Err(Failed::TooLarge {
             status,
             meta,
@@ -446,7 +331,7 @@ async fn attempt_once(
         meta,
         source,
     };
-    let first = match response.chunk().await {
+    let first = match next_chunk(&mut body).await {
         Ok(Some(chunk)) => chunk,
         Ok(None) => {
             return Ok(Received {
@@ -464,7 +349,7 @@ async fn attempt_once(
             head: first,
         });
     }
-    let second = match response.chunk().await {
+    let second = match next_chunk(&mut body).await {
         // The common case: the whole body in one chunk, used as is.
         Ok(None) => {
             return Ok(Received {
@@ -476,25 +361,23 @@ async fn attempt_once(
         Ok(Some(chunk)) => chunk,
         Err(e) => return Err(lost(e, meta)),
     };
-    let expected = response
-        .content_length()
-        .map_or(first.len() + second.len(), |len| len as usize);
-    let mut body = Vec::with_capacity(expected.min(max_bytes));
+    let expected = content_length.map_or(first.len() + second.len(), |len| len as usize);
+    let mut collected = Vec::with_capacity(expected.min(max_bytes));
     let mut next = Some(second);
-    body.extend_from_slice(&first);
+    collected.extend_from_slice(&first);
     loop {
         let Some(chunk) = next.take() else {
             break;
         };
-        if body.len() + chunk.len() > max_bytes {
+        if collected.len() + chunk.len() > max_bytes {
             return Err(Failed::TooLarge {
                 status,
                 meta,
                 head: first,
             });
         }
-        body.extend_from_slice(&chunk);
-        next = match response.chunk().await {
+        collected.extend_from_slice(&chunk);
+        next = match next_chunk(&mut body).await {
             Ok(next) => next,
             Err(e) => return Err(lost(e, meta)),
         };
@@ -502,8 +385,19 @@ async fn attempt_once(
     Ok(Received {
         status,
         meta,
-        body: Bytes::from(body),
+        body: Bytes::from(collected),
     })
+}
+
+/// The next piece of a response body, or `None` at its end (trailers, which the API never
+/// sends, are skipped).
+async fn next_chunk(body: &mut Incoming) -> std::result::Result<Option<Bytes>, hyper::Error> {
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
 }
 
 /// What an unsuccessful attempt left behind, turned into an [`Error`] once the retry decision
@@ -512,7 +406,7 @@ enum ErrorSource {
     /// A complete non-2xx response.
     Response(Bytes),
     /// No (complete) response: connect failure, reset, cut-off body.
-    Network(reqwest::Error),
+    Network(NetworkError),
     /// A body over the cap, with its first bytes.
     TooLarge(Bytes),
     /// The attempt's timeout ran out.
@@ -551,8 +445,7 @@ impl ErrorSource {
                 decode::api_error(status, &body, meta, retry_after, note)
             }
             ErrorSource::Network(source) => {
-                let source = source.without_url();
-                let cause = root_cause(&source);
+                let cause = root_cause(&*source);
                 let message = match (outcome, status) {
                     (Outcome::NotSent, _) => format!(
                         "could not connect to the API at {} ({cause}); the request was not sent",
@@ -600,7 +493,7 @@ impl ErrorSource {
 }
 
 /// The innermost cause of an error ("Connection refused (os error 111)"), which says more than
-/// reqwest's outer "error sending request".
+/// the pool's outer "client error (Connect)".
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(next) = cause.source() {
@@ -685,60 +578,5 @@ mod tests {
             Idempotency::NotIdempotent,
             Outcome::Lost
         ));
-    }
-
-    /// The URL a request goes to, for a client with `base_url`.
-    fn url_for(base_url: &str, path: &str, query: Option<&str>) -> String {
-        let client = Client::builder()
-            .api_key("sk_test_0123456789abcdef")
-            .base_url(base_url)
-            .build()
-            .unwrap();
-        let mut request = ApiRequest::get("/test", path.to_owned());
-        request.query = query.map(str::to_owned);
-        let shared = &client.shared;
-        build_request(&shared.transport.http, &shared.config.base_url, &request)
-            .unwrap()
-            .url()
-            .to_string()
-    }
-
-    #[test]
-    fn request_urls_join_the_base_path_the_route_and_the_query() {
-        let cases = [
-            (
-                "https://delegir.com/api/v1",
-                "/agents/agt_1",
-                None,
-                "https://delegir.com/api/v1/agents/agt_1",
-            ),
-            (
-                "https://delegir.com/api/v1/",
-                "/usage",
-                None,
-                "https://delegir.com/api/v1/usage",
-            ),
-            (
-                "https://delegir.com",
-                "/usage",
-                None,
-                "https://delegir.com/usage",
-            ),
-            (
-                "http://127.0.0.1:4010/x/y",
-                "/agents/agt_1/runs",
-                Some("limit=100&offset=5"),
-                "http://127.0.0.1:4010/x/y/agents/agt_1/runs?limit=100&offset=5",
-            ),
-            (
-                "https://DELEGIR.com:443/api/v1",
-                "/agents",
-                None,
-                "https://delegir.com/api/v1/agents",
-            ),
-        ];
-        for (base, path, query, expected) in cases {
-            assert_eq!(url_for(base, path, query), expected, "base {base:?}");
-        }
     }
 }

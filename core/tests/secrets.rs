@@ -1,5 +1,5 @@
 //! Secrets check: with a recognisable fake key, every error path of the client is exercised with
-//! `tracing` at debug (every target, reqwest and hyper included) and a panic hook recording panic
+//! `tracing` at debug (every target, hyper and rustls included) and a panic hook recording panic
 //! messages, and the key must appear nowhere: not in logs, error messages, `Display` or `Debug`
 //! output, error sources, or panics (see tests/README.md).
 //!
