@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
 use delegir::{Client, RequestOptions, RunPager};
+use futures::FutureExt;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::{Either, Env, Result};
 use napi_derive::napi;
@@ -158,10 +159,10 @@ impl NativeClient {
             Ok(client) => client,
             Err(e) => return runtime::fail(env, e),
         };
-        let future = call(client);
-        runtime::run(env, cancel.map(CancelToken::watch), async move {
-            future.await.map_err(NativeError::from)?.to_js()
-        })
+        // A combinator, not `async move { future.await ... }`, which would hold the captured
+        // future next to the one it awaits (twice the task's size).
+        let future = call(client).map(|result| result.map_err(NativeError::from)?.to_js());
+        runtime::run(env, cancel.map(CancelToken::watch), future)
     }
 }
 
