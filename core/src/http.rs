@@ -1,10 +1,11 @@
-//! The HTTP client under the transport: one connection pool (hyper-util's), the headers every
-//! request carries, the URL of each request, and what a failed send means.
+//! The HTTP side under the transport: the connection pool ([`Pool`]), the headers every request
+//! carries, the URL of each request.
 //!
-//! Built on hyper directly rather than on reqwest: the SDK uses none of reqwest's extras (it
-//! follows no redirects, keeps no cookies, has its own retry policy, timeouts and body cap), and
-//! those layers cost as much CPU per call as hyper itself. Measured on the bench's small GET at
-//! concurrency 64: raw reqwest 23-28 µs of client CPU per call, hyper-util's client 12.6-13.8 µs.
+//! Built on hyper rather than on reqwest: the SDK uses none of reqwest's extras (it follows no
+//! redirects, keeps no cookies, has its own retry policy, timeouts and body cap), and those layers
+//! cost as much CPU per call as hyper itself. Measured on the bench's small GET at concurrency 64:
+//! raw reqwest 23-28 µs of client CPU per call, hyper-util's client 12.6-13.8 µs (and this
+//! crate's own pool less again, see `pool.rs`).
 //!
 //! It follows no redirects (a 3xx is an error: following one would hand `X-API-Key` to whatever
 //! host `Location` names). TLS is rustls with the `ring` provider (half the cold build time of
@@ -15,41 +16,31 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Uri};
+use http::{Request, Response, Uri};
 use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::{self, ResponseFuture};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::pool::{Body, Connector, Lease, Pool, SendError};
 use crate::request::ApiRequest;
 
 /// Longest time spent opening a TCP connection before the attempt counts as "never sent" and is
 /// retried for every method; capped by the client's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// TCP keep-alive probes on pooled connections.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-
-/// A request body: the JSON bytes of a chat or update (shared, not copied, by retries), or none.
-pub(crate) type Body = Full<Bytes>;
-
-/// Why a send failed, as the pool reports it.
-pub(crate) type SendError = legacy::Error;
-
 /// The connection pool and what every request carries.
 pub(crate) struct Http {
-    pool: legacy::Client<Connector, Body>,
-    /// The base URL without a trailing slash (`https://delegir.com/api/v1`); a request's path and
+    pool: Pool,
+    /// The base URL's path without a trailing slash (`/api/v1`, or empty); a request's path and
     /// query are appended to it.
-    prefix: String,
+    base_path: String,
     /// `X-API-Key`, marked sensitive (hyper's HTTP/2 encoder then never indexes it).
     api_key: HeaderValue,
     user_agent: HeaderValue,
@@ -78,25 +69,34 @@ impl Http {
         tcp.set_keepalive(Some(TCP_KEEPALIVE));
         tcp.set_connect_timeout(Some(config.timeout.min(CONNECT_TIMEOUT)));
         let connector = tls_connector(config.http2_prior_knowledge, tcp)?;
-        let pool = legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .http2_only(config.http2_prior_knowledge)
-            .build(connector);
+        // The builder checked the base URL (http or https, a host), so this does not fail.
+        let base: Uri = config.base_url().parse().map_err(|e| {
+            Error::new(
+                ErrorKind::Configuration,
+                format!("the base URL cannot be used as a URI: {e}"),
+            )
+        })?;
+        let pool = Pool::new(connector, &base, config.http2_prior_knowledge).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Configuration,
+                "the base URL needs a scheme and a host",
+            )
+        })?;
         Ok(Http {
             pool,
-            prefix: config.base_url().to_owned(),
+            base_path: base.path().trim_end_matches('/').to_owned(),
             api_key,
             user_agent,
         })
     }
 
-    /// The HTTP request of one attempt. Built per attempt (a retry builds it again) rather than
-    /// cloned: the body is a shared `Bytes` and the rest is a few small copies.
+    /// The HTTP request of one attempt, its URI in origin form (`/api/v1/agents/agt_1`). Built
+    /// per attempt (a retry builds it again) rather than cloned: the body is a shared `Bytes`
+    /// and the rest is a few small copies.
     pub(crate) fn build(&self, request: &ApiRequest) -> Result<Request<Body>> {
         let query_len = request.query.as_ref().map_or(0, |q| q.len() + 1);
-        let mut url = String::with_capacity(self.prefix.len() + request.path.len() + query_len);
-        url.push_str(&self.prefix);
+        let mut url = String::with_capacity(self.base_path.len() + request.path.len() + query_len);
+        url.push_str(&self.base_path);
         url.push_str(&request.path);
         if let Some(query) = &request.query {
             url.push('?');
@@ -113,7 +113,7 @@ impl Http {
                 ),
             )
         })?;
-        let mut headers = HeaderMap::with_capacity(4);
+        let mut headers = HeaderMap::with_capacity(5);
         headers.insert(X_API_KEY, self.api_key.clone());
         headers.insert(header::ACCEPT, APPLICATION_JSON);
         headers.insert(header::USER_AGENT, self.user_agent.clone());
@@ -131,9 +131,13 @@ impl Http {
         Ok(built)
     }
 
-    /// Sends a built request; resolves with the response head (the body streams after).
-    pub(crate) fn send(&self, request: Request<Body>) -> ResponseFuture {
-        self.pool.request(request)
+    /// Sends a built request; resolves with the response head (the body streams after, on the
+    /// lent connection).
+    pub(crate) async fn send(
+        &self,
+        request: Request<Body>,
+    ) -> std::result::Result<(Response<Incoming>, Lease<'_>), SendError> {
+        self.pool.send(request).await
     }
 }
 
@@ -169,32 +173,6 @@ fn install_crypto_provider() {
     });
 }
 
-/// Whether a failed send certainly did not reach the server: the connection could not be
-/// opened, or an HTTP/2 server said it did not process the request.
-pub(crate) fn never_sent(error: &SendError) -> bool {
-    error.is_connect() || refused_unprocessed(error)
-}
-
-/// Whether an HTTP/2 server said it did not process the request: it refused the stream
-/// (`REFUSED_STREAM`), or shut the connection down gracefully (`GOAWAY` with `NO_ERROR`) before
-/// the stream. Either way nothing happened on the server, so even a chat may be sent again
-/// (RFC 9113, section 8.7).
-fn refused_unprocessed(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(h2_error) = cause.downcast_ref::<h2::Error>() {
-            return h2_error.is_remote()
-                && match h2_error.reason() {
-                    Some(h2::Reason::REFUSED_STREAM) => true,
-                    Some(h2::Reason::NO_ERROR) => h2_error.is_go_away(),
-                    _ => false,
-                };
-        }
-        source = cause.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use crate::client::Client;
@@ -209,14 +187,9 @@ mod tests {
             .unwrap();
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
-        client
-            .shared
-            .transport
-            .http
-            .build(&request)
-            .unwrap()
-            .uri()
-            .to_string()
+        let http = &client.shared.transport.http;
+        let origin = http.pool.origin();
+        format!("{origin}{}", http.build(&request).unwrap().uri())
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod ledger;
 mod logging;
 mod models;
 mod pagination;
+mod pool;
 mod request;
 mod retry;
 mod runtime;

@@ -40,6 +40,11 @@ impl Clock for SystemClock {
     }
 }
 
+/// Runs `task` in the background (a connection's I/O task).
+pub(crate) fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(task);
+}
+
 /// Sleeps on the runtime's timer.
 pub(crate) async fn sleep(duration: Duration) {
     tokio::time::sleep(duration).await

@@ -23,9 +23,10 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers::{self, ResponseMeta};
-use crate::http::{self as pool, Http, SendError};
+use crate::http::Http;
 use crate::ledger::{Admission, Ledger, Observed};
 use crate::logging::{AttemptLog, LogLevel};
+use crate::pool::{Lease, SendError};
 use crate::request::ApiRequest;
 use crate::runtime;
 
@@ -293,14 +294,14 @@ impl Client {
 /// It takes the pending send rather than the request so that the future does not carry the
 /// request (264 bytes) through every await after it was sent.
 async fn attempt_once(
-    sending: impl Future<Output = std::result::Result<http::Response<Incoming>, SendError>>,
+    sending: impl Future<Output = std::result::Result<(http::Response<Incoming>, Lease<'_>), SendError>>,
     admission: &mut Option<Admission>,
     max_bytes: usize,
 ) -> std::result::Result<Received, Failed> {
-    let response = match sending.await {
-        Ok(response) => response,
+    let (response, lease) = match sending.await {
+        Ok(sent) => sent,
         Err(e) => {
-            let outcome = if pool::never_sent(&e) {
+            let outcome = if e.never_sent() {
                 Outcome::NotSent
             } else {
                 Outcome::Lost
@@ -334,6 +335,7 @@ async fn attempt_once(
     let first = match next_chunk(&mut body).await {
         Ok(Some(chunk)) => chunk,
         Ok(None) => {
+            lease.release();
             return Ok(Received {
                 status,
                 meta,
@@ -352,6 +354,7 @@ async fn attempt_once(
     let second = match next_chunk(&mut body).await {
         // The common case: the whole body in one chunk, used as is.
         Ok(None) => {
+            lease.release();
             return Ok(Received {
                 status,
                 meta,
@@ -382,6 +385,7 @@ async fn attempt_once(
             Err(e) => return Err(lost(e, meta)),
         };
     }
+    lease.release();
     Ok(Received {
         status,
         meta,
