@@ -13,12 +13,14 @@
 //!   ([`Lease::release`]); one whose response failed or was abandoned is dropped, which closes it.
 //!   A connection that turns out closed when checked out gets the request back unsent (hyper's
 //!   `try_send_request`), and the request goes to the next connection: it never left the client.
-//!   Idle connections unused for [`IDLE_TIMEOUT`] are dropped.
+//!   Idle connections unused for [`IDLE_TIMEOUT`] are dropped the next time the pool is used
+//!   (no timer task: a server closes its idle connections sooner, and a closed connection's task
+//!   ends on its own, leaving only its small handle in the stack).
 //! - HTTP/2 (prior knowledge, or negotiated by TLS ALPN): every call shares one connection; while
 //!   it is being opened (with prior knowledge), concurrent calls wait for it instead of opening
 //!   their own. A request the connection refused before taking it (closed meanwhile) is reported
 //!   as never sent, and the attempt loop sends it again on a new connection.
-//! - Connections that are opened are boxed futures: inline, the TCP, TLS and handshake futures
+//! - The futures that open connections are boxed: inline, the TCP, TLS and handshake futures
 //!   would make every call's task ~13 KiB larger for a path most calls never take.
 
 use std::collections::VecDeque;
