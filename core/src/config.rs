@@ -28,7 +28,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Config {
     pub(crate) api_key: ApiKey,
-    /// Parsed once, here; requests copy it and set their path and query.
+    /// Parsed and checked once, by the builder; the transport takes its origin and path from it.
     pub(crate) base_url: Url,
     pub(crate) timeout: Duration,
     pub(crate) max_retries: u32,

@@ -23,7 +23,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pool::{Body, Connector, Lease, Pool, SendError};
+use crate::pool::{Body, Connector, Lease, Origin, Pool, SendError};
 use crate::request::ApiRequest;
 
 /// Longest time spent opening a TCP connection before the attempt counts as "never sent" and is
@@ -69,22 +69,17 @@ impl Http {
         tcp.set_keepalive(Some(TCP_KEEPALIVE));
         tcp.set_connect_timeout(Some(config.timeout.min(CONNECT_TIMEOUT)));
         let connector = tls_connector(config.http2_prior_knowledge, tcp)?;
-        // The builder checked the base URL (http or https, a host), so this does not fail.
-        let base: Uri = config.base_url().parse().map_err(|e| {
+        let origin = Origin::of(&config.base_url).map_err(|e| {
             Error::new(
                 ErrorKind::Configuration,
-                format!("the base URL cannot be used as a URI: {e}"),
+                format!("the base URL's host cannot be used in a request: {e}"),
             )
+            .with_source(e)
         })?;
-        let pool = Pool::new(connector, &base, config.http2_prior_knowledge).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Configuration,
-                "the base URL needs a scheme and a host",
-            )
-        })?;
+        let pool = Pool::new(connector, origin, config.http2_prior_knowledge);
         Ok(Http {
             pool,
-            base_path: base.path().trim_end_matches('/').to_owned(),
+            base_path: config.base_url.path().trim_end_matches('/').to_owned(),
             api_key,
             user_agent,
         })

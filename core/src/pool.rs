@@ -39,6 +39,7 @@ use hyper_util::client::legacy::connect::{Connection, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
 use tower::ServiceExt;
+use url::{Position, Url};
 
 use crate::runtime;
 
@@ -119,12 +120,7 @@ fn refused_unprocessed(error: &hyper::Error) -> bool {
 /// The connections to one origin.
 pub(crate) struct Pool {
     connector: Connector,
-    /// `scheme://authority` of the base URL: what the connector connects to.
-    origin: Uri,
-    scheme: Scheme,
-    authority: Authority,
-    /// The `Host` header of HTTP/1.1 requests (HTTP/2 sends the authority instead).
-    host: HeaderValue,
+    origin: Origin,
     http2_only: bool,
     /// Idle HTTP/1.1 connections, the most recently used last.
     idle: Mutex<VecDeque<Idle>>,
@@ -132,6 +128,40 @@ pub(crate) struct Pool {
     shared: Mutex<Option<http2::SendRequest<Body>>>,
     /// Held while an HTTP/2 connection is opened with prior knowledge.
     opening: tokio::sync::Mutex<()>,
+}
+
+/// The one origin a pool connects to, in the forms requests need.
+pub(crate) struct Origin {
+    /// `scheme://authority/`: what the connector connects to.
+    uri: Uri,
+    scheme: Scheme,
+    authority: Authority,
+    /// The `Host` header of HTTP/1.1 requests (HTTP/2 sends the authority instead).
+    host: HeaderValue,
+}
+
+impl Origin {
+    /// The origin of a base URL the client builder checked (`http` or `https`, with a host).
+    pub(crate) fn of(base: &Url) -> Result<Origin, http::Error> {
+        let scheme = if base.scheme() == "https" {
+            Scheme::HTTPS
+        } else {
+            Scheme::HTTP
+        };
+        let authority = Authority::try_from(&base[Position::BeforeHost..Position::AfterPort])?;
+        let host = HeaderValue::from_str(authority.as_str())?;
+        let uri = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()?;
+        Ok(Origin {
+            uri,
+            scheme,
+            authority,
+            host,
+        })
+    }
 }
 
 struct Idle {
@@ -163,28 +193,15 @@ impl Lease<'_> {
 }
 
 impl Pool {
-    /// A pool for the origin of `base` (an `http` or `https` URL with a host).
-    pub(crate) fn new(connector: Connector, base: &Uri, http2_only: bool) -> Option<Pool> {
-        let scheme = base.scheme()?.clone();
-        let authority = base.authority()?.clone();
-        let host = HeaderValue::from_str(authority.as_str()).ok()?;
-        let origin = Uri::builder()
-            .scheme(scheme.clone())
-            .authority(authority.clone())
-            .path_and_query("/")
-            .build()
-            .ok()?;
-        Some(Pool {
+    pub(crate) fn new(connector: Connector, origin: Origin, http2_only: bool) -> Pool {
+        Pool {
             connector,
             origin,
-            scheme,
-            authority,
-            host,
             http2_only,
             idle: Mutex::new(VecDeque::new()),
             shared: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
-        })
+        }
     }
 
     /// Sends `request` (its URI in origin form, `/path?query`) and resolves with the response
@@ -200,7 +217,7 @@ impl Pool {
         if let Some(sender) = self.live_http2() {
             return self.send_http2(sender, request).await;
         }
-        request.headers_mut().insert(HOST, self.host.clone());
+        request.headers_mut().insert(HOST, self.origin.host.clone());
         while let Some(mut sender) = self.checkout() {
             // Usually ready at once; one just released may need its task to run once more.
             if sender.ready().await.is_err() {
@@ -236,7 +253,7 @@ impl Pool {
     /// `scheme://authority`, as requests' URLs start.
     #[cfg(test)]
     pub(crate) fn origin(&self) -> String {
-        format!("{}://{}", self.scheme, self.authority)
+        format!("{}://{}", self.origin.scheme, self.origin.authority)
     }
 
     fn lease(&self, sender: http1::SendRequest<Body>) -> Lease<'_> {
@@ -253,8 +270,8 @@ impl Pool {
     ) -> Result<(Response<Incoming>, Lease<'_>), SendError> {
         // HTTP/2 carries the scheme and authority as pseudo-headers, taken from the URI.
         let mut parts = std::mem::take(request.uri_mut()).into_parts();
-        parts.scheme = Some(self.scheme.clone());
-        parts.authority = Some(self.authority.clone());
+        parts.scheme = Some(self.origin.scheme.clone());
+        parts.authority = Some(self.origin.authority.clone());
         *request.uri_mut() = Uri::from_parts(parts).map_err(|e| SendError::Connect(e.into()))?;
         let response = sender
             .try_send_request(request)
@@ -304,7 +321,7 @@ impl Pool {
         let io = self
             .connector
             .clone()
-            .oneshot(self.origin.clone())
+            .oneshot(self.origin.uri.clone())
             .await
             .map_err(SendError::Connect)?;
         if self.http2_only || io.connected().is_negotiated_h2() {
