@@ -1,54 +1,77 @@
-//! The HTTP side under the transport: the connection pool ([`Pool`]), the headers every request
-//! carries, the URL of each request.
+//! The HTTP side under the transport: the headers every request carries, the target of each
+//! request, and the choice of protocol for it (HTTP/1.1 on a pooled connection of its own, or
+//! HTTP/2 on the shared one). Connections live in [`Pool`].
 //!
-//! Built on hyper rather than on reqwest: the SDK uses none of reqwest's extras (it follows no
-//! redirects, keeps no cookies, has its own retry policy, timeouts and body cap), and those layers
-//! cost as much CPU per call as hyper itself. Measured on the bench's small GET at concurrency 64:
-//! raw reqwest 23-28 µs of client CPU per call, hyper-util's client 12.6-13.8 µs (and this
-//! crate's own pool less again, see `pool.rs`).
+//! HTTP/1.1 is the SDK's own codec (`h1.rs`, which says why); HTTP/2 is hyper's. Neither is
+//! reqwest: the SDK uses none of its extras (it follows no redirects, keeps no cookies, has its
+//! own retry policy, timeouts and body cap), and those layers cost as much CPU per call as the
+//! HTTP itself. Measured on the bench's small GET at concurrency 64: raw reqwest 23-28 µs of
+//! client CPU per call; hyper's client on the pool before `h1.rs` 10.4-11.7 µs (bench/README.md
+//! has the figures of this codec).
 //!
 //! It follows no redirects (a 3xx is an error: following one would hand `X-API-Key` to whatever
 //! host `Location` names). TLS is rustls with the `ring` provider (half the cold build time of
 //! aws-lc-rs) and the platform's certificate verifier.
 
-use std::sync::Once;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, Uri};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Method, Request, Uri};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
+use url::{Position, Url};
 
 use crate::config::Config;
+use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pool::{Body, Connector, Lease, Origin, Pool, SendError};
+use crate::h1;
+use crate::h2;
+use crate::pool::{Http2Body, Http2Sender, Opened, Pool};
 use crate::request::ApiRequest;
+use crate::response::{Response, SendError};
 
 /// Longest time spent opening a TCP connection before the attempt counts as "never sent" and is
 /// retried for every method; capped by the client's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// TCP keep-alive probes on pooled connections.
-const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// The connection pool and what every request carries.
+/// The connection pool and what every request carries. Deliberately not `Debug`: it holds the
+/// API key.
 pub(crate) struct Http {
     pool: Pool,
     /// The base URL's path without a trailing slash (`/api/v1`, or empty); a request's path and
     /// query are appended to it.
     base_path: String,
+    /// The header lines every HTTP/1.1 request carries (`host`, `x-api-key`, `accept`,
+    /// `user-agent`), serialized once.
+    http1_headers: Vec<u8>,
+    /// What HTTP/2 requests carry instead.
+    http2: Http2Parts,
+}
+
+struct Http2Parts {
+    scheme: Scheme,
+    authority: Authority,
     /// `X-API-Key`, marked sensitive (hyper's HTTP/2 encoder then never indexes it).
     api_key: HeaderValue,
     user_agent: HeaderValue,
 }
 
+/// One request, ready to be sent as many times as the attempt loop needs.
+pub(crate) struct Outgoing {
+    method: Method,
+    /// The path and query (`/api/v1/agents/agt_1`), checked to hold only URI characters.
+    target: PathAndQuery,
+    body: Option<Bytes>,
+}
+
 impl Http {
     pub(crate) fn new(config: &Config) -> Result<Http> {
-        let mut api_key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
+        let key = config.api_key.expose();
+        let mut api_key = HeaderValue::from_str(key).map_err(|_| {
             Error::new(
                 ErrorKind::Configuration,
                 "the API key cannot be sent as an HTTP header value",
@@ -61,45 +84,65 @@ impl Http {
                 "the user agent suffix must be visible ASCII text",
             )
         })?;
-
-        let mut tcp = HttpConnector::new();
-        // The HTTPS wrapper below decides the scheme; the TCP connector serves both.
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_keepalive(Some(TCP_KEEPALIVE));
-        tcp.set_connect_timeout(Some(config.timeout.min(CONNECT_TIMEOUT)));
-        let connector = tls_connector(config.http2_prior_knowledge, tcp)?;
-        let origin = Origin::of(&config.base_url).map_err(|e| {
+        let (scheme, authority) = origin(&config.base_url).map_err(|e| {
             Error::new(
                 ErrorKind::Configuration,
                 format!("the base URL's host cannot be used in a request: {e}"),
             )
             .with_source(e)
         })?;
-        let pool = Pool::new(connector, origin, config.http2_prior_knowledge);
+        let connector = Connector::new(
+            &config.base_url,
+            config.http2_prior_knowledge,
+            config.timeout.min(CONNECT_TIMEOUT),
+        )
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Configuration,
+                format!("could not set up connections to the base URL: {e}"),
+            )
+        })?;
+        let mut http1_headers = Vec::with_capacity(128 + key.len() + config.user_agent.len());
+        for (name, value) in [
+            ("host", authority.as_str()),
+            ("x-api-key", key),
+            ("accept", "application/json"),
+            ("user-agent", config.user_agent.as_str()),
+        ] {
+            http1_headers.extend_from_slice(name.as_bytes());
+            http1_headers.extend_from_slice(b": ");
+            http1_headers.extend_from_slice(value.as_bytes());
+            http1_headers.extend_from_slice(b"\r\n");
+        }
         Ok(Http {
-            pool,
+            pool: Pool::new(connector, config.http2_prior_knowledge),
             base_path: config.base_url.path().trim_end_matches('/').to_owned(),
-            api_key,
-            user_agent,
+            http1_headers,
+            http2: Http2Parts {
+                scheme,
+                authority,
+                api_key,
+                user_agent,
+            },
         })
     }
 
-    /// The HTTP request of one attempt, its URI in origin form (`/api/v1/agents/agt_1`). Built
-    /// per attempt (a retry builds it again) rather than cloned: the body is a shared `Bytes`
-    /// and the rest is a few small copies.
-    pub(crate) fn build(&self, request: &ApiRequest) -> Result<Request<Body>> {
+    /// The request of an [`ApiRequest`], built once for all its attempts (the body is a shared
+    /// `Bytes`, never copied).
+    pub(crate) fn build(&self, request: &ApiRequest) -> Result<Outgoing> {
         let query_len = request.query.as_ref().map_or(0, |q| q.len() + 1);
-        let mut url = String::with_capacity(self.base_path.len() + request.path.len() + query_len);
-        url.push_str(&self.base_path);
-        url.push_str(&request.path);
+        let mut target =
+            String::with_capacity(self.base_path.len() + request.path.len() + query_len);
+        target.push_str(&self.base_path);
+        target.push_str(&request.path);
         if let Some(query) = &request.query {
-            url.push('?');
-            url.push_str(query);
+            target.push('?');
+            target.push_str(query);
         }
         // Paths hold validated ids and queries are encoded by the endpoints, so this only
-        // fails on a bug; it fails before anything is sent.
-        let uri = Uri::from_maybe_shared(Bytes::from(url)).map_err(|e| {
+        // fails on a bug; it fails before anything is sent. It also guarantees that the
+        // HTTP/1.1 request line cannot be broken by a space or a line break.
+        let target = PathAndQuery::from_maybe_shared(Bytes::from(target)).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidArgument,
                 format!(
@@ -108,10 +151,133 @@ impl Http {
                 ),
             )
         })?;
-        let mut headers = HeaderMap::with_capacity(5);
-        headers.insert(X_API_KEY, self.api_key.clone());
+        Ok(Outgoing {
+            method: request.method.clone(),
+            target,
+            body: request.body.clone(),
+        })
+    }
+
+    /// Sends a request and reads its response whole, the body up to `max_bytes`.
+    pub(crate) async fn send(
+        &self,
+        request: &Outgoing,
+        max_bytes: usize,
+    ) -> std::result::Result<Response, SendError> {
+        if self.pool.http2_only() {
+            let sender = match self.pool.live_http2() {
+                Some(sender) => sender,
+                // Boxed: see `pool.rs`.
+                None => Box::pin(self.pool.http2_connection()).await?,
+            };
+            return self.send_http2(sender, request, max_bytes).await;
+        }
+        if let Some(sender) = self.pool.live_http2() {
+            return self.send_http2(sender, request, max_bytes).await;
+        }
+        let bytes = self.http1_request(request);
+        while let Some(mut connection) = self.pool.checkout() {
+            match connection.exchange(&bytes, max_bytes).await {
+                // Closed meanwhile, before the request was written whole: the server cannot
+                // have acted on it, so it goes to the next connection.
+                Err(h1::Failure::Unwritten(_)) => continue,
+                result => return self.settle(connection, result),
+            }
+        }
+        match Box::pin(self.pool.connect()).await? {
+            Opened::Http1(mut connection) => {
+                let result = connection.exchange(&bytes, max_bytes).await;
+                self.settle(connection, result)
+            }
+            Opened::Http2(sender) => self.send_http2(sender, request, max_bytes).await,
+        }
+    }
+
+    /// Boxed: hyper's HTTP/2 request and response futures are larger than the whole HTTP/1.1
+    /// exchange, and inline they would make every call's future that large.
+    async fn send_http2(
+        &self,
+        sender: Http2Sender,
+        request: &Outgoing,
+        max_bytes: usize,
+    ) -> std::result::Result<Response, SendError> {
+        Box::pin(h2::send(sender, self.http2_request(request), max_bytes)).await
+    }
+
+    /// Gives a connection back to the pool if its exchange left it ready for another request.
+    fn settle(
+        &self,
+        connection: h1::Connection,
+        result: std::result::Result<(Response, bool), h1::Failure>,
+    ) -> std::result::Result<Response, SendError> {
+        match result {
+            Ok((response, reusable)) => {
+                if reusable {
+                    self.pool.checkin(connection);
+                }
+                Ok(response)
+            }
+            Err(h1::Failure::Unwritten(e)) => Err(SendError::Unsent(e.into())),
+            Err(h1::Failure::NoResponse(e)) => Err(SendError::Lost(e)),
+            Err(h1::Failure::Body {
+                status,
+                headers,
+                source,
+            }) => Err(SendError::BodyLost {
+                status,
+                headers: Box::new(headers),
+                source,
+            }),
+            Err(h1::Failure::TooLarge {
+                status,
+                headers,
+                head,
+            }) => Err(SendError::TooLarge {
+                status,
+                headers: Box::new(headers),
+                head,
+            }),
+        }
+    }
+
+    /// The HTTP/1.1 request: request line, the fixed headers, the body's headers, the body.
+    fn http1_request(&self, request: &Outgoing) -> Vec<u8> {
+        let method = request.method.as_str();
+        let target = request.target.as_str();
+        let body = request.body.as_deref().unwrap_or_default();
+        let mut bytes = Vec::with_capacity(
+            method.len() + target.len() + self.http1_headers.len() + body.len() + 80,
+        );
+        bytes.extend_from_slice(method.as_bytes());
+        bytes.push(b' ');
+        bytes.extend_from_slice(target.as_bytes());
+        bytes.extend_from_slice(b" HTTP/1.1\r\n");
+        bytes.extend_from_slice(&self.http1_headers);
+        if request.body.is_some() {
+            bytes.extend_from_slice(b"content-type: application/json\r\n");
+        }
+        if request.body.is_some() || request.method != Method::GET {
+            bytes.extend_from_slice(b"content-length: ");
+            bytes.extend_from_slice(body.len().to_string().as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    /// The HTTP/2 request: HTTP/2 carries the scheme and authority as pseudo-headers, taken
+    /// from the URI.
+    fn http2_request(&self, request: &Outgoing) -> Request<Http2Body> {
+        let parts = &self.http2;
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(parts.scheme.clone());
+        uri.authority = Some(parts.authority.clone());
+        uri.path_and_query = Some(request.target.clone());
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(X_API_KEY, parts.api_key.clone());
         headers.insert(header::ACCEPT, APPLICATION_JSON);
-        headers.insert(header::USER_AGENT, self.user_agent.clone());
+        headers.insert(header::USER_AGENT, parts.user_agent.clone());
         let body = match &request.body {
             Some(body) => {
                 headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
@@ -121,51 +287,23 @@ impl Http {
         };
         let mut built = Request::new(body);
         *built.method_mut() = request.method.clone();
-        *built.uri_mut() = uri;
+        // Scheme, authority and path were each checked already.
+        *built.uri_mut() = Uri::from_parts(uri).expect("a URI from checked parts");
         *built.headers_mut() = headers;
-        Ok(built)
-    }
-
-    /// Sends a built request; resolves with the response head (the body streams after, on the
-    /// lent connection).
-    pub(crate) async fn send(
-        &self,
-        request: Request<Body>,
-    ) -> std::result::Result<(Response<Incoming>, Lease<'_>), SendError> {
-        self.pool.send(request).await
+        built
     }
 }
 
-/// The connector for `https` (and plain `http` to loopback or when allowed). With HTTP/2 prior
-/// knowledge TLS offers only `h2`; otherwise it offers both and the server chooses.
-fn tls_connector(http2_only: bool, tcp: HttpConnector) -> Result<Connector> {
-    install_crypto_provider();
-    let tls = hyper_rustls::HttpsConnectorBuilder::new()
-        .try_with_platform_verifier()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Configuration,
-                format!("could not set up TLS certificate verification: {e}"),
-            )
-            .with_source(e)
-        })?
-        .https_or_http();
-    Ok(if http2_only {
-        tls.enable_http2().wrap_connector(tcp)
+/// The scheme and authority of a base URL the client builder checked (`http` or `https`, with a
+/// host).
+fn origin(base: &Url) -> std::result::Result<(Scheme, Authority), http::Error> {
+    let scheme = if base.scheme() == "https" {
+        Scheme::HTTPS
     } else {
-        tls.enable_http1().enable_http2().wrap_connector(tcp)
-    })
-}
-
-/// Installs rustls' `ring` provider as the process default, once. rustls is built without
-/// aws-lc-rs, so the TLS config uses whatever provider is installed; when the application
-/// installed one first, that one is kept.
-fn install_crypto_provider() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // Err means another provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+        Scheme::HTTP
+    };
+    let authority = Authority::try_from(&base[Position::BeforeHost..Position::AfterPort])?;
+    Ok((scheme, authority))
 }
 
 #[cfg(test)]
@@ -183,8 +321,9 @@ mod tests {
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
         let http = &client.shared.transport.http;
-        let origin = http.pool.origin();
-        format!("{origin}{}", http.build(&request).unwrap().uri())
+        http.http2_request(&http.build(&request).unwrap())
+            .uri()
+            .to_string()
     }
 
     #[test]
@@ -226,28 +365,74 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_request_carries_the_key_accept_and_user_agent_and_a_body_its_type() {
-        let client = Client::builder()
-            .api_key("sk_test_0123456789abcdef")
-            .base_url("http://127.0.0.1:4010/api/v1")
-            .build()
-            .unwrap();
+    fn chat_request() -> ApiRequest {
         let mut request = ApiRequest::get("/agents/:id/chat", "/agents/agt_1/chat".to_owned());
         request.method = http::Method::POST;
         request.body = Some(bytes::Bytes::from_static(b"{\"message\":\"hi\"}"));
-        let built = client.shared.transport.http.build(&request).unwrap();
+        request
+    }
+
+    fn client() -> Client {
+        Client::builder()
+            .api_key("sk_test_0123456789abcdef")
+            .base_url("http://127.0.0.1:4010/api/v1")
+            .user_agent_suffix("app/1.0")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_http1_request_is_the_request_line_the_fixed_headers_and_the_body() {
+        let client = client();
+        let http = &client.shared.transport.http;
+        let chat = http.http1_request(&http.build(&chat_request()).unwrap());
+        let text = String::from_utf8(chat).unwrap();
+        let user_agent = &client.shared.config.user_agent;
+        assert_eq!(
+            text,
+            format!(
+                "POST /api/v1/agents/agt_1/chat HTTP/1.1\r\nhost: 127.0.0.1:4010\r\n\
+                 x-api-key: sk_test_0123456789abcdef\r\naccept: application/json\r\n\
+                 user-agent: {user_agent}\r\ncontent-type: application/json\r\n\
+                 content-length: 16\r\n\r\n{{\"message\":\"hi\"}}"
+            )
+        );
+        assert!(user_agent.starts_with("delegir-rust/") && user_agent.ends_with(" app/1.0"));
+
+        let get = ApiRequest::get("/usage", "/usage".to_owned());
+        let text = String::from_utf8(http.http1_request(&http.build(&get).unwrap())).unwrap();
+        assert!(text.starts_with("GET /api/v1/usage HTTP/1.1\r\n"), "{text}");
+        assert!(
+            text.ends_with("\r\n\r\n") && !text.contains("content-"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_http2_request_carries_the_key_marked_sensitive_accept_user_agent_and_body_type() {
+        let client = client();
+        let http = &client.shared.transport.http;
+        let built = http.http2_request(&http.build(&chat_request()).unwrap());
         let headers = built.headers();
         assert_eq!(headers["x-api-key"], "sk_test_0123456789abcdef");
         assert!(headers["x-api-key"].is_sensitive());
         assert_eq!(headers["accept"], "application/json");
         assert_eq!(headers["content-type"], "application/json");
-        assert!(
-            headers["user-agent"]
-                .to_str()
-                .unwrap()
-                .starts_with("delegir-rust/")
+        assert_eq!(
+            headers["user-agent"],
+            client.shared.config.user_agent.as_str()
         );
         assert_eq!(built.method(), http::Method::POST);
+    }
+
+    #[test]
+    fn a_target_that_could_break_the_request_line_is_refused_before_sending() {
+        let client = client();
+        let http = &client.shared.transport.http;
+        for path in ["/agents/a b", "/agents/a\r\nx-evil: 1"] {
+            let request = ApiRequest::get("/agents/:id", path.to_owned());
+            let error = http.build(&request).err().expect(path);
+            assert_eq!(error.kind(), crate::error::ErrorKind::InvalidArgument);
+        }
     }
 }

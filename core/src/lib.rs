@@ -24,11 +24,14 @@
 
 mod client;
 mod config;
+mod connect;
 mod decode;
 pub mod embedding;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
+mod h1;
+mod h2;
 mod headers;
 mod http;
 mod ledger;
@@ -37,6 +40,7 @@ mod models;
 mod pagination;
 mod pool;
 mod request;
+mod response;
 mod retry;
 mod runtime;
 mod secret;

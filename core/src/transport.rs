@@ -14,9 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use http::Method;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
@@ -26,8 +25,8 @@ use crate::headers::{self, ResponseMeta};
 use crate::http::Http;
 use crate::ledger::{Admission, Ledger, Observed};
 use crate::logging::{AttemptLog, LogLevel};
-use crate::pool::{Lease, SendError};
 use crate::request::ApiRequest;
+use crate::response::{Response, SendError};
 use crate::runtime;
 
 use crate::decode;
@@ -74,194 +73,198 @@ enum Failed {
     BodyLost {
         status: u16,
         meta: ResponseMeta,
-        source: hyper::Error,
+        source: NetworkError,
     },
 }
 
 impl Client {
     /// Sends `request` with retries and decodes the envelope's `data` as `T`.
-    pub(crate) async fn send<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T> {
-        let shared = &*self.shared;
-        let config = &shared.config;
-        let transport = &shared.transport;
-        let timeout = self.options.timeout.unwrap_or(config.timeout);
-        let max_retries = self.options.max_retries.unwrap_or(config.max_retries);
-        // Built before the first attempt so that a request that cannot be built fails before it
-        // takes a place in the ledger; a retry builds it again (cheaper than cloning a built
-        // request for every first attempt in case a retry needs it).
-        let mut first_request = Some(transport.http.build(&request)?);
+    ///
+    /// A function returning an `async move` block rather than an `async fn`: an `async fn` keeps
+    /// its by-value argument twice in its future (the argument and the local it is moved to),
+    /// 128 bytes more for every call in flight.
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn send<T: DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<T>> + '_ {
+        async move {
+            let shared = &*self.shared;
+            let config = &shared.config;
+            let transport = &shared.transport;
+            let timeout = self.options.timeout.unwrap_or(config.timeout);
+            let max_retries = self.options.max_retries.unwrap_or(config.max_retries);
+            // Built before the first attempt so that a request that cannot be built fails before it
+            // takes a place in the ledger; every attempt sends the same one.
+            let outgoing = transport.http.build(&request)?;
 
-        let mut retry: u32 = 0;
-        let mut pause = Duration::ZERO;
-        loop {
-            let attempt = retry + 1;
-            let wait_started = Instant::now();
-            if !pause.is_zero() {
-                runtime::sleep(pause).await;
-            }
-            let mut admission = match &transport.ledger {
-                Some(ledger) => match ledger.admit(config.max_rate_limit_wait).await {
-                    Ok(admission) => Some(admission),
-                    Err(reset_in) => {
-                        let e = self.ledger_refusal(reset_in);
-                        log_attempt(
-                            config,
-                            &request,
-                            None,
-                            attempt,
-                            Duration::ZERO,
-                            wait_started.elapsed(),
-                            Some(e.kind()),
-                            false,
-                        );
-                        return Err(e);
-                    }
-                },
-                None => None,
-            };
-            let wait = wait_started.elapsed();
-
-            let http_request = match first_request.take() {
-                Some(built) => built,
-                None => transport.http.build(&request)?,
-            };
-            let started = Instant::now();
-            let result = runtime::timeout(
-                timeout,
-                attempt_once(
-                    transport.http.send(http_request),
-                    &mut admission,
-                    config.max_response_bytes,
-                ),
-            )
-            .await;
-            let elapsed = started.elapsed();
-            if let Some(admission) = admission.take() {
-                // Timed out (or failed) before any response head arrived.
-                admission.settle(Observed::NoResponse);
-            }
-
-            // Successes return here; everything else becomes (error, outcome, status, meta).
-            let (outcome, status, meta, build_error): (Outcome, Option<u16>, ResponseMeta, _) =
-                match result {
-                    Ok(Ok(received)) => {
-                        self.remember_rate_limit(&received.meta);
-                        let status = received.status;
-                        if (200..300).contains(&status) {
-                            let note = retry::note(request.idempotency, Outcome::Final);
-                            // A response came back, so the server did act on the request.
-                            let decoded =
-                                decode::data::<T>(status, &received.body, &received.meta, note)
-                                    .map_err(|e| e.with_may_have_reached_server(true));
+            let mut retry: u32 = 0;
+            let mut pause = Duration::ZERO;
+            loop {
+                let attempt = retry + 1;
+                let wait_started = Instant::now();
+                if !pause.is_zero() {
+                    runtime::sleep(pause).await;
+                }
+                let mut admission = match &transport.ledger {
+                    Some(ledger) => match ledger.admit(config.max_rate_limit_wait).await {
+                        Ok(admission) => Some(admission),
+                        Err(reset_in) => {
+                            let e = self.ledger_refusal(reset_in);
                             log_attempt(
                                 config,
                                 &request,
-                                Some(status),
+                                None,
                                 attempt,
-                                elapsed,
-                                wait,
-                                decoded.as_ref().err().map(Error::kind),
+                                Duration::ZERO,
+                                wait_started.elapsed(),
+                                Some(e.kind()),
                                 false,
                             );
-                            return decoded;
+                            return Err(e);
                         }
-                        let outcome = if (300..400).contains(&status) {
-                            Outcome::Final
-                        } else {
-                            Outcome::Status(status)
-                        };
-                        (
-                            outcome,
-                            Some(status),
-                            received.meta,
-                            ErrorSource::Response(received.body),
-                        )
-                    }
-                    Ok(Err(Failed::Network(outcome, source))) => (
-                        outcome,
-                        None,
-                        ResponseMeta::default(),
-                        ErrorSource::Network(source.into()),
-                    ),
-                    Ok(Err(Failed::BodyLost {
-                        status,
-                        meta,
-                        source,
-                    })) => {
-                        self.remember_rate_limit(&meta);
-                        (
-                            Outcome::Lost,
-                            Some(status),
-                            meta,
-                            ErrorSource::Network(source.into()),
-                        )
-                    }
-                    Ok(Err(Failed::TooLarge { status, meta, head })) => {
-                        self.remember_rate_limit(&meta);
-                        (
-                            Outcome::Final,
-                            Some(status),
-                            meta,
-                            ErrorSource::TooLarge(head),
-                        )
-                    }
-                    Err(runtime::Elapsed) => (
-                        Outcome::TimedOut,
-                        None,
-                        ResponseMeta::default(),
-                        ErrorSource::Timeout,
-                    ),
+                    },
+                    None => None,
                 };
+                let wait = wait_started.elapsed();
 
-            // Decide whether to go again, and how long to pause first.
-            let mut retryable =
-                retry < max_retries && retry::is_retryable(request.idempotency, outcome);
-            let mut retry_after = None;
-            pause = Duration::ZERO;
-            if outcome == Outcome::Status(429) {
-                let server_wait = retry::rate_limit_wait(&meta);
-                retry_after = server_wait;
-                match server_wait {
-                    Some(w) if w > config.max_rate_limit_wait => retryable = false,
-                    // The ledger recorded the 429 and holds the next admission until the
-                    // window resets: waiting here too would wait twice.
-                    Some(_) if transport.ledger.is_some() && meta.rate_limit.is_some() => {
-                        pause = retry::rate_limit_jitter();
-                    }
-                    Some(w) => pause = w + retry::rate_limit_jitter(),
-                    None => pause = retry::backoff(retry),
+                let started = Instant::now();
+                let result = runtime::timeout(
+                    timeout,
+                    attempt_once(
+                        transport.http.send(&outgoing, config.max_response_bytes),
+                        &mut admission,
+                    ),
+                )
+                .await;
+                let elapsed = started.elapsed();
+                if let Some(admission) = admission.take() {
+                    // Timed out (or failed) before a response arrived.
+                    admission.settle(Observed::NoResponse);
                 }
-            } else if retryable {
-                pause = retry::backoff(retry);
-            }
 
-            let note = retry::note(request.idempotency, outcome);
-            let error = build_error
-                .into_error(
+                // Successes return here; everything else becomes (error, outcome, status, meta).
+                let (outcome, status, meta, build_error): (Outcome, Option<u16>, ResponseMeta, _) =
+                    match result {
+                        Ok(Ok(received)) => {
+                            self.remember_rate_limit(&received.meta);
+                            let status = received.status;
+                            if (200..300).contains(&status) {
+                                let note = retry::note(request.idempotency, Outcome::Final);
+                                // A response came back, so the server did act on the request.
+                                let decoded =
+                                    decode::data::<T>(status, &received.body, &received.meta, note)
+                                        .map_err(|e| e.with_may_have_reached_server(true));
+                                log_attempt(
+                                    config,
+                                    &request,
+                                    Some(status),
+                                    attempt,
+                                    elapsed,
+                                    wait,
+                                    decoded.as_ref().err().map(Error::kind),
+                                    false,
+                                );
+                                return decoded;
+                            }
+                            let outcome = if (300..400).contains(&status) {
+                                Outcome::Final
+                            } else {
+                                Outcome::Status(status)
+                            };
+                            (
+                                outcome,
+                                Some(status),
+                                received.meta,
+                                ErrorSource::Response(received.body),
+                            )
+                        }
+                        Ok(Err(Failed::Network(outcome, source))) => (
+                            outcome,
+                            None,
+                            ResponseMeta::default(),
+                            ErrorSource::Network(source.into()),
+                        ),
+                        Ok(Err(Failed::BodyLost {
+                            status,
+                            meta,
+                            source,
+                        })) => {
+                            self.remember_rate_limit(&meta);
+                            (
+                                Outcome::Lost,
+                                Some(status),
+                                meta,
+                                ErrorSource::Network(source),
+                            )
+                        }
+                        Ok(Err(Failed::TooLarge { status, meta, head })) => {
+                            self.remember_rate_limit(&meta);
+                            (
+                                Outcome::Final,
+                                Some(status),
+                                meta,
+                                ErrorSource::TooLarge(head),
+                            )
+                        }
+                        Err(runtime::Elapsed) => (
+                            Outcome::TimedOut,
+                            None,
+                            ResponseMeta::default(),
+                            ErrorSource::Timeout,
+                        ),
+                    };
+
+                // Decide whether to go again, and how long to pause first.
+                let mut retryable =
+                    retry < max_retries && retry::is_retryable(request.idempotency, outcome);
+                let mut retry_after = None;
+                pause = Duration::ZERO;
+                if outcome == Outcome::Status(429) {
+                    let server_wait = retry::rate_limit_wait(&meta);
+                    retry_after = server_wait;
+                    match server_wait {
+                        Some(w) if w > config.max_rate_limit_wait => retryable = false,
+                        // The ledger recorded the 429 and holds the next admission until the
+                        // window resets: waiting here too would wait twice.
+                        Some(_) if transport.ledger.is_some() && meta.rate_limit.is_some() => {
+                            pause = retry::rate_limit_jitter();
+                        }
+                        Some(w) => pause = w + retry::rate_limit_jitter(),
+                        None => pause = retry::backoff(retry),
+                    }
+                } else if retryable {
+                    pause = retry::backoff(retry);
+                }
+
+                let note = retry::note(request.idempotency, outcome);
+                let error = build_error
+                    .into_error(
+                        config,
+                        &request,
+                        outcome,
+                        status,
+                        &meta,
+                        retry_after,
+                        timeout,
+                        note,
+                    )
+                    .with_may_have_reached_server(outcome.may_have_reached_server());
+                log_attempt(
                     config,
                     &request,
-                    outcome,
                     status,
-                    &meta,
-                    retry_after,
-                    timeout,
-                    note,
-                )
-                .with_may_have_reached_server(outcome.may_have_reached_server());
-            log_attempt(
-                config,
-                &request,
-                status,
-                attempt,
-                elapsed,
-                wait,
-                Some(error.kind()),
-                retryable,
-            );
-            if !retryable {
-                return Err(error);
+                    attempt,
+                    elapsed,
+                    wait,
+                    Some(error.kind()),
+                    retryable,
+                );
+                if !retryable {
+                    return Err(error);
+                }
+                retry += 1;
             }
-            retry += 1;
         }
     }
 
@@ -289,119 +292,70 @@ impl Client {
     }
 }
 
-/// One attempt: send, settle the admission with the response head, read the body under the cap.
+/// One attempt: send, read the response whole, settle the admission with what came back.
 ///
-/// It takes the pending send rather than the request so that the future does not carry the
-/// request (264 bytes) through every await after it was sent.
-async fn attempt_once(
-    sending: impl Future<Output = std::result::Result<(http::Response<Incoming>, Lease<'_>), SendError>>,
+/// A combinator rather than an `async fn` taking the future: an `async fn` would store the
+/// future twice (as its argument and as the value it awaits), ~900 bytes more for every call
+/// in flight.
+fn attempt_once<'a>(
+    sending: impl Future<Output = std::result::Result<Response, SendError>> + 'a,
+    admission: &'a mut Option<Admission>,
+) -> impl Future<Output = std::result::Result<Received, Failed>> + 'a {
+    sending.map(move |result| classify(result, admission))
+}
+
+/// Turns what sending produced into a received response or the reason there is none, and
+/// settles the admission with the status and rate-limit headers of any response.
+fn classify(
+    result: std::result::Result<Response, SendError>,
     admission: &mut Option<Admission>,
-    max_bytes: usize,
 ) -> std::result::Result<Received, Failed> {
-    let (response, lease) = match sending.await {
-        Ok(sent) => sent,
+    let mut settle = |status: u16, meta: &ResponseMeta| {
+        if let Some(admission) = admission.take() {
+            admission.settle(Observed::Response { status, meta });
+        }
+    };
+    match result {
+        Ok(response) => {
+            let meta = headers::parse(&response.headers);
+            settle(response.status, &meta);
+            Ok(Received {
+                status: response.status,
+                meta,
+                body: response.body,
+            })
+        }
+        Err(SendError::BodyLost {
+            status,
+            headers,
+            source,
+        }) => {
+            let meta = headers::parse(&headers);
+            settle(status, &meta);
+            Err(Failed::BodyLost {
+                status,
+                meta,
+                source,
+            })
+        }
+        Err(SendError::TooLarge {
+            status,
+            headers,
+            head,
+        }) => {
+            let meta = headers::parse(&headers);
+            settle(status, &meta);
+            Err(Failed::TooLarge { status, meta, head })
+        }
         Err(e) => {
             let outcome = if e.never_sent() {
                 Outcome::NotSent
             } else {
                 Outcome::Lost
             };
-            return Err(Failed::Network(outcome, e));
-        }
-    };
-    let status = response.status().as_u16();
-    let meta = headers::parse(response.headers());
-    if let Some(admission) = admission.take() {
-        admission.settle(Observed::Response {
-            status,
-            meta: &meta,
-        });
-    }
-    let mut body = response.into_body();
-    let content_length = hyper::body::Body::size_hint(&body).exact();
-    if content_length.is_some_and(|len| len > max_bytes as u64) {
-        // Not read at all: dropping the body closes the connection.
-        return Err(Failed::TooLarge {
-            status,
-            meta,
-            head: Bytes::new(),
-        });
-    }
-    let lost = |source, meta| Failed::BodyLost {
-        status,
-        meta,
-        source,
-    };
-    let first = match next_chunk(&mut body).await {
-        Ok(Some(chunk)) => chunk,
-        Ok(None) => {
-            lease.release();
-            return Ok(Received {
-                status,
-                meta,
-                body: Bytes::new(),
-            });
-        }
-        Err(e) => return Err(lost(e, meta)),
-    };
-    if first.len() > max_bytes {
-        return Err(Failed::TooLarge {
-            status,
-            meta,
-            head: first,
-        });
-    }
-    let second = match next_chunk(&mut body).await {
-        // The common case: the whole body in one chunk, used as is.
-        Ok(None) => {
-            lease.release();
-            return Ok(Received {
-                status,
-                meta,
-                body: first,
-            });
-        }
-        Ok(Some(chunk)) => chunk,
-        Err(e) => return Err(lost(e, meta)),
-    };
-    let expected = content_length.map_or(first.len() + second.len(), |len| len as usize);
-    let mut collected = Vec::with_capacity(expected.min(max_bytes));
-    let mut next = Some(second);
-    collected.extend_from_slice(&first);
-    loop {
-        let Some(chunk) = next.take() else {
-            break;
-        };
-        if collected.len() + chunk.len() > max_bytes {
-            return Err(Failed::TooLarge {
-                status,
-                meta,
-                head: first,
-            });
-        }
-        collected.extend_from_slice(&chunk);
-        next = match next_chunk(&mut body).await {
-            Ok(next) => next,
-            Err(e) => return Err(lost(e, meta)),
-        };
-    }
-    lease.release();
-    Ok(Received {
-        status,
-        meta,
-        body: Bytes::from(collected),
-    })
-}
-
-/// The next piece of a response body, or `None` at its end (trailers, which the API never
-/// sends, are skipped).
-async fn next_chunk(body: &mut Incoming) -> std::result::Result<Option<Bytes>, hyper::Error> {
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            return Ok(Some(data));
+            Err(Failed::Network(outcome, e))
         }
     }
-    Ok(None)
 }
 
 /// What an unsuccessful attempt left behind, turned into an [`Error`] once the retry decision

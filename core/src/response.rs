@@ -1,0 +1,73 @@
+//! What sending one request produced, over either protocol: a complete response, or why not.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A response read whole.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Why a request got no complete response.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// No connection could be opened (DNS, TCP, TLS, the HTTP/2 preface): nothing was sent.
+    Connect(BoxError),
+    /// The connection closed before the request was handed to it whole (an HTTP/2 connection
+    /// that refused it, an HTTP/1.1 write that failed): the server cannot have acted on it.
+    Unsent(BoxError),
+    /// The request may have reached the server; no response head came back.
+    Lost(BoxError),
+    /// The response head came back; the body was cut off or its framing was invalid.
+    BodyLost {
+        status: u16,
+        /// Boxed, as in `TooLarge`: errors are rare, and a smaller `Result` is a smaller
+        /// future for every call.
+        headers: Box<HeaderMap>,
+        source: BoxError,
+    },
+    /// The body is larger than the cap; `head` holds what was read of it.
+    TooLarge {
+        status: u16,
+        headers: Box<HeaderMap>,
+        head: Bytes,
+    },
+}
+
+impl SendError {
+    /// Whether the request certainly did not reach the server, so that sending it again cannot
+    /// do anything twice (even a chat).
+    pub(crate) fn never_sent(&self) -> bool {
+        matches!(self, SendError::Connect(_) | SendError::Unsent(_))
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendError::Connect(_) => "could not open a connection",
+            SendError::Unsent(_) => "the connection closed before the request was sent",
+            SendError::Lost(_) => "the connection failed before a response arrived",
+            SendError::BodyLost { .. } => "the connection failed while the response was read",
+            SendError::TooLarge { .. } => "the response body is larger than allowed",
+        })
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Connect(e)
+            | SendError::Unsent(e)
+            | SendError::Lost(e)
+            | SendError::BodyLost { source: e, .. } => Some(&**e),
+            SendError::TooLarge { .. } => None,
+        }
+    }
+}
