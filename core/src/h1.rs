@@ -162,6 +162,9 @@ impl Connection {
         loop {
             if !buf.is_empty() {
                 match parse_head(buf).map_err(Failure::NoResponse)? {
+                    Some((_, length)) if length > MAX_HEAD_BYTES => {
+                        return Err(Failure::NoResponse(head_too_large()));
+                    }
                     Some((head, length)) => {
                         buf.advance(length);
                         if (100..200).contains(&head.status) {
@@ -171,10 +174,7 @@ impl Connection {
                         return Ok(head);
                     }
                     None if buf.len() > MAX_HEAD_BYTES => {
-                        return Err(Failure::NoResponse(
-                            format!("the response head is larger than {MAX_HEAD_BYTES} bytes")
-                                .into(),
-                        ));
+                        return Err(Failure::NoResponse(head_too_large()));
                     }
                     None => {}
                 }
@@ -324,6 +324,10 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+fn head_too_large() -> BoxError {
+    format!("the response head is larger than {MAX_HEAD_BYTES} bytes").into()
 }
 
 enum BodyError {

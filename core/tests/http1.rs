@@ -1,0 +1,348 @@
+//! The HTTP/1.1 codec against a scripted server on a real socket: every way RFC 9112 lets a
+//! server frame a response, responses cut off or malformed, and which connections are reused.
+//! (The emulator, built on hyper, always answers the same well-formed way; these are the
+//! answers a proxy or another server may give.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use delegir::{Client, ErrorKind};
+use parking_lot::Mutex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const USAGE: &str = r#"{"data":{"plan":"PRO","runs_used":4521,"runs_limit":10000,"tokens_this_month":1284350,"cost_this_month":25.68,"billing_period_start":"2026-03-01T00:00:00Z","billing_period_end":"2026-03-31T23:59:59Z"}}"#;
+const CHAT: &str = r#"{"data":{"response":"Thanks!","runId":"run_i5a88z","tokensUsed":22}}"#;
+
+/// What the server does with one request.
+#[derive(Clone)]
+enum Reply {
+    /// Writes these bytes (in pieces, with pauses between them, to split reads).
+    Send(Vec<&'static [u8]>),
+    /// Writes these bytes, then closes the connection.
+    SendAndClose(Vec<u8>),
+}
+
+fn ok(body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn leak(bytes: Vec<u8>) -> &'static [u8] {
+    Box::leak(bytes.into_boxed_slice())
+}
+
+/// A server that answers the n-th request it reads (over all connections) with `replies[n]`,
+/// the last reply for any after; it counts connections and records each request.
+struct Server {
+    url: String,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn server(replies: Vec<Reply>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let replies = Arc::new(replies);
+    let (c, r) = (connections.clone(), requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            c.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(serve(socket, replies.clone(), r.clone()));
+        }
+    });
+    Server {
+        url,
+        connections,
+        requests,
+    }
+}
+
+async fn serve(mut socket: TcpStream, replies: Arc<Vec<Reply>>, requests: Arc<Mutex<Vec<String>>>) {
+    let mut pending = Vec::new();
+    loop {
+        // Read one request: the head, then a Content-Length body.
+        let request = loop {
+            if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&pending[..end]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .map_or(0, |v| v.parse::<usize>().unwrap());
+                if pending.len() >= end + 4 + length {
+                    let whole = String::from_utf8_lossy(&pending[..end + 4 + length]).to_string();
+                    pending.drain(..end + 4 + length);
+                    break whole;
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let index = {
+            let mut requests = requests.lock();
+            requests.push(request);
+            requests.len() - 1
+        };
+        match replies[index.min(replies.len() - 1)].clone() {
+            Reply::Send(pieces) => {
+                for piece in pieces {
+                    if socket.write_all(piece).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            Reply::SendAndClose(bytes) => {
+                let _ = socket.write_all(&bytes).await;
+                return;
+            }
+        }
+    }
+}
+
+fn client(server: &Server) -> Client {
+    Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(&server.url)
+        .rate_limit(false)
+        .max_retries(2)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_connection() {
+    let server = server(vec![Reply::Send(vec![leak(ok(USAGE))])]).await;
+    let client = client(&server);
+    for _ in 0..5 {
+        assert_eq!(client.usage().get().await.unwrap().runs_used, 4521);
+    }
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    let requests = server.requests.lock();
+    assert_eq!(requests.len(), 5);
+    assert!(
+        requests[0].starts_with("GET /api/v1/usage HTTP/1.1\r\n"),
+        "{}",
+        requests[0]
+    );
+    assert!(requests[0].contains("\r\nx-api-key: sk_test_0123456789abcdef\r\n"));
+}
+
+#[tokio::test]
+async fn a_chunked_body_split_across_reads_with_extensions_and_trailers_is_decoded() {
+    let (a, b) = USAGE.split_at(50);
+    let chunked = [
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec(),
+        format!("{:x};ext=1\r\n{a}\r\n", a.len()).into_bytes(),
+        format!("{:X}\r\n{b}\r\n", b.len()).into_bytes(),
+        b"0\r\nx-checksum: 1\r\n\r\n".to_vec(),
+    ];
+    let server = server(vec![Reply::Send(chunked.into_iter().map(leak).collect())]).await;
+    let client = client(&server);
+    for _ in 0..3 {
+        assert_eq!(client.usage().get().await.unwrap().plan, "PRO");
+    }
+    // The trailers were consumed: the connection stayed in step and was reused.
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn interim_responses_are_skipped_and_a_head_split_byte_by_byte_is_read() {
+    let whole = [
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n".to_vec(),
+        ok(USAGE),
+    ]
+    .concat();
+    let head_end = whole.windows(4).rposition(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut pieces: Vec<&'static [u8]> = whole[..head_end]
+        .chunks(7)
+        .map(|c| leak(c.to_vec()))
+        .collect();
+    pieces.push(leak(whole[head_end..].to_vec()));
+    let server = server(vec![Reply::Send(pieces)]).await;
+    assert_eq!(
+        client(&server).usage().get().await.unwrap().runs_limit,
+        10000
+    );
+}
+
+#[tokio::test]
+async fn a_body_delimited_by_closing_the_connection_is_read_and_the_connection_not_reused() {
+    let close_delimited =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{USAGE}").into_bytes();
+    let server = server(vec![Reply::SendAndClose(close_delimited)]).await;
+    let client = client(&server);
+    for _ in 0..3 {
+        assert_eq!(client.usage().get().await.unwrap().runs_used, 4521);
+    }
+    assert_eq!(server.connections.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn connection_close_and_http_1_0_responses_are_not_reused() {
+    let close = format!(
+        "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{USAGE}",
+        USAGE.len()
+    );
+    let http10 = format!(
+        "HTTP/1.0 200 OK\r\ncontent-length: {}\r\n\r\n{USAGE}",
+        USAGE.len()
+    );
+    for reply in [close, http10] {
+        // The server keeps the connection open: only the client's own rule closes it.
+        let server = server(vec![Reply::Send(vec![leak(reply.into_bytes())])]).await;
+        let client = client(&server);
+        for _ in 0..3 {
+            client.usage().get().await.unwrap();
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_body_cut_off_is_a_connection_error_with_the_status_and_a_get_is_retried() {
+    let cut = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{}",
+        USAGE.len(),
+        &USAGE[..40]
+    );
+    let server = server(vec![
+        Reply::SendAndClose(cut.clone().into_bytes()),
+        Reply::Send(vec![leak(ok(USAGE))]),
+    ])
+    .await;
+    assert_eq!(client(&server).usage().get().await.unwrap().runs_used, 4521);
+    assert_eq!(server.requests.lock().len(), 2);
+
+    let server = server_always(Reply::SendAndClose(cut.into_bytes())).await;
+    let error = client(&server).usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert_eq!(error.status(), Some(200));
+    let expected = format!("after 40 of {} body bytes", USAGE.len());
+    assert!(error.to_string().contains(&expected), "{error}");
+    assert_eq!(
+        server.requests.lock().len(),
+        3,
+        "first attempt and two retries"
+    );
+}
+
+async fn server_always(reply: Reply) -> Server {
+    server(vec![reply]).await
+}
+
+#[tokio::test]
+async fn a_chat_whose_connection_closes_before_the_response_is_sent_once_and_reported_lost() {
+    let server = server_always(Reply::SendAndClose(Vec::new())).await;
+    let error = client(&server)
+        .agents()
+        .chat("agt_abc123", "hello")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(error.may_have_reached_server());
+    assert_eq!(
+        server.requests.lock().len(),
+        1,
+        "a chat is never sent twice"
+    );
+    let request = &server.requests.lock()[0];
+    assert!(request.starts_with("POST /api/v1/agents/agt_abc123/chat HTTP/1.1\r\n"));
+    assert!(request.contains("\r\ncontent-type: application/json\r\n"));
+    assert!(
+        request.ends_with("\r\n\r\n{\"message\":\"hello\"}"),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn after_an_idle_connection_is_closed_by_the_server_a_chat_goes_out_once_on_a_new_one() {
+    // The first response closes the connection right after it, without saying so.
+    let server = server(vec![
+        Reply::SendAndClose(ok(USAGE)),
+        Reply::Send(vec![leak(ok(CHAT))]),
+    ])
+    .await;
+    let client = client(&server);
+    client.usage().get().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let reply = client.agents().chat("agt_abc123", "hello").await.unwrap();
+    assert_eq!(reply.run_id, "run_i5a88z");
+    assert_eq!(server.requests.lock().len(), 2);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_responses_are_errors_that_say_what_was_wrong() {
+    let huge_header = format!(
+        "HTTP/1.1 200 OK\r\nx-padding: {}\r\ncontent-length: 2\r\n\r\n{{}}",
+        "a".repeat(70 * 1024)
+    );
+    let cases: [(Vec<u8>, &str); 5] = [
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec(),
+            "not valid HTTP/1.1",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n{}}".to_vec(),
+            "conflicting Content-Length",
+        ),
+        (huge_header.into_bytes(), "larger than 65536 bytes"),
+        (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n".to_vec(),
+            "invalid chunk size",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n".to_vec(),
+            "does not end with CRLF",
+        ),
+    ];
+    for (reply, expected) in cases {
+        let server = server_always(Reply::SendAndClose(reply)).await;
+        let error = client(&server).usage().get().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+        assert!(
+            error.to_string().contains(expected),
+            "{expected:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_cap_is_refused_with_its_first_bytes() {
+    let big = format!("{{\"data\":\"{}\"}}", "x".repeat(5000));
+    let (a, b) = big.split_at(3000);
+    let chunked = format!(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+        a.len(),
+        b.len()
+    );
+    let server = server_always(Reply::Send(vec![leak(chunked.into_bytes())])).await;
+    let client = Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(&server.url)
+        .rate_limit(false)
+        .max_response_bytes(4096)
+        .build()
+        .unwrap();
+    let error = client.usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseValidation, "{error}");
+    assert!(error.to_string().contains("exceeds 4096 bytes"), "{error}");
+    assert_eq!(
+        server.requests.lock().len(),
+        1,
+        "a full response is not retried"
+    );
+}
