@@ -18,6 +18,13 @@
 // napi-derive registers exported items only outside `cfg(test)`, so a test build sees them unused.
 #![cfg_attr(test, allow(dead_code))]
 
+/// mimalloc for the addon's own (Rust) allocations: calls' tasks are allocated on the JavaScript
+/// thread and freed on a runtime thread, which glibc's malloc handles with arena locks and
+/// consolidation on the JavaScript thread, the thread that bounds a Node client's throughput.
+/// Measured on the bench's small GET: 11-14 -> 6-9 us of JavaScript-thread time per call.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cancel;
 mod client;
 mod completion;
