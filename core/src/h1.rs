@@ -16,12 +16,10 @@
 use std::io;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{
-    CONNECTION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING,
-};
 use tokio::io::AsyncWriteExt;
 
 use crate::connect::Stream;
+use crate::headers::{Relevant, ResponseMeta};
 use crate::response::Response;
 
 /// The most headers a response may have.
@@ -45,13 +43,13 @@ pub(crate) enum Failure {
     /// The head came back; the body was cut off or its framing was invalid.
     Body {
         status: u16,
-        headers: HeaderMap,
+        meta: ResponseMeta,
         source: BoxError,
     },
     /// The body is larger than the cap; `head` holds what was read of it.
     TooLarge {
         status: u16,
-        headers: HeaderMap,
+        meta: ResponseMeta,
         head: Bytes,
     },
 }
@@ -68,7 +66,7 @@ enum Framing {
 /// A parsed response head.
 struct Head {
     status: u16,
-    headers: HeaderMap,
+    meta: ResponseMeta,
     framing: Framing,
     /// Whether the connection may carry another request after this response.
     keep_alive: bool,
@@ -109,7 +107,7 @@ impl Connection {
         let body = self.read_body(&mut buf, &head.framing, max_bytes).await;
         let Head {
             status,
-            headers,
+            meta,
             framing,
             keep_alive,
         } = head;
@@ -118,23 +116,12 @@ impl Connection {
                 // Bytes after the response were never asked for: the connection is out of
                 // step. A body that runs to the end of the connection ends it.
                 let reusable = keep_alive && framing != Framing::UntilClose && buf.is_empty();
-                Ok((
-                    Response {
-                        status,
-                        headers,
-                        body,
-                    },
-                    reusable,
-                ))
+                Ok((Response { status, meta, body }, reusable))
             }
-            Err(BodyError::TooLarge(head)) => Err(Failure::TooLarge {
-                status,
-                headers,
-                head,
-            }),
+            Err(BodyError::TooLarge(head)) => Err(Failure::TooLarge { status, meta, head }),
             Err(BodyError::Failed(source)) => Err(Failure::Body {
                 status,
-                headers,
+                meta,
                 source,
             }),
         }
@@ -349,15 +336,15 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, BoxError> {
     if status == 101 {
         return Err("the server switched protocols, which was not asked for".into());
     }
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let mut relevant = Relevant::default();
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let mut transfer_encoding = false;
     let mut close = response.version != Some(1);
+    // Only the headers that matter are looked at; no header map is built.
     for header in response.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes())?;
-        let value = HeaderValue::from_bytes(header.value)?;
-        if name == CONTENT_LENGTH {
+        let name = header.name;
+        if name.eq_ignore_ascii_case("content-length") {
             let parsed = std::str::from_utf8(header.value)
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
@@ -366,7 +353,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, BoxError> {
                 return Err("the response has conflicting Content-Length headers".into());
             }
             content_length = Some(parsed);
-        } else if name == TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = true;
             // Chunked must be the last coding applied.
             chunked = header
@@ -374,13 +361,14 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, BoxError> {
                 .rsplit(|&b| b == b',')
                 .next()
                 .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name == CONNECTION {
+        } else if name.eq_ignore_ascii_case("connection") {
             close |= header
                 .value
                 .split(|&b| b == b',')
                 .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"));
+        } else {
+            relevant.offer(name, header.value);
         }
-        headers.append(name, value);
     }
     let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::Empty
@@ -401,7 +389,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, BoxError> {
     Ok(Some((
         Head {
             status,
-            headers,
+            meta: relevant.parse(),
             framing,
             keep_alive: !close,
         },
@@ -481,7 +469,10 @@ mod tests {
         let raw = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-ratelimit-limit: 60\r\n\r\n{}";
         let (head, length) = parse_head(raw).unwrap().unwrap();
         assert_eq!(&raw[length..], b"{}");
-        assert_eq!(head.headers["x-ratelimit-limit"], "60");
+        assert_eq!(
+            head.meta.rate_limit, None,
+            "one of the three rate-limit headers"
+        );
         assert_eq!(head.status, 200);
     }
 }

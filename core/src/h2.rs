@@ -6,6 +6,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 
+use crate::headers;
 use crate::response::{Response, SendError};
 
 /// Sends `request` (its URI absolute: HTTP/2 carries the scheme and authority as
@@ -33,12 +34,13 @@ pub(crate) async fn send(
         })?;
     let (head, mut body) = response.into_parts();
     let status = head.status.as_u16();
+    let meta = headers::parse(&head.headers);
     let content_length = hyper::body::Body::size_hint(&body).exact();
     if content_length.is_some_and(|len| len > max_bytes as u64) {
         // Not read at all: dropping the body resets the stream.
         return Err(SendError::TooLarge {
             status,
-            headers: Box::new(head.headers),
+            meta,
             head: Bytes::new(),
         });
     }
@@ -52,7 +54,7 @@ pub(crate) async fn send(
             Err(e) => {
                 return Err(SendError::BodyLost {
                     status,
-                    headers: Box::new(head.headers),
+                    meta,
                     source: e.into(),
                 });
             }
@@ -66,7 +68,7 @@ pub(crate) async fn send(
             };
             return Err(SendError::TooLarge {
                 status,
-                headers: Box::new(head.headers),
+                meta,
                 head: read,
             });
         }
@@ -82,11 +84,7 @@ pub(crate) async fn send(
         }
     }
     let body = only.unwrap_or_else(|| gathered.freeze());
-    Ok(Response {
-        status,
-        headers: head.headers,
-        body,
-    })
+    Ok(Response { status, meta, body })
 }
 
 /// The next piece of a response body, or `None` at its end (trailers, which the API never

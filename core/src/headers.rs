@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::header::{self, HeaderMap, HeaderName};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::models::RateLimit;
 
@@ -41,26 +41,64 @@ pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
 
 /// [`parse`] with the local wall-clock time given, for tests.
 pub(crate) fn parse_at(headers: &HeaderMap, local_now: SystemTime) -> ResponseMeta {
-    let text = |name: &HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let server_date = text(&header::DATE).and_then(|d| httpdate::parse_http_date(d).ok());
-    let rate_limit = parse_rate_limit(
-        text(&RATE_LIMIT_LIMIT),
-        text(&RATE_LIMIT_REMAINING),
-        text(&RATE_LIMIT_RESET),
-    );
-    let now = server_date.unwrap_or(local_now);
-    let retry_after = text(&header::RETRY_AFTER).and_then(|v| parse_retry_after(v, now));
-    let reset_in = rate_limit.map(|rl| seconds_until(rl.reset, now));
-    ResponseMeta {
-        rate_limit,
-        retry_after,
-        server_date,
-        reset_in,
+    let text = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
+    Relevant {
+        date: text(&header::DATE),
+        retry_after: text(&header::RETRY_AFTER),
+        limit: text(&RATE_LIMIT_LIMIT),
+        remaining: text(&RATE_LIMIT_REMAINING),
+        reset: text(&RATE_LIMIT_RESET),
+    }
+    .parse_at(local_now)
+}
+
+/// The values of the headers that matter, collected from a `HeaderMap` (HTTP/2) or straight
+/// from the parser's list (HTTP/1.1, which then builds no map at all).
+#[derive(Default)]
+pub(crate) struct Relevant<'a> {
+    date: Option<&'a [u8]>,
+    retry_after: Option<&'a [u8]>,
+    limit: Option<&'a [u8]>,
+    remaining: Option<&'a [u8]>,
+    reset: Option<&'a [u8]>,
+}
+
+impl<'a> Relevant<'a> {
+    /// Keeps `value` if `name` (any case) is one of the headers that matter; the first of
+    /// repeated headers wins, as `HeaderMap::get` does.
+    pub(crate) fn offer(&mut self, name: &str, value: &'a [u8]) {
+        let slot = match name.len() {
+            4 if name.eq_ignore_ascii_case("date") => &mut self.date,
+            11 if name.eq_ignore_ascii_case("retry-after") => &mut self.retry_after,
+            17 if name.eq_ignore_ascii_case("x-ratelimit-limit") => &mut self.limit,
+            17 if name.eq_ignore_ascii_case("x-ratelimit-reset") => &mut self.reset,
+            21 if name.eq_ignore_ascii_case("x-ratelimit-remaining") => &mut self.remaining,
+            _ => return,
+        };
+        slot.get_or_insert(value);
+    }
+
+    pub(crate) fn parse(&self) -> ResponseMeta {
+        self.parse_at(SystemTime::now())
+    }
+
+    fn parse_at(&self, local_now: SystemTime) -> ResponseMeta {
+        let text = |value: Option<&'a [u8]>| {
+            value
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .map(str::trim)
+        };
+        let server_date = text(self.date).and_then(|d| httpdate::parse_http_date(d).ok());
+        let rate_limit = parse_rate_limit(text(self.limit), text(self.remaining), text(self.reset));
+        let now = server_date.unwrap_or(local_now);
+        let retry_after = text(self.retry_after).and_then(|v| parse_retry_after(v, now));
+        let reset_in = rate_limit.map(|rl| seconds_until(rl.reset, now));
+        ResponseMeta {
+            rate_limit,
+            retry_after,
+            server_date,
+            reset_in,
+        }
     }
 }
 
@@ -127,7 +165,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
-            map.insert(
+            map.append(
                 HeaderName::from_bytes(k.as_bytes()).unwrap(),
                 HeaderValue::from_str(v).unwrap(),
             );
@@ -137,6 +175,28 @@ mod tests {
 
     const DATE: &str = "Sun, 15 Mar 2026 08:30:00 GMT";
     const DATE_EPOCH: i64 = 1_773_563_400;
+
+    #[test]
+    fn raw_http1_headers_parse_as_the_same_headers_in_a_map() {
+        let pairs = [
+            ("Date", "Mon, 30 Nov 2026 12:00:00 GMT"),
+            ("X-RateLimit-Limit", "60"),
+            ("x-ratelimit-remaining", "0"),
+            ("X-RATELIMIT-RESET", "1796040030"),
+            ("Retry-After", "7"),
+            ("Retry-After", "99"),
+            ("content-type", "application/json"),
+        ];
+        let mut raw = Relevant::default();
+        for (name, value) in pairs {
+            raw.offer(name, value.as_bytes());
+        }
+        let now = SystemTime::now();
+        let from_raw = raw.parse_at(now);
+        assert_eq!(from_raw, parse_at(&headers(&pairs), now));
+        assert_eq!(from_raw.retry_after, Some(Duration::from_secs(7)));
+        assert_eq!(from_raw.rate_limit.map(|r| r.remaining), Some(0));
+    }
 
     #[test]
     fn reset_is_measured_against_the_servers_date_not_the_local_clock() {

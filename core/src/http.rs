@@ -221,22 +221,16 @@ impl Http {
             Err(h1::Failure::NoResponse(e)) => Err(SendError::Lost(e)),
             Err(h1::Failure::Body {
                 status,
-                headers,
+                meta,
                 source,
             }) => Err(SendError::BodyLost {
                 status,
-                headers: Box::new(headers),
+                meta,
                 source,
             }),
-            Err(h1::Failure::TooLarge {
-                status,
-                headers,
-                head,
-            }) => Err(SendError::TooLarge {
-                status,
-                headers: Box::new(headers),
-                head,
-            }),
+            Err(h1::Failure::TooLarge { status, meta, head }) => {
+                Err(SendError::TooLarge { status, meta, head })
+            }
         }
     }
 

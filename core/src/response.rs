@@ -3,14 +3,16 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::HeaderMap;
+
+use crate::headers::ResponseMeta;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A response read whole.
 pub(crate) struct Response {
     pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+    /// What its headers say about the rate limit (the only headers the SDK reads).
+    pub(crate) meta: ResponseMeta,
     pub(crate) body: Bytes,
 }
 
@@ -27,15 +29,13 @@ pub(crate) enum SendError {
     /// The response head came back; the body was cut off or its framing was invalid.
     BodyLost {
         status: u16,
-        /// Boxed, as in `TooLarge`: errors are rare, and a smaller `Result` is a smaller
-        /// future for every call.
-        headers: Box<HeaderMap>,
+        meta: ResponseMeta,
         source: BoxError,
     },
     /// The body is larger than the cap; `head` holds what was read of it.
     TooLarge {
         status: u16,
-        headers: Box<HeaderMap>,
+        meta: ResponseMeta,
         head: Bytes,
     },
 }

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::headers::{self, ResponseMeta};
+use crate::headers::ResponseMeta;
 use crate::http::Http;
 use crate::ledger::{Admission, Ledger, Observed};
 use crate::logging::{AttemptLog, LogLevel};
@@ -317,20 +317,18 @@ fn classify(
     };
     match result {
         Ok(response) => {
-            let meta = headers::parse(&response.headers);
-            settle(response.status, &meta);
+            settle(response.status, &response.meta);
             Ok(Received {
                 status: response.status,
-                meta,
+                meta: response.meta,
                 body: response.body,
             })
         }
         Err(SendError::BodyLost {
             status,
-            headers,
+            meta,
             source,
         }) => {
-            let meta = headers::parse(&headers);
             settle(status, &meta);
             Err(Failed::BodyLost {
                 status,
@@ -338,12 +336,7 @@ fn classify(
                 source,
             })
         }
-        Err(SendError::TooLarge {
-            status,
-            headers,
-            head,
-        }) => {
-            let meta = headers::parse(&headers);
+        Err(SendError::TooLarge { status, meta, head }) => {
             settle(status, &meta);
             Err(Failed::TooLarge { status, meta, head })
         }
