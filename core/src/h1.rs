@@ -87,18 +87,19 @@ impl Connection {
         self.stream.is_idle_and_open()
     }
 
-    /// Writes `request` (head and body, serialized) and reads the response whole, its body up to
+    /// Writes `request` (head and body, serialized; dropped once written) and reads the response whole, its body up to
     /// `max_bytes`. Also says whether the connection can carry another request.
     pub(crate) async fn exchange(
         &mut self,
-        request: &[u8],
+        request: Vec<u8>,
         max_bytes: usize,
     ) -> Result<(Response, bool), Failure> {
         self.stream
-            .write_all(request)
+            .write_all(&request)
             .await
             .map_err(Failure::Unwritten)?;
         self.stream.flush().await.map_err(Failure::Unwritten)?;
+        drop(request);
 
         let mut buf = BytesMut::new();
         let head = self.read_head(&mut buf).await?;

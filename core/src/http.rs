@@ -175,9 +175,13 @@ impl Http {
         if let Some(sender) = self.pool.live_http2() {
             return self.send_http2(sender, request, max_bytes).await;
         }
-        let bytes = self.http1_request(request);
+        // The request is serialized for each connection it is written to (rarely more than
+        // one) and dropped once written, so that a call waiting for its response holds none.
         while let Some(mut connection) = self.pool.checkout() {
-            match connection.exchange(&bytes, max_bytes).await {
+            match connection
+                .exchange(self.http1_request(request), max_bytes)
+                .await
+            {
                 // Closed meanwhile, before the request was written whole: the server cannot
                 // have acted on it, so it goes to the next connection.
                 Err(h1::Failure::Unwritten(_)) => continue,
@@ -186,7 +190,9 @@ impl Http {
         }
         match Box::pin(self.pool.connect()).await? {
             Opened::Http1(mut connection) => {
-                let result = connection.exchange(&bytes, max_bytes).await;
+                let result = connection
+                    .exchange(self.http1_request(request), max_bytes)
+                    .await;
                 self.settle(connection, result)
             }
             Opened::Http2(sender) => self.send_http2(sender, request, max_bytes).await,
