@@ -1,0 +1,129 @@
+//! HTTPS end to end: a TLS server whose certificate comes from a test CA, trusted through
+//! `SSL_CERT_FILE` (which the platform verifier reads on Linux). ALPN decides the protocol: the
+//! client offers `h2` and `http/1.1` and speaks whichever the server picks; a certificate for
+//! another name is refused before anything is sent.
+
+use std::sync::Arc;
+
+use delegir::{Client, ErrorKind};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use parking_lot::Mutex;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+const USAGE: &str = r#"{"data":{"plan":"PRO","runs_used":4521,"runs_limit":10000,"tokens_this_month":1284350,"cost_this_month":25.68,"billing_period_start":"2026-03-01T00:00:00Z","billing_period_end":"2026-03-31T23:59:59Z"}}"#;
+
+struct Pki {
+    ca_pem: String,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+/// A CA and a certificate it signed for `localhost`.
+fn pki() -> Pki {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        chain: vec![server.der().clone(), ca.der().clone()],
+        key: PrivatePkcs8KeyDer::from(server_key.serialize_der()),
+    }
+}
+
+/// An HTTPS server offering `alpn`, answering every request with the usage envelope and
+/// recording each request's HTTP version. Returns its port.
+async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Arc<Mutex<Vec<Version>>>) {
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(pki.chain.clone(), PrivateKeyDer::Pkcs8(pki.key.clone_key()))
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let versions = Arc::new(Mutex::new(Vec::new()));
+    let seen = versions.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = service_fn(move |request: Request<Incoming>| {
+                    seen.lock().push(request.version());
+                    async move {
+                        Ok::<_, hyper::Error>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from_static(USAGE.as_bytes())))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (port, versions)
+}
+
+fn client(host: &str, port: u16) -> Client {
+    Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(format!("https://{host}:{port}/api/v1"))
+        .rate_limit(false)
+        .max_retries(0)
+        .build()
+        .unwrap()
+}
+
+// One test function: it sets a process-wide environment variable before any client exists.
+#[tokio::test]
+async fn https_speaks_the_protocol_alpn_picks_and_refuses_a_certificate_for_another_name() {
+    let pki = pki();
+    let ca_file = std::env::temp_dir().join(format!("delegir-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    // SAFETY: set before this test binary starts any other thread that reads the environment
+    // (its only test), and before the verifier loads the roots.
+    unsafe { std::env::set_var("SSL_CERT_FILE", &ca_file) };
+
+    for (alpn, expected) in [
+        (&[b"h2".as_slice(), b"http/1.1"][..], Version::HTTP_2),
+        (&[b"http/1.1".as_slice()][..], Version::HTTP_11),
+    ] {
+        let (port, versions) = server(&pki, alpn).await;
+        // `localhost` resolves to ::1 too, where nothing listens: the next address is tried.
+        let client = client("localhost", port);
+        for _ in 0..3 {
+            assert_eq!(client.usage().get().await.unwrap().runs_used, 4521);
+        }
+        let chat = client.agents().get("agt_abc123").await.unwrap_err();
+        // The usage envelope is not an agent: the response arrived (over TLS) and was checked.
+        assert_eq!(chat.kind(), ErrorKind::ResponseValidation, "{chat}");
+        assert_eq!(*versions.lock(), vec![expected; 4]);
+    }
+
+    // The certificate names `localhost`, not 127.0.0.1.
+    let (port, versions) = server(&pki, &[b"h2", b"http/1.1"]).await;
+    let error = client("127.0.0.1", port).usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(!error.may_have_reached_server(), "{error}");
+    assert!(versions.lock().is_empty());
+    let _ = std::fs::remove_file(ca_file);
+}
