@@ -28,7 +28,10 @@ const MAX_HEADERS: usize = 100;
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest chunk-size line or trailer section accepted.
 const MAX_CHUNK_LINE_BYTES: usize = 4096;
-/// How much the read buffer grows by when the body's length is unknown.
+/// The read buffer's first size: the API's small responses (head and body) fit in one read.
+/// A body that does not fit is read into exactly as much more as its `Content-Length` says.
+const FIRST_READ: usize = 2 * 1024;
+/// How much the read buffer grows by when the length of what is read is unknown.
 const READ_CHUNK: usize = 8 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -167,9 +170,14 @@ impl Connection {
                     None => {}
                 }
             }
+            let grow = if buf.is_empty() {
+                FIRST_READ
+            } else {
+                READ_CHUNK
+            };
             let read = self
                 .stream
-                .read_some(buf, READ_CHUNK)
+                .read_some(buf, grow)
                 .await
                 .map_err(|e| Failure::NoResponse(e.into()))?;
             if read == 0 {
