@@ -13,14 +13,12 @@
 //! and 304; `Transfer-Encoding: chunked`; `Content-Length` (conflicting values are an error); or
 //! the body runs to the end of the connection. Interim 1xx responses are skipped.
 
-use std::io;
-
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
 use crate::connect::Stream;
 use crate::headers::{Relevant, ResponseMeta};
-use crate::response::Response;
+use crate::response::{Response, SendError};
 
 /// The most headers a response may have.
 const MAX_HEADERS: usize = 100;
@@ -35,27 +33,6 @@ const FIRST_READ: usize = 2 * 1024;
 const READ_CHUNK: usize = 8 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// Why an exchange produced no complete response.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// The request could not be written whole, so the server cannot have acted on it.
-    Unwritten(io::Error),
-    /// The request was written; no complete response head came back.
-    NoResponse(BoxError),
-    /// The head came back; the body was cut off or its framing was invalid.
-    Body {
-        status: u16,
-        meta: ResponseMeta,
-        source: BoxError,
-    },
-    /// The body is larger than the cap; `head` holds what was read of it.
-    TooLarge {
-        status: u16,
-        meta: ResponseMeta,
-        head: Bytes,
-    },
-}
 
 /// How the body of a response is delimited.
 #[derive(Debug, PartialEq, Eq)]
@@ -96,12 +73,15 @@ impl Connection {
         &mut self,
         request: Vec<u8>,
         max_bytes: usize,
-    ) -> Result<(Response, bool), Failure> {
+    ) -> Result<(Response, bool), SendError> {
         self.stream
             .write_all(&request)
             .await
-            .map_err(Failure::Unwritten)?;
-        self.stream.flush().await.map_err(Failure::Unwritten)?;
+            .map_err(|e| SendError::Unsent(e.into()))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| SendError::Unsent(e.into()))?;
         drop(request);
 
         let mut buf = BytesMut::new();
@@ -122,8 +102,8 @@ impl Connection {
                 let reusable = keep_alive && framing != Framing::UntilClose && buf.is_empty();
                 Ok((Response { status, meta, body }, reusable))
             }
-            Err(BodyError::TooLarge(head)) => Err(Failure::TooLarge { status, meta, head }),
-            Err(BodyError::Failed(source)) => Err(Failure::Body {
+            Err(BodyError::TooLarge(head)) => Err(SendError::TooLarge { status, meta, head }),
+            Err(BodyError::Failed(source)) => Err(SendError::BodyLost {
                 status,
                 meta,
                 source,
@@ -149,12 +129,12 @@ impl Connection {
 
     /// Reads until a final (non-1xx) response head is complete; leaves the bytes after it in
     /// `buf`.
-    async fn read_head(&mut self, buf: &mut BytesMut) -> Result<Head, Failure> {
+    async fn read_head(&mut self, buf: &mut BytesMut) -> Result<Head, SendError> {
         loop {
             if !buf.is_empty() {
-                match parse_head(buf).map_err(Failure::NoResponse)? {
+                match parse_head(buf).map_err(SendError::Lost)? {
                     Some((_, length)) if length > MAX_HEAD_BYTES => {
-                        return Err(Failure::NoResponse(head_too_large()));
+                        return Err(SendError::Lost(head_too_large()));
                     }
                     Some((head, length)) => {
                         buf.advance(length);
@@ -165,7 +145,7 @@ impl Connection {
                         return Ok(head);
                     }
                     None if buf.len() > MAX_HEAD_BYTES => {
-                        return Err(Failure::NoResponse(head_too_large()));
+                        return Err(SendError::Lost(head_too_large()));
                     }
                     None => {}
                 }
@@ -179,9 +159,9 @@ impl Connection {
                 .stream
                 .read_some(buf, grow)
                 .await
-                .map_err(|e| Failure::NoResponse(e.into()))?;
+                .map_err(|e| SendError::Lost(e.into()))?;
             if read == 0 {
-                return Err(Failure::NoResponse(if buf.is_empty() {
+                return Err(SendError::Lost(if buf.is_empty() {
                     "the server closed the connection without a response".into()
                 } else {
                     "the server closed the connection in the middle of the response head".into()
@@ -203,12 +183,7 @@ impl Connection {
         let length = length as usize;
         while buf.len() < length {
             let missing = length - buf.len();
-            let read = self
-                .stream
-                .read_some(buf, missing)
-                .await
-                .map_err(|e| BodyError::Failed(e.into()))?;
-            if read == 0 {
+            if self.read_body_bytes(buf, missing).await? == 0 {
                 return Err(BodyError::Failed(
                     format!(
                         "the server closed the connection after {} of {length} body bytes",
@@ -295,12 +270,7 @@ impl Connection {
             if buf.len() > max_bytes {
                 return Err(BodyError::TooLarge(buf.split_to(max_bytes).freeze()));
             }
-            let read = self
-                .stream
-                .read_some(buf, READ_CHUNK)
-                .await
-                .map_err(|e| BodyError::Failed(e.into()))?;
-            if read == 0 {
+            if self.read_body_bytes(buf, READ_CHUNK).await? == 0 {
                 return Ok(buf.split().freeze());
             }
         }
@@ -308,17 +278,27 @@ impl Connection {
 
     /// Reads at least one more byte; the end of the stream here cuts the body off.
     async fn read_more(&mut self, buf: &mut BytesMut) -> Result<(), BodyError> {
-        let read = self
-            .stream
-            .read_some(buf, READ_CHUNK)
-            .await
-            .map_err(|e| BodyError::Failed(e.into()))?;
-        if read == 0 {
+        if self.read_body_bytes(buf, READ_CHUNK).await? == 0 {
             return Err(BodyError::Failed(
                 "the server closed the connection in the middle of a chunked body".into(),
             ));
         }
         Ok(())
+    }
+}
+
+impl Connection {
+    /// Reads what has arrived of a body (growing `buf` by `grow` if full); 0 at the end of the
+    /// stream.
+    async fn read_body_bytes(
+        &mut self,
+        buf: &mut BytesMut,
+        grow: usize,
+    ) -> Result<usize, BodyError> {
+        self.stream
+            .read_some(buf, grow)
+            .await
+            .map_err(|e| BodyError::Failed(e.into()))
     }
 }
 

@@ -184,7 +184,7 @@ impl Http {
             {
                 // Closed meanwhile, before the request was written whole: the server cannot
                 // have acted on it, so it goes to the next connection.
-                Err(h1::Failure::Unwritten(_)) => continue,
+                Err(SendError::Unsent(_)) => continue,
                 result => return self.settle(connection, result),
             }
         }
@@ -214,30 +214,13 @@ impl Http {
     fn settle(
         &self,
         connection: h1::Connection,
-        result: std::result::Result<(Response, bool), h1::Failure>,
+        result: std::result::Result<(Response, bool), SendError>,
     ) -> std::result::Result<Response, SendError> {
-        match result {
-            Ok((response, reusable)) => {
-                if reusable {
-                    self.pool.checkin(connection);
-                }
-                Ok(response)
-            }
-            Err(h1::Failure::Unwritten(e)) => Err(SendError::Unsent(e.into())),
-            Err(h1::Failure::NoResponse(e)) => Err(SendError::Lost(e)),
-            Err(h1::Failure::Body {
-                status,
-                meta,
-                source,
-            }) => Err(SendError::BodyLost {
-                status,
-                meta,
-                source,
-            }),
-            Err(h1::Failure::TooLarge { status, meta, head }) => {
-                Err(SendError::TooLarge { status, meta, head })
-            }
+        let (response, reusable) = result?;
+        if reusable {
+            self.pool.checkin(connection);
         }
+        Ok(response)
     }
 
     /// The HTTP/1.1 request: request line, the fixed headers, the body's headers, the body.
