@@ -21,7 +21,7 @@
 /// mimalloc for the addon's own (Rust) allocations: calls' tasks are allocated on the JavaScript
 /// thread and freed on a runtime thread, which glibc's malloc handles with arena locks and
 /// consolidation on the JavaScript thread, the thread that bounds a Node client's throughput.
-/// Measured on the bench's small GET: 11-14 -> 6-9 us of JavaScript-thread time per call.
+/// Measured on the bench's small GET: 11-16 -> 6-10 us of JavaScript-thread time per call.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
