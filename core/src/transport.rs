@@ -5,9 +5,10 @@
 //!
 //! The attempt loop never calls tokio directly: it sleeps and times out through
 //! [`crate::runtime`], so a WebAssembly build can swap the runtime without touching this file's
-//! logic. It is also the hot path (benchmarked against raw reqwest): the request is built per
-//! attempt, never cloned (the body is reference-counted), a body that arrives in one chunk is
-//! decoded without a copy, and no log string is built unless a subscriber wants it.
+//! logic. It is also the hot path (benchmarked against raw reqwest): the request is built once for
+//! all its attempts (the body is reference-counted), the response body is decoded where it was
+//! read, without a copy, no log string is built unless a subscriber wants it, and the futures
+//! are kept small (every call in flight carries one).
 
 use std::future::Future;
 use std::sync::Arc;
