@@ -67,8 +67,9 @@ impl Connection {
         self.stream.is_idle_and_open()
     }
 
-    /// Writes `request` (head and body, serialized; dropped once written) and reads the response whole, its body up to
-    /// `max_bytes`. Also says whether the connection can carry another request.
+    /// Writes `request` (head and body, serialized; dropped once written) and reads the response
+    /// whole, its body up to `max_bytes`. Also says whether the connection can carry another
+    /// request.
     pub(crate) async fn exchange(
         &mut self,
         request: Vec<u8>,
@@ -276,18 +277,6 @@ impl Connection {
         }
     }
 
-    /// Reads at least one more byte; the end of the stream here cuts the body off.
-    async fn read_more(&mut self, buf: &mut BytesMut) -> Result<(), BodyError> {
-        if self.read_body_bytes(buf, READ_CHUNK).await? == 0 {
-            return Err(BodyError::Failed(
-                "the server closed the connection in the middle of a chunked body".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Connection {
     /// Reads what has arrived of a body (growing `buf` by `grow` if full); 0 at the end of the
     /// stream.
     async fn read_body_bytes(
@@ -299,6 +288,16 @@ impl Connection {
             .read_some(buf, grow)
             .await
             .map_err(|e| BodyError::Failed(e.into()))
+    }
+
+    /// Reads at least one more byte; the end of the stream here cuts the body off.
+    async fn read_more(&mut self, buf: &mut BytesMut) -> Result<(), BodyError> {
+        if self.read_body_bytes(buf, READ_CHUNK).await? == 0 {
+            return Err(BodyError::Failed(
+                "the server closed the connection in the middle of a chunked body".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
