@@ -1,9 +1,10 @@
 //! `NativeClient`: the core's [`delegir::Client`] for the Python layer.
 //!
-//! Each endpoint has two methods: `agents_get(...)` returns an asyncio awaitable (the Rust future
-//! runs on the process's runtime and is dropped, request and ledger place with it, when the
-//! asyncio future is cancelled), and `agents_get_sync(...)` blocks with the GIL released. Both
-//! return the model as JSON bytes (see `models.rs`). The client keeps its builder so that a
+//! Each endpoint has two methods: `agents_get(decode, ...)` returns a `delegir._call.Call`, an
+//! asyncio future of `decode(json)` (the Rust future runs on the process's runtime and is
+//! dropped, request and ledger place with it, when the call is cancelled), and
+//! `agents_get_sync(...)` blocks with the GIL released and returns the model as JSON bytes (see
+//! `models.rs`). The client keeps its builder so that a
 //! forked child gets a fresh core client (own pool, own runtime) on its first call.
 
 use std::future::Future;
@@ -109,15 +110,16 @@ impl NativeClient {
             .is_none()
     }
 
-    #[pyo3(signature = (timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, timeout=None, max_retries=None))]
     fn agents_list<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.agents().list().await })
+        spawn(py, Some(decode), async move { c.agents().list().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
@@ -131,16 +133,17 @@ impl NativeClient {
         wait(py, async move { c.agents().list().await })
     }
 
-    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, id, timeout=None, max_retries=None))]
     fn agents_get<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         id: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.agents().get(&id).await })
+        spawn(py, Some(decode), async move { c.agents().get(&id).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
@@ -155,11 +158,12 @@ impl NativeClient {
         wait(py, async move { c.agents().get(&id).await })
     }
 
-    #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, id, name=None, status=None, config=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn agents_update<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         id: String,
         name: Option<String>,
         status: Option<String>,
@@ -169,7 +173,9 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.agents().update(&id, &update).await })
+        spawn(py, Some(decode), async move {
+            c.agents().update(&id, &update).await
+        })
     }
 
     #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
@@ -189,16 +195,21 @@ impl NativeClient {
         wait(py, async move { c.agents().update(&id, &update).await })
     }
 
-    #[pyo3(signature = (id, timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, id, timeout=None, max_retries=None))]
     fn agents_delete<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         id: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.agents().delete(&id).await })
+        spawn(
+            py,
+            Some(decode),
+            async move { c.agents().delete(&id).await },
+        )
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
@@ -213,17 +224,20 @@ impl NativeClient {
         wait(py, async move { c.agents().delete(&id).await })
     }
 
-    #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, id, message, timeout=None, max_retries=None))]
     fn agents_chat<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         id: String,
         message: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.agents().chat(&id, &message).await })
+        spawn(py, Some(decode), async move {
+            c.agents().chat(&id, &message).await
+        })
     }
 
     #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
@@ -239,10 +253,12 @@ impl NativeClient {
         wait(py, async move { c.agents().chat(&id, &message).await })
     }
 
-    #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, id, limit=None, offset=None, timeout=None, max_retries=None))]
+    #[allow(clippy::too_many_arguments)]
     fn agents_runs<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         id: String,
         limit: Option<i64>,
         offset: Option<i64>,
@@ -250,7 +266,7 @@ impl NativeClient {
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move {
+        spawn(py, Some(decode), async move {
             let query = delegir::validate::runs_query(limit, offset)?;
             c.agents().runs(&id, query).await
         })
@@ -289,15 +305,16 @@ impl NativeClient {
         })
     }
 
-    #[pyo3(signature = (timeout=None, max_retries=None))]
+    #[pyo3(signature = (decode, timeout=None, max_retries=None))]
     fn usage_get<'py>(
         &self,
         py: Python<'py>,
+        decode: Py<PyAny>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, async move { c.usage().get().await })
+        spawn(py, Some(decode), async move { c.usage().get().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
@@ -354,7 +371,11 @@ impl NativeRunPager {
     /// An awaitable of the next page.
     fn next_page<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pager = Arc::clone(&self.pager);
-        spawn(py, async move { pager.lock().await.next_page().await })
+        spawn(
+            py,
+            None,
+            async move { pager.lock().await.next_page().await },
+        )
     }
 
     /// The next page, blocking with the GIL released.

@@ -4,35 +4,49 @@
 //! calling `loop.call_soon_threadsafe`: one thread hand-off, one GIL acquisition (contended by the
 //! event loop, which holds the GIL while it runs) and one write to the loop's self-pipe per call.
 //! The benchmark (bench/) measured that as most of an async call's CPU time. Here a finished call
-//! only pushes `(future, reply)` onto its event loop's queue (a mutex, no GIL) and, when the queue
-//! was empty, writes one byte to a socket that the loop watches with `add_reader`. The loop then
+//! only pushes its reply onto its event loop's queue (a mutex, no GIL) and, when the queue was
+//! empty, writes one byte to a socket that the loop watches with `add_reader`. The loop then
 //! drains the whole queue in one callback: one wake-up for every call that finished meanwhile,
 //! with every Python object made on the loop's own thread.
 //!
-//! Cancelling the asyncio future (task cancellation, `wait_for` timeouts) aborts the runtime task
-//! through a done-callback, which drops the core's future: the request is abandoned and its place
-//! in the rate-limit ledger released, as before. On normal completion that callback is removed
-//! before the result is set, so it costs no extra loop iteration.
+//! The future is a `delegir._call.Call` (an `asyncio.Future` that is also a coroutine, see
+//! `_call.py`), and its result is the model itself: the drain hands the reply's JSON to the
+//! call's decoder (a Pydantic `validate_json`), so the Python methods return the future as it
+//! is, with no coroutine or task of their own per call.
+//!
+//! Cancelling the call (`Call.cancel`, which tasks, `wait_for` and `gather` use) aborts the
+//! runtime task through the call's `_abort`, which drops the core's future: the request is
+//! abandoned and its place in the rate-limit ledger released. On completion the drain lets go
+//! of the abort handle, so the finished task is freed even while the call is still referenced.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
+use pyo3::types::{IntoPyDict, PyBytes};
 use tokio::task::AbortHandle;
 
 use crate::error::to_pyerr;
 use crate::models::Reply;
 use crate::runtime::runtime;
 
-/// A finished call waiting for its loop: the future, its canceller, the reply.
-type Completion = (Py<PyAny>, Py<Canceller>, Reply);
+/// A finished call waiting for its loop.
+struct Completion {
+    /// The `Call` future.
+    call: Py<PyAny>,
+    /// Its `_abort`, released once the call is complete.
+    abort: Py<Abort>,
+    /// Turns the reply's JSON into the result (`None`: the result is the JSON `bytes`).
+    decode: Option<Py<PyAny>>,
+    reply: Reply,
+}
 
 /// The queue of one event loop and the socket that wakes it.
 struct LoopQueue {
@@ -70,50 +84,59 @@ impl Drain {
         while matches!((&self.queue.readable).read(&mut buf), Ok(n) if n > 0) {}
         let batch =
             std::mem::take(&mut *self.queue.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        for (future, canceller, reply) in batch {
-            if let Err(e) = complete(py, future.bind(py), canceller, reply) {
+        for completion in batch {
+            if let Err(e) = complete(py, completion) {
                 e.write_unraisable(py, None);
             }
         }
     }
 }
 
-fn complete(
-    py: Python<'_>,
-    future: &Bound<'_, PyAny>,
-    canceller: Py<Canceller>,
-    reply: Reply,
-) -> PyResult<()> {
-    if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+fn complete(py: Python<'_>, completion: Completion) -> PyResult<()> {
+    let Completion {
+        call,
+        abort,
+        decode,
+        reply,
+    } = completion;
+    abort.get().release();
+    let call = call.bind(py);
+    if call.call_method0(intern!(py, "done"))?.is_truthy()? {
         return Ok(()); // cancelled while the reply was on its way
     }
-    future.call_method1(intern!(py, "remove_done_callback"), (canceller,))?;
-    match reply.0 {
-        Ok(json) => future.call_method1(intern!(py, "set_result"), (PyBytes::new(py, &json),))?,
-        Err(e) => future.call_method1(
-            intern!(py, "set_exception"),
-            (to_pyerr(py, e).into_value(py),),
-        )?,
+    let result = reply.0.map_err(|e| to_pyerr(py, e)).and_then(|json| {
+        let json = PyBytes::new(py, &json).into_any();
+        match decode {
+            Some(decode) => decode.bind(py).call1((json,)),
+            None => Ok(json),
+        }
+    });
+    match result {
+        Ok(value) => call.call_method1(intern!(py, "set_result"), (value,))?,
+        Err(e) => call.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
     };
     Ok(())
 }
 
-/// The done-callback that aborts the runtime task when the asyncio future is cancelled.
+/// A call's `_abort`: aborts the runtime task (`Call.cancel` calls it).
 #[pyclass(frozen, module = "delegir._native")]
-struct Canceller {
-    task: OnceLock<AbortHandle>,
+struct Abort {
+    task: Mutex<Option<AbortHandle>>,
+}
+
+impl Abort {
+    /// Lets go of the task (done: nothing left to abort), so that its memory can be freed.
+    fn release(&self) {
+        drop(self.task.lock().unwrap_or_else(|e| e.into_inner()).take());
+    }
 }
 
 #[pymethods]
-impl Canceller {
-    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
-        let cancelled = future
-            .call_method0(intern!(future.py(), "cancelled"))?
-            .is_truthy()?;
-        if let (true, Some(task)) = (cancelled, self.task.get()) {
+impl Abort {
+    fn __call__(&self) {
+        if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             task.abort();
         }
-        Ok(())
     }
 }
 
@@ -152,35 +175,106 @@ fn queue_of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQ
     Ok(queue)
 }
 
-/// Runs `call` on the runtime and returns an asyncio future (of the running loop) of its reply.
-pub(crate) fn spawn<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+/// Runs `call` on the runtime and returns a `Call` (an asyncio future of the running loop) of its
+/// reply, decoded by `decode` on the loop's thread. Called outside a running loop (as in
+/// `asyncio.run(client.agents.get(id))`), it returns a coroutine instead, which starts the call
+/// once a loop runs it.
+pub(crate) fn spawn<'py, T, F>(
+    py: Python<'py>,
+    decode: Option<Py<PyAny>>,
+    call: F,
+) -> PyResult<Bound<'py, PyAny>>
 where
-    T: serde::Serialize,
+    T: serde::Serialize + 'static,
     F: Future<Output = delegir::Result<T>> + Send + 'static,
 {
+    let call = call.map(Reply::from_result);
+    match running_loop(py)? {
+        Some(event_loop) => start(py, &event_loop, decode, call),
+        None => {
+            static DEFERRED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let start = Deferred {
+                call: Mutex::new(Some((decode, Box::pin(call)))),
+            };
+            DEFERRED
+                .import(py, "delegir._call", "deferred")?
+                .call1((start,))
+        }
+    }
+}
+
+/// The running event loop of this thread, if any.
+fn running_loop(py: Python<'_>) -> PyResult<Option<Bound<'_, PyAny>>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let event_loop = GET_RUNNING_LOOP
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
-        })?
-        .bind(py)
-        .call0()?;
-    let queue = queue_of(py, &event_loop)?;
-    let future = event_loop.call_method0(intern!(py, "create_future"))?;
-    let canceller = Py::new(
+    match GET_RUNNING_LOOP
+        .import(py, "asyncio", "get_running_loop")?
+        .call0()
+    {
+        Ok(event_loop) => Ok(Some(event_loop)),
+        Err(e) if e.is_instance_of::<PyRuntimeError>(py) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Spawns `call` and returns its `Call`, completed through the queue of `event_loop`.
+fn start<'py, F>(
+    py: Python<'py>,
+    event_loop: &Bound<'py, PyAny>,
+    decode: Option<Py<PyAny>>,
+    call: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Reply> + Send + 'static,
+{
+    static CALL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let queue = queue_of(py, event_loop)?;
+    let kwargs = [(intern!(py, "loop"), event_loop)].into_py_dict(py)?;
+    let future = CALL
+        .import(py, "delegir._call", "Call")?
+        .call((), Some(&kwargs))?;
+    let abort = Py::new(
         py,
-        Canceller {
-            task: OnceLock::new(),
+        Abort {
+            task: Mutex::new(None),
         },
     )?;
-    future.call_method1(intern!(py, "add_done_callback"), (canceller.clone_ref(py),))?;
-    let completion = (future.clone().unbind(), canceller.clone_ref(py));
+    future.setattr(intern!(py, "_abort"), abort.clone_ref(py))?;
+    let call_ref = future.clone().unbind();
+    let abort_ref = abort.clone_ref(py);
     // A combinator rather than `async move { call.await ... }`: an async block keeps the captured
     // `call` next to the copy it awaits, doubling every in-flight call's task (measured with 10,000
     // calls in flight: 4.9 KiB per task before, half that after).
-    let task = runtime().spawn(call.map(move |result| {
-        queue.push((completion.0, completion.1, Reply::from_result(result)));
+    let task = runtime().spawn(call.map(move |reply| {
+        queue.push(Completion {
+            call: call_ref,
+            abort: abort_ref,
+            decode,
+            reply,
+        });
     }));
-    let _ = canceller.get().task.set(task.abort_handle());
+    *abort.get().task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task.abort_handle());
     Ok(future)
+}
+
+/// A call made outside a running loop, waiting for `delegir._call.deferred` to start it.
+#[pyclass(frozen, module = "delegir._native")]
+struct Deferred {
+    call: Mutex<Option<(Option<Py<PyAny>>, DeferredCall)>>,
+}
+
+type DeferredCall = std::pin::Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+#[pymethods]
+impl Deferred {
+    /// Starts the call on the running loop and returns its `Call`.
+    fn __call__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let taken = self.call.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some((decode, call)) = taken else {
+            return Err(PyRuntimeError::new_err("this call was already started"));
+        };
+        let Some(event_loop) = running_loop(py)? else {
+            return Err(PyRuntimeError::new_err("no running event loop"));
+        };
+        start(py, &event_loop, decode, call)
+    }
 }

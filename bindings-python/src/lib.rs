@@ -6,6 +6,7 @@
 //! retries, the rate-limit ledger and paging are the core's. The user-facing API
 //! (`AsyncDelegir`, `Delegir`) is the pure-Python layer in `python/delegir/`.
 
+mod allocator;
 mod client;
 mod completion;
 mod emulator;
@@ -18,6 +19,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    allocator::configure();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::NativeRunPager>()?;

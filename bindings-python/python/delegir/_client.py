@@ -4,13 +4,30 @@ Both are thin: they check argument *types* (``TypeError``), hand the call to the
 (which validates values, paces requests with the rate-limit ledger, retries and decodes), and
 turn the JSON it returns into the Pydantic models of :mod:`delegir.types`. Value errors
 (an empty id, ``limit=0``) come from the core as ``ValueError``, before anything is sent.
+
+The asyncio methods are typed as coroutines, like ``async def`` methods, and are used the same
+way. In a running event loop they return a :class:`~delegir._call.Call`: the request starts at
+once and the call is an asyncio future of the model, so ``gather`` and ``wait_for`` need no task
+per call. Called outside a loop (``asyncio.run(client.usage.get())``) they return a coroutine.
 """
 
 from __future__ import annotations
 
 import functools
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Coroutine,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Type,
+    Union,
+)
 
 from pydantic import TypeAdapter
 
@@ -225,7 +242,7 @@ class AsyncRuns:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
-    async def list(
+    def list(
         self,
         agent_id: str,
         /,
@@ -234,14 +251,13 @@ class AsyncRuns:
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> RunPage:
+    ) -> Coroutine[Any, Any, RunPage]:
         """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
         _check_str("agent_id", agent_id)
         _check_int("limit", limit)
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
-        raw = await self._native.agents_runs(agent_id, limit, offset, timeout, max_retries)
-        return RunPage.model_validate_json(raw)
+        return self._native.agents_runs(RunPage.model_validate_json, agent_id, limit, offset, timeout, max_retries)
 
     def iter(
         self,
@@ -273,23 +289,22 @@ class AsyncAgents:
         self._native = native
         self.runs = AsyncRuns(native)
 
-    async def list(
+    def list(
         self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> List[Agent]:
+    ) -> Coroutine[Any, Any, List[Agent]]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
-        return _agents_adapter().validate_json(await self._native.agents_list(timeout, max_retries))
+        return self._native.agents_list(_agents_adapter().validate_json, timeout, max_retries)
 
-    async def get(
+    def get(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> AgentDetail:
+    ) -> Coroutine[Any, Any, AgentDetail]:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        raw = await self._native.agents_get(agent_id, timeout, max_retries)
-        return AgentDetail.model_validate_json(raw)
+        return self._native.agents_get(AgentDetail.model_validate_json, agent_id, timeout, max_retries)
 
-    async def update(
+    def update(
         self,
         agent_id: str,
         /,
@@ -299,25 +314,25 @@ class AsyncAgents:
         config: Union[AgentConfig, Mapping[str, Any], None] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> UpdatedAgent:
+    ) -> Coroutine[Any, Any, UpdatedAgent]:
         """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
         is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
         ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
-        raw = await self._native.agents_update(agent_id, name, status, config_dict, timeout, max_retries)
-        return UpdatedAgent.model_validate_json(raw)
+        return self._native.agents_update(
+            UpdatedAgent.model_validate_json, agent_id, name, status, config_dict, timeout, max_retries
+        )
 
-    async def delete(
+    def delete(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> DeletedAgent:
+    ) -> Coroutine[Any, Any, DeletedAgent]:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        raw = await self._native.agents_delete(agent_id, timeout, max_retries)
-        return DeletedAgent.model_validate_json(raw)
+        return self._native.agents_delete(DeletedAgent.model_validate_json, agent_id, timeout, max_retries)
 
-    async def chat(
+    def chat(
         self,
         agent_id: str,
         message: str,
@@ -325,15 +340,14 @@ class AsyncAgents:
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> ChatReply:
+    ) -> Coroutine[Any, Any, ChatReply]:
         """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
         never resent once it may have reached the server (the error then has
         ``may_have_reached_server=True``)."""
         _check_str("agent_id", agent_id)
         _check_str("message", message)
         _check_options(timeout, max_retries)
-        raw = await self._native.agents_chat(agent_id, message, timeout, max_retries)
-        return ChatReply.model_validate_json(raw)
+        return self._native.agents_chat(ChatReply.model_validate_json, agent_id, message, timeout, max_retries)
 
 
 class AsyncUsage:
@@ -342,12 +356,12 @@ class AsyncUsage:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
-    async def get(
+    def get(
         self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Usage:
+    ) -> Coroutine[Any, Any, Usage]:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
-        return Usage.model_validate_json(await self._native.usage_get(timeout, max_retries))
+        return self._native.usage_get(Usage.model_validate_json, timeout, max_retries)
 
 
 class AsyncDelegir(_ClientBase):

@@ -1,10 +1,14 @@
 """Type stubs of ``delegir._native``, the pyo3 extension (checked with ``mypy.stubtest``).
 
-Every endpoint returns the model as JSON bytes (the Python layer validates them with Pydantic):
-``name(...)`` returns an awaitable, ``name_sync(...)`` blocks with the GIL released.
+Every endpoint sends the model to Python as JSON bytes, for Pydantic to validate:
+``name(decode, ...)`` returns a :class:`~delegir._call.Call` of ``decode(json)`` (in a running
+event loop; outside one, a coroutine that makes the call when run), ``NativeRunPager.next_page()``
+the same of the bytes; ``name_sync(...)`` blocks with the GIL released.
 """
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, final
+from typing import Any, Callable, Coroutine, Dict, Optional, Tuple, TypeVar, final
+
+_T = TypeVar("_T")
 
 __version__: str
 
@@ -34,26 +38,27 @@ class NativeClient:
     def rate_limit(self) -> Optional[Tuple[int, int, int]]: ...
     def close(self) -> None: ...
     def agents_list(
-        self, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Awaitable[bytes]: ...
+        self, decode: Callable[[bytes], _T], timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_list_sync(
         self, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> bytes: ...
     def agents_get(
-        self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Awaitable[bytes]: ...
+        self, decode: Callable[[bytes], _T], id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_get_sync(
         self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> bytes: ...
     def agents_update(
         self,
+        decode: Callable[[bytes], _T],
         id: str,
         name: Optional[str] = None,
         status: Optional[str] = None,
         config: Optional[Dict[str, Any]] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Awaitable[bytes]: ...
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_update_sync(
         self,
         id: str,
@@ -64,18 +69,19 @@ class NativeClient:
         max_retries: Optional[int] = None,
     ) -> bytes: ...
     def agents_delete(
-        self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Awaitable[bytes]: ...
+        self, decode: Callable[[bytes], _T], id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_delete_sync(
         self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> bytes: ...
     def agents_chat(
         self,
+        decode: Callable[[bytes], _T],
         id: str,
         message: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Awaitable[bytes]: ...
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_chat_sync(
         self,
         id: str,
@@ -85,12 +91,13 @@ class NativeClient:
     ) -> bytes: ...
     def agents_runs(
         self,
+        decode: Callable[[bytes], _T],
         id: str,
         limit: Optional[int] = None,
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Awaitable[bytes]: ...
+    ) -> Coroutine[Any, Any, _T]: ...
     def agents_runs_sync(
         self,
         id: str,
@@ -107,15 +114,15 @@ class NativeClient:
         max_retries: Optional[int] = None,
     ) -> NativeRunPager: ...
     def usage_get(
-        self, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Awaitable[bytes]: ...
+        self, decode: Callable[[bytes], _T], timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, _T]: ...
     def usage_get_sync(
         self, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> bytes: ...
 
 @final
 class NativeRunPager:
-    def next_page(self) -> Awaitable[bytes]: ...
+    def next_page(self) -> Coroutine[Any, Any, bytes]: ...
     def next_page_sync(self) -> bytes: ...
 
 @final
