@@ -41,6 +41,11 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
+    /// Whether connections are TLS (`https`), where ALPN picks the protocol.
+    pub(crate) fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// A connector for a base URL the client builder checked (`http` or `https`, with a host).
     /// With `http2_only` (prior knowledge), TLS offers only `h2`.
     pub(crate) fn new(

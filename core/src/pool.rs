@@ -9,12 +9,17 @@
 //!   (no timer task: servers close idle connections sooner, and a closed one costs only its
 //!   socket until then).
 //! - HTTP/2 (prior knowledge, or negotiated by TLS ALPN): every call shares one connection,
-//!   driven by hyper's connection task; while it is being opened (with prior knowledge),
-//!   concurrent calls wait for it instead of opening their own.
+//!   driven by hyper's connection task. While it may be HTTP/2 that a new connection speaks
+//!   (prior knowledge, or `https` before a server picked HTTP/1.1), connections are opened one at
+//!   a time and calls that need one wait: a burst of first calls then makes one TLS handshake
+//!   and shares its HTTP/2 connection, instead of opening a connection each that ALPN turns into
+//!   HTTP/2 and all but one close after a single request. Once a server picked HTTP/1.1 (and
+//!   always over plain `http`), calls open their connections concurrently.
 //! - The futures that open connections are boxed by the caller: inline, the TCP, TLS and
 //!   handshake futures would make every call's task larger for a path most calls never take.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -45,8 +50,10 @@ pub(crate) struct Pool {
     idle: Mutex<VecDeque<Idle>>,
     /// The HTTP/2 connection every call shares, once one is open.
     shared: Mutex<Option<Http2Sender>>,
-    /// Held while an HTTP/2 connection is opened with prior knowledge.
+    /// Held while a connection that may speak HTTP/2 is opened.
     opening: tokio::sync::Mutex<()>,
+    /// Set once TLS negotiated HTTP/1.1: from then on connections are opened concurrently.
+    picked_http1: AtomicBool,
 }
 
 struct Idle {
@@ -68,6 +75,7 @@ impl Pool {
             idle: Mutex::new(VecDeque::new()),
             shared: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
+            picked_http1: AtomicBool::new(false),
         }
     }
 
@@ -83,18 +91,34 @@ impl Pool {
 
     /// The shared HTTP/2 connection, opened (once, however many calls are waiting) if needed.
     pub(crate) async fn http2_connection(&self) -> Result<Http2Sender, SendError> {
-        let _opening = self.opening.lock().await;
-        if let Some(sender) = self.live_http2() {
-            return Ok(sender);
-        }
         match self.connect().await? {
             Opened::Http2(sender) => Ok(sender),
             Opened::Http1(_) => unreachable!("connect speaks HTTP/2 with prior knowledge"),
         }
     }
 
-    /// Opens a connection: HTTP/2 with prior knowledge or when TLS negotiated it, else HTTP/1.1.
+    /// A new connection, or the shared HTTP/2 one if another call opened it meanwhile (see the
+    /// module's documentation): HTTP/2 with prior knowledge or when TLS negotiated it, else
+    /// HTTP/1.1.
     pub(crate) async fn connect(&self) -> Result<Opened, SendError> {
+        if self.may_open_http2() {
+            let _opening = self.opening.lock().await;
+            if let Some(sender) = self.live_http2() {
+                return Ok(Opened::Http2(sender));
+            }
+            if self.may_open_http2() {
+                return self.open().await;
+            }
+            // The call before this one learned that the server speaks HTTP/1.1.
+        }
+        self.open().await
+    }
+
+    fn may_open_http2(&self) -> bool {
+        self.http2_only || (self.connector.is_tls() && !self.picked_http1.load(Ordering::Relaxed))
+    }
+
+    async fn open(&self) -> Result<Opened, SendError> {
         let stream = self.connector.connect().await.map_err(SendError::Connect)?;
         if self.http2_only || stream.is_h2() {
             let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
@@ -104,6 +128,9 @@ impl Pool {
             *self.shared.lock() = Some(sender.clone());
             Ok(Opened::Http2(sender))
         } else {
+            if self.connector.is_tls() {
+                self.picked_http1.store(true, Ordering::Relaxed);
+            }
             Ok(Opened::Http1(h1::Connection::new(stream)))
         }
     }

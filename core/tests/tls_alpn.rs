@@ -1,9 +1,11 @@
 //! HTTPS end to end: a TLS server whose certificate comes from a test CA, trusted through
 //! `SSL_CERT_FILE` (which the platform verifier reads on Linux). ALPN decides the protocol: the
-//! client offers `h2` and `http/1.1` and speaks whichever the server picks; a certificate for
-//! another name is refused before anything is sent.
+//! client offers `h2` and `http/1.1` and speaks whichever the server picks; a burst of first
+//! calls to an HTTP/2 server shares one connection; a certificate for another name is refused
+//! before anything is sent.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use delegir::{Client, ErrorKind};
 use http_body_util::Full;
@@ -42,9 +44,15 @@ fn pki() -> Pki {
     }
 }
 
-/// An HTTPS server offering `alpn`, answering every request with the usage envelope and
-/// recording each request's HTTP version. Returns its port.
-async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Arc<Mutex<Vec<Version>>>) {
+/// What a test server saw: each request's HTTP version, and the TLS connections it accepted.
+struct Seen {
+    versions: Arc<Mutex<Vec<Version>>>,
+    connections: Arc<AtomicUsize>,
+}
+
+/// An HTTPS server offering `alpn`, answering every request with the usage envelope. Returns its
+/// port and what it saw.
+async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Seen) {
     let mut config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(pki.chain.clone(), PrivateKeyDer::Pkcs8(pki.key.clone_key()))
@@ -54,15 +62,17 @@ async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Arc<Mutex<Vec<Version>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let versions = Arc::new(Mutex::new(Vec::new()));
-    let seen = versions.clone();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (seen, accepted) = (versions.clone(), connections.clone());
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            let (acceptor, seen, accepted) = (acceptor.clone(), seen.clone(), accepted.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let service = service_fn(move |request: Request<Incoming>| {
                     seen.lock().push(request.version());
                     async move {
@@ -80,7 +90,13 @@ async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Arc<Mutex<Vec<Version>>>) {
             });
         }
     });
-    (port, versions)
+    (
+        port,
+        Seen {
+            versions,
+            connections,
+        },
+    )
 }
 
 fn client(host: &str, port: u16) -> Client {
@@ -107,7 +123,8 @@ async fn https_speaks_the_protocol_alpn_picks_and_refuses_a_certificate_for_anot
         (&[b"h2".as_slice(), b"http/1.1"][..], Version::HTTP_2),
         (&[b"http/1.1".as_slice()][..], Version::HTTP_11),
     ] {
-        let (port, versions) = server(&pki, alpn).await;
+        let (port, seen) = server(&pki, alpn).await;
+        let versions = seen.versions;
         // `localhost` resolves to ::1 too, where nothing listens: the next address is tried.
         let client = client("localhost", port);
         for _ in 0..3 {
@@ -117,10 +134,31 @@ async fn https_speaks_the_protocol_alpn_picks_and_refuses_a_certificate_for_anot
         // The usage envelope is not an agent: the response arrived (over TLS) and was checked.
         assert_eq!(chat.kind(), ErrorKind::ResponseValidation, "{chat}");
         assert_eq!(*versions.lock(), vec![expected; 4]);
+        assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
+    }
+
+    // Eight first calls at once: one handshake and one shared connection when the server picks
+    // HTTP/2; when it picks HTTP/1.1, the others then open their own, concurrently.
+    for (alpn, expected, connections) in [
+        (&[b"h2".as_slice(), b"http/1.1"][..], Version::HTTP_2, 1..=1),
+        (&[b"http/1.1".as_slice()][..], Version::HTTP_11, 2..=8),
+    ] {
+        let (port, seen) = server(&pki, alpn).await;
+        let client = client("localhost", port);
+        let usages =
+            futures::future::join_all((0..8).map(|_| async { client.usage().get().await })).await;
+        assert!(usages.iter().all(|u| u.as_ref().unwrap().runs_used == 4521));
+        assert_eq!(*seen.versions.lock(), vec![expected; 8]);
+        let opened = seen.connections.load(Ordering::SeqCst);
+        assert!(
+            connections.contains(&opened),
+            "{opened} connections for {expected:?}"
+        );
     }
 
     // The certificate names `localhost`, not 127.0.0.1.
-    let (port, versions) = server(&pki, &[b"h2", b"http/1.1"]).await;
+    let (port, seen) = server(&pki, &[b"h2", b"http/1.1"]).await;
+    let versions = seen.versions;
     let error = client("127.0.0.1", port).usage().get().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
     assert!(!error.may_have_reached_server(), "{error}");
