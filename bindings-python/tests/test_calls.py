@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import sys
 import time
 
@@ -91,3 +92,12 @@ def test_a_call_made_outside_a_loop_and_never_run_sends_nothing(emu: Emulator) -
         gc.collect()
     time.sleep(0.2)
     assert emu.journal() == []
+
+
+def test_methods_are_coroutine_functions_where_python_can_say_so(emu: Emulator) -> None:
+    # Frameworks ask `inspect.iscoroutinefunction` whether to await what a callback returns;
+    # Python 3.12 added the public way for a method that returns a coroutine to say yes.
+    client = emu.async_client()
+    marked = sys.version_info >= (3, 12)
+    for method in (client.agents.get, client.agents.list, client.agents.chat, client.usage.get):
+        assert inspect.iscoroutinefunction(method) is marked

@@ -16,13 +16,23 @@ released. The reply never arrives then, and nothing else happens to the future.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
-__all__ = ["Call"]
+__all__ = ["Call", "coroutine_function", "deferred"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def coroutine_function(function: _F) -> _F:
+    """Marks a method that returns a call as a coroutine function for
+    ``inspect.iscoroutinefunction`` (frameworks check it to decide whether to await), where
+    Python has a public way to say so (3.12+)."""
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    return function if mark is None else mark(function)
 
 
 class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):

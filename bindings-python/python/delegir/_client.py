@@ -32,6 +32,7 @@ from typing import (
 from pydantic import TypeAdapter
 
 from . import _logging
+from ._call import coroutine_function
 from ._native import NativeClient, NativeRunPager
 from .types import (
     Agent,
@@ -242,6 +243,7 @@ class AsyncRuns:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
+    @coroutine_function
     def list(
         self,
         agent_id: str,
@@ -289,6 +291,7 @@ class AsyncAgents:
         self._native = native
         self.runs = AsyncRuns(native)
 
+    @coroutine_function
     def list(
         self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> Coroutine[Any, Any, List[Agent]]:
@@ -296,6 +299,7 @@ class AsyncAgents:
         _check_options(timeout, max_retries)
         return self._native.agents_list(_agents_adapter().validate_json, timeout, max_retries)
 
+    @coroutine_function
     def get(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> Coroutine[Any, Any, AgentDetail]:
@@ -304,6 +308,7 @@ class AsyncAgents:
         _check_options(timeout, max_retries)
         return self._native.agents_get(AgentDetail.model_validate_json, agent_id, timeout, max_retries)
 
+    @coroutine_function
     def update(
         self,
         agent_id: str,
@@ -324,6 +329,7 @@ class AsyncAgents:
             UpdatedAgent.model_validate_json, agent_id, name, status, config_dict, timeout, max_retries
         )
 
+    @coroutine_function
     def delete(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> Coroutine[Any, Any, DeletedAgent]:
@@ -332,6 +338,7 @@ class AsyncAgents:
         _check_options(timeout, max_retries)
         return self._native.agents_delete(DeletedAgent.model_validate_json, agent_id, timeout, max_retries)
 
+    @coroutine_function
     def chat(
         self,
         agent_id: str,
@@ -356,6 +363,7 @@ class AsyncUsage:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
+    @coroutine_function
     def get(
         self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> Coroutine[Any, Any, Usage]:
