@@ -92,6 +92,8 @@ impl Drain {
     }
 }
 
+/// Completes one call on the loop's thread: its result is `decode(json)` (the model), or the
+/// mapped exception of the core's error, or whatever `decode` raised.
 fn complete(py: Python<'_>, completion: Completion) -> PyResult<()> {
     let Completion {
         call,
