@@ -164,14 +164,6 @@ impl Http {
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        if self.pool.http2_only() {
-            let sender = match self.pool.live_http2() {
-                Some(sender) => sender,
-                // Boxed: see `pool.rs`.
-                None => Box::pin(self.pool.http2_connection()).await?,
-            };
-            return self.send_http2(sender, request, max_bytes).await;
-        }
         if let Some(sender) = self.pool.live_http2() {
             return self.send_http2(sender, request, max_bytes).await;
         }
@@ -188,6 +180,8 @@ impl Http {
                 result => return self.settle(connection, result),
             }
         }
+        // Boxed: see `pool.rs`. With prior knowledge there are no idle HTTP/1.1 connections, and
+        // this opens (or waits for) the shared HTTP/2 one.
         match Box::pin(self.pool.connect()).await? {
             Opened::Http1(mut connection) => {
                 let result = connection

@@ -79,22 +79,10 @@ impl Pool {
         }
     }
 
-    pub(crate) fn http2_only(&self) -> bool {
-        self.http2_only
-    }
-
     /// The shared HTTP/2 connection if one is open.
     pub(crate) fn live_http2(&self) -> Option<Http2Sender> {
         let shared = self.shared.lock();
         shared.as_ref().filter(|s| !s.is_closed()).cloned()
-    }
-
-    /// The shared HTTP/2 connection, opened (once, however many calls are waiting) if needed.
-    pub(crate) async fn http2_connection(&self) -> Result<Http2Sender, SendError> {
-        match self.connect().await? {
-            Opened::Http2(sender) => Ok(sender),
-            Opened::Http1(_) => unreachable!("connect speaks HTTP/2 with prior knowledge"),
-        }
     }
 
     /// A new connection, or the shared HTTP/2 one if another call opened it meanwhile (see the
