@@ -6,18 +6,18 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use http::Method;
-use parking_lot::Mutex;
 
-use crate::config::{ClientBuilder, Config, RequestOptions};
+use crate::builder::ClientBuilder;
+use crate::config::{Config, RequestOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::{
     Agent, AgentDetail, AgentUpdate, ChatReply, DeletedAgent, RateLimit, Run, RunPage, RunsQuery,
     UpdatedAgent, Usage,
 };
 use crate::pagination::RunPager;
-use crate::request::{ApiRequest, Idempotency};
-use crate::transport::Transport;
+use crate::policy::transport::Transport;
 use crate::validate;
+use crate::wire::request::{ApiRequest, Idempotency};
 
 /// A client of the Delegir API. Cheap to clone (clones share one connection pool and one
 /// rate-limit ledger), `Send + Sync`.
@@ -32,22 +32,16 @@ use crate::validate;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
+    /// Shared by every clone and option view: configuration, pool, ledger.
+    pub(crate) transport: Arc<Transport>,
     pub(crate) options: RequestOptions,
-}
-
-/// What clones of a client share.
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) transport: Transport,
-    pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.shared.config.base_url())
-            .field("api_key", &self.shared.config.api_key)
+            .field("base_url", &self.transport.config.base_url())
+            .field("api_key", &self.transport.config.api_key)
             .field("options", &self.options)
             .finish()
     }
@@ -65,13 +59,8 @@ impl Client {
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Client> {
-        let transport = Transport::new(&config)?;
         Ok(Client {
-            shared: Arc::new(Shared {
-                config,
-                transport,
-                last_rate_limit: Mutex::new(None),
-            }),
+            transport: Arc::new(Transport::new(config)?),
             options: RequestOptions::default(),
         })
     }
@@ -90,7 +79,7 @@ impl Client {
     /// ```
     pub fn with_options(&self, options: RequestOptions) -> Client {
         Client {
-            shared: Arc::clone(&self.shared),
+            transport: Arc::clone(&self.transport),
             options: RequestOptions {
                 timeout: options.timeout.or(self.options.timeout),
                 max_retries: options.max_retries.or(self.options.max_retries),
@@ -100,7 +89,7 @@ impl Client {
 
     /// The client's configuration.
     pub fn config(&self) -> &Config {
-        &self.shared.config
+        &self.transport.config
     }
 
     /// Agents: list, get, update, delete, chat, runs.
@@ -115,7 +104,7 @@ impl Client {
 
     /// The rate-limit headers of the last response any clone of this client received.
     pub fn rate_limit(&self) -> Option<RateLimit> {
-        *self.shared.last_rate_limit.lock()
+        self.transport.rate_limit()
     }
 }
 
@@ -242,6 +231,16 @@ impl Client {
         let mut request = ApiRequest::get("/agents/:id/runs", format!("/agents/{id}/runs"));
         request.query = (!params.is_empty()).then(|| params.join("&"));
         self.send(request).await
+    }
+}
+
+impl Client {
+    /// Sends `request` with this view's options through the shared transport.
+    pub(crate) fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+    ) -> impl std::future::Future<Output = Result<T>> + '_ {
+        self.transport.send(&self.options, request)
     }
 }
 

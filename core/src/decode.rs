@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::headers::ResponseMeta;
+use crate::wire::headers::ResponseMeta;
 
 /// Most characters of a body quoted in an error.
 pub(crate) const EXCERPT_CHARS: usize = 200;

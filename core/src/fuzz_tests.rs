@@ -21,13 +21,13 @@ use serde_json::{Value, json};
 
 use crate::decode::{self, EXCERPT_CHARS};
 use crate::error::ErrorKind;
-use crate::headers::{self, MAX_HEADER_WAIT, ResponseMeta};
-use crate::ledger::{Ledger, Observed};
 use crate::models::{
     Agent, AgentDetail, ChatReply, DeletedAgent, Run, RunPage, UpdatedAgent, Usage,
 };
-use crate::retry;
+use crate::policy::ledger::{Ledger, Observed};
+use crate::policy::retry;
 use crate::runtime::{BoxFuture, Clock};
+use crate::wire::headers::{self, MAX_HEADER_WAIT, ResponseMeta};
 
 // ------------------------------------------------------------------------------------------
 // Inputs

@@ -22,42 +22,33 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 mod client;
 mod config;
-mod connect;
 mod decode;
 pub mod embedding;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
-mod h1;
-mod h2;
-mod headers;
-mod http;
-mod ledger;
-mod logging;
 mod models;
 mod pagination;
-mod pool;
-mod request;
-mod response;
-mod retry;
+mod policy;
 mod runtime;
 mod secret;
-mod transport;
 pub mod validate;
+mod wire;
 
+pub use builder::ClientBuilder;
 pub use client::{Agents, Client, UsageApi};
 pub use config::{
-    API_KEY_ENV, BASE_URL_ENV, ClientBuilder, Config, DEFAULT_BASE_URL,
-    DEFAULT_MAX_RATE_LIMIT_WAIT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
-    RequestOptions,
+    API_KEY_ENV, BASE_URL_ENV, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use logging::{AttemptLog, AttemptObserver, LogLevel};
 pub use models::{
     Agent, AgentConfig, AgentConfigUpdate, AgentDetail, AgentStatus, AgentUpdate, ChatReply,
     DeletedAgent, Extra, RateLimit, Run, RunPage, RunsQuery, UpdatedAgent, Usage,
 };
 pub use pagination::RunPager;
+pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
 pub use secret::ApiKey;

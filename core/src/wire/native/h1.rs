@@ -16,9 +16,9 @@
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
-use crate::connect::Stream;
-use crate::headers::{Relevant, ResponseMeta};
-use crate::response::{Response, SendError};
+use crate::wire::headers::{Relevant, ResponseMeta};
+use crate::wire::native::connect::Stream;
+use crate::wire::response::{Response, SendError};
 
 /// The most headers a response may have.
 const MAX_HEADERS: usize = 100;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use crate::headers::ResponseMeta;
+use crate::wire::headers::ResponseMeta;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

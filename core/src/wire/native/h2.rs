@@ -6,8 +6,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 
-use crate::headers;
-use crate::response::{Response, SendError};
+use crate::wire::headers;
+use crate::wire::response::{Response, SendError};
 
 /// Sends `request` (its URI absolute: HTTP/2 carries the scheme and authority as
 /// pseudo-headers) and reads the response whole, its body up to `max_bytes`.

@@ -18,8 +18,8 @@
 
 use std::time::Duration;
 
-use crate::headers::ResponseMeta;
-use crate::request::Idempotency;
+use crate::wire::headers::ResponseMeta;
+use crate::wire::request::Idempotency;
 
 /// First backoff cap: the first retry waits up to this long.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -107,7 +107,7 @@ pub(crate) fn rate_limit_jitter() -> Duration {
 /// response's `Date` (so the client's clock skew does not matter). `None` when the response
 /// says neither.
 pub(crate) fn rate_limit_wait(meta: &ResponseMeta) -> Option<Duration> {
-    crate::headers::rate_limit_wait(meta)
+    crate::wire::headers::rate_limit_wait(meta)
 }
 
 #[cfg(test)]

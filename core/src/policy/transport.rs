@@ -19,34 +19,49 @@ use futures::FutureExt;
 use http::Method;
 use serde::de::DeserializeOwned;
 
-use crate::client::Client;
-use crate::config::Config;
+use parking_lot::Mutex;
+
+use crate::config::{Config, RequestOptions};
 use crate::error::{Error, ErrorKind, Result};
-use crate::headers::ResponseMeta;
-use crate::http::Http;
-use crate::ledger::{Admission, Ledger, Observed};
-use crate::logging::{AttemptLog, LogLevel};
-use crate::request::ApiRequest;
-use crate::response::{Response, SendError};
+use crate::models::RateLimit;
+use crate::policy::ledger::{Admission, Ledger, Observed};
+use crate::policy::logging::{AttemptLog, LogLevel};
 use crate::runtime;
+use crate::wire::Http;
+use crate::wire::headers::ResponseMeta;
+use crate::wire::request::ApiRequest;
+use crate::wire::response::{Response, SendError};
 
 use crate::decode;
-use crate::retry::{self, Outcome};
+use crate::policy::retry::{self, Outcome};
 
-/// The HTTP side of a client: connection pool and ledger.
+/// What every clone and option view of a client shares: its configuration, the wire
+/// (connection pool), the ledger and the last rate-limit headers seen.
 pub(crate) struct Transport {
+    pub(crate) config: Config,
     pub(crate) http: Http,
     /// `None` when the client was built with `rate_limit(false)`.
     ledger: Option<Arc<Ledger>>,
+    last_rate_limit: Mutex<Option<RateLimit>>,
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Result<Transport> {
-        let http = Http::new(config)?;
+    pub(crate) fn new(config: Config) -> Result<Transport> {
+        let http = Http::new(&config)?;
         let ledger = config
             .rate_limit
             .then(|| Ledger::shared(&config.api_key, config.base_url()));
-        Ok(Transport { http, ledger })
+        Ok(Transport {
+            config,
+            http,
+            ledger,
+            last_rate_limit: Mutex::new(None),
+        })
+    }
+
+    /// The rate-limit headers of the last response received through this transport.
+    pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
+        *self.last_rate_limit.lock()
     }
 }
 
@@ -78,23 +93,23 @@ enum Failed {
     },
 }
 
-impl Client {
+impl Transport {
     /// Sends `request` with retries and decodes the envelope's `data` as `T`.
     ///
     /// A function returning an `async move` block rather than an `async fn`: an `async fn` keeps
     /// its by-value argument twice in its future (the argument and the local it is moved to),
     /// 128 bytes more for every call in flight.
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn send<T: DeserializeOwned>(
-        &self,
+    pub(crate) fn send<'a, T: DeserializeOwned>(
+        &'a self,
+        options: &'a RequestOptions,
         request: ApiRequest,
-    ) -> impl Future<Output = Result<T>> + '_ {
+    ) -> impl Future<Output = Result<T>> + 'a {
         async move {
-            let shared = &*self.shared;
-            let config = &shared.config;
-            let transport = &shared.transport;
-            let timeout = self.options.timeout.unwrap_or(config.timeout);
-            let max_retries = self.options.max_retries.unwrap_or(config.max_retries);
+            let config = &self.config;
+            let transport = self;
+            let timeout = options.timeout.unwrap_or(config.timeout);
+            let max_retries = options.max_retries.unwrap_or(config.max_retries);
             // Built before the first attempt so that a request that cannot be built fails before it
             // takes a place in the ledger; every attempt sends the same one.
             let outgoing = transport.http.build(&request)?;
@@ -271,7 +286,7 @@ impl Client {
 
     /// The error when the ledger says the window resets later than `max_rate_limit_wait`.
     fn ledger_refusal(&self, reset_in: Duration) -> Error {
-        let config = &self.shared.config;
+        let config = &self.config;
         Error::new(
             ErrorKind::RateLimited,
             format!(
@@ -288,7 +303,7 @@ impl Client {
 
     fn remember_rate_limit(&self, meta: &ResponseMeta) {
         if let Some(rate_limit) = meta.rate_limit {
-            *self.shared.last_rate_limit.lock() = Some(rate_limit);
+            *self.last_rate_limit.lock() = Some(rate_limit);
         }
     }
 }
@@ -521,7 +536,7 @@ fn log_attempt(
 mod tests {
     use super::*;
 
-    use crate::request::Idempotency;
+    use crate::wire::request::Idempotency;
 
     #[test]
     fn idempotency_of_chat_is_not_idempotent() {

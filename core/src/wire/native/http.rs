@@ -23,13 +23,13 @@ use http_body_util::Full;
 use url::{Position, Url};
 
 use crate::config::Config;
-use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result};
-use crate::h1;
-use crate::h2;
-use crate::pool::{Http2Body, Http2Sender, Opened, Pool};
-use crate::request::ApiRequest;
-use crate::response::{Response, SendError};
+use crate::wire::native::connect::Connector;
+use crate::wire::native::h1;
+use crate::wire::native::h2;
+use crate::wire::native::pool::{Http2Body, Http2Sender, Opened, Pool};
+use crate::wire::request::ApiRequest;
+use crate::wire::response::{Response, SendError};
 
 /// Longest time spent opening a TCP connection before the attempt counts as "never sent" and is
 /// retried for every method; capped by the client's timeout.
@@ -286,7 +286,7 @@ fn origin(base: &Url) -> std::result::Result<(Scheme, Authority), http::Error> {
 #[cfg(test)]
 mod tests {
     use crate::client::Client;
-    use crate::request::ApiRequest;
+    use crate::wire::request::ApiRequest;
 
     /// The URL a request goes to, for a client with `base_url`.
     fn url_for(base_url: &str, path: &str, query: Option<&str>) -> String {
@@ -297,7 +297,7 @@ mod tests {
             .unwrap();
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
-        let http = &client.shared.transport.http;
+        let http = &client.transport.http;
         http.http2_request(&http.build(&request).unwrap())
             .uri()
             .to_string()
@@ -361,10 +361,10 @@ mod tests {
     #[test]
     fn an_http1_request_is_the_request_line_the_fixed_headers_and_the_body() {
         let client = client();
-        let http = &client.shared.transport.http;
+        let http = &client.transport.http;
         let chat = http.http1_request(&http.build(&chat_request()).unwrap());
         let text = String::from_utf8(chat).unwrap();
-        let user_agent = &client.shared.config.user_agent;
+        let user_agent = &client.transport.config.user_agent;
         assert_eq!(
             text,
             format!(
@@ -388,7 +388,7 @@ mod tests {
     #[test]
     fn an_http2_request_carries_the_key_marked_sensitive_accept_user_agent_and_body_type() {
         let client = client();
-        let http = &client.shared.transport.http;
+        let http = &client.transport.http;
         let built = http.http2_request(&http.build(&chat_request()).unwrap());
         let headers = built.headers();
         assert_eq!(headers["x-api-key"], "sk_test_0123456789abcdef");
@@ -397,7 +397,7 @@ mod tests {
         assert_eq!(headers["content-type"], "application/json");
         assert_eq!(
             headers["user-agent"],
-            client.shared.config.user_agent.as_str()
+            client.transport.config.user_agent.as_str()
         );
         assert_eq!(built.method(), http::Method::POST);
     }
@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn a_target_that_could_break_the_request_line_is_refused_before_sending() {
         let client = client();
-        let http = &client.shared.transport.http;
+        let http = &client.transport.http;
         for path in ["/agents/a b", "/agents/a\r\nx-evil: 1"] {
             let request = ApiRequest::get("/agents/:id", path.to_owned());
             let error = http.build(&request).err().expect(path);

@@ -29,10 +29,10 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
 
-use crate::connect::Connector;
-use crate::h1;
-use crate::response::SendError;
 use crate::runtime;
+use crate::wire::native::connect::Connector;
+use crate::wire::native::h1;
+use crate::wire::response::SendError;
 
 /// How long an idle connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);

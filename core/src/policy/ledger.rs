@@ -32,9 +32,9 @@ use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::headers::{MAX_HEADER_WAIT, ResponseMeta};
 use crate::runtime::{Clock, SystemClock};
 use crate::secret::ApiKey;
+use crate::wire::headers::{MAX_HEADER_WAIT, ResponseMeta};
 
 /// Added to every computed reset so that a wake-up never lands a hair before the server's.
 const RESET_MARGIN: Duration = Duration::from_millis(5);
