@@ -1,16 +1,21 @@
 //! [`ClientBuilder`]: options, environment variables and their checks, turned into a [`Config`].
 
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 use crate::client::Client;
 use crate::config::{
-    API_KEY_ENV, BASE_URL_ENV, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
+    API_KEY_ENV, BASE_URL_ENV, CaFile, Config, ProxySetting, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
 };
 use crate::error::{Error, ErrorKind, Result};
+use crate::extra::ExtraParams;
 use crate::policy::logging::AttemptObserver;
+use crate::policy::ledger::store::{RATE_LIMIT_STORE_ENV, StoreUrl};
 use crate::secret::ApiKey;
 
 /// Builds a [`Client`].
@@ -31,14 +36,27 @@ pub struct ClientBuilder {
     api_key_error: Option<String>,
     base_url: Option<String>,
     timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    default_headers: Vec<(String, String)>,
+    default_query: Vec<(String, String)>,
     max_retries: Option<u32>,
     max_rate_limit_wait: Option<Duration>,
     rate_limit: Option<bool>,
+    rate_limit_store: Option<String>,
     user_agent_suffix: Option<String>,
+    binding: Option<crate::user_agent::Binding>,
     max_response_bytes: Option<usize>,
     allow_insecure_http: bool,
     http2_prior_knowledge: bool,
     on_attempt: Option<AttemptObserver>,
+    #[cfg(target_arch = "wasm32")]
+    fetch: Option<crate::wire::fetch::FetchFunction>,
+    #[cfg(target_arch = "wasm32")]
+    environment: Vec<(String, String)>,
+    connect_timeout: Option<Duration>,
+    proxy: ProxySetting,
+    extra_ca_certs: Vec<CaFile>,
+    resolve: Vec<(String, Vec<IpAddr>)>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -70,8 +88,43 @@ impl ClientBuilder {
     }
 
     /// Timeout of each attempt (default 60 s).
+    ///
+    /// Opening a connection has its own, shorter bound: see
+    /// [`connect_timeout`](Self::connect_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds everything one call does: its attempts, the backoff between them and rate-limit
+    /// waits (default: no bound beyond those of each part). When it runs out the call fails
+    /// with `ErrorKind::Timeout` and its place in the rate-limit ledger is released.
+    pub fn total_timeout(mut self, total: Duration) -> Self {
+        self.total_timeout = Some(total);
+        self
+    }
+
+    /// A header every call sends (checked by `build`: reserved names such as `X-API-Key`, and
+    /// names or values that could break the request, are refused). A call's own extra headers
+    /// replace it.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A query parameter every call sends; a call's own parameters of that name replace it.
+    pub fn default_query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Longest time spent opening a connection (default 10 s, and never more than
+    /// [`timeout`](Self::timeout)): DNS, TCP over every address of the host (tried 250 ms
+    /// apart, Happy Eyeballs), a proxy's `CONNECT`, TLS. A connect that runs out of time fails
+    /// with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); nothing was sent, so it is
+    /// retried for every method, chats included.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
         self
     }
 
@@ -93,9 +146,36 @@ impl ClientBuilder {
         self
     }
 
-    /// Appended to the `User-Agent` header, e.g. `delegir-python/0.1.0`.
+    /// Shares the rate-limit ledger through Redis (or Valkey), so that every process and
+    /// machine using this key keeps to one quota: `redis://host:6379/0`, or `rediss://` for TLS,
+    /// with an optional password (`redis://:password@host:6379/0`) that is never logged or
+    /// shown. When not called, `DELEGIR_RATE_LIMIT_STORE` is read; without either the ledger is
+    /// this process's. While Redis is unreachable calls go on under this process's ledger
+    /// (one WARN log line says so) and the shared ledger resumes when it is back. Not available
+    /// on WebAssembly.
+    pub fn rate_limit_store(mut self, url: impl Into<String>) -> Self {
+        self.rate_limit_store = Some(url.into());
+        self
+    }
+
+    /// Appended to the `User-Agent` header, e.g. `my-app/1.0`.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// For the Python and Node SDKs: the `User-Agent` starts with their product token and
+    /// runtime (`delegir-python/0.1.0`, `CPython 3.11.7`) instead of the Rust SDK's.
+    #[doc(hidden)]
+    pub fn binding_user_agent(
+        mut self,
+        product: impl Into<String>,
+        runtime: impl Into<String>,
+    ) -> Self {
+        self.binding = Some(crate::user_agent::Binding {
+            product: product.into(),
+            runtime: runtime.into(),
+        });
         self
     }
 
@@ -124,10 +204,78 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through this HTTP proxy, whatever the environment says:
+    /// `http://proxy.example:3128`, or `http://user:password@proxy.example:3128` to send
+    /// `Proxy-Authorization: Basic` (the credentials never appear in logs, errors or `Debug`).
+    /// `https` requests go through a `CONNECT` tunnel (TLS inside it, the certificate checked
+    /// against the API's host); plain `http` requests are sent to the proxy in absolute form.
+    ///
+    /// Without this (and without [`no_proxy`](Self::no_proxy)) the proxy comes from the
+    /// environment, as curl reads it: `HTTPS_PROXY` for `https`, `HTTP_PROXY` for `http`,
+    /// `ALL_PROXY` for both, `NO_PROXY` for hosts that bypass them (names and their subdomains,
+    /// IP addresses, CIDR blocks, `*`); either case.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connects straight to the API, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
+    /// Trusts the certificate authorities in this PEM file in addition to the platform's (a
+    /// corporate TLS-inspecting proxy, a private gateway). May be called more than once. A file
+    /// that is missing or holds no certificate fails `build()` with a configuration error.
+    /// (`SSL_CERT_FILE` and `SSL_CERT_DIR`, when set, replace the platform's roots, as in
+    /// OpenSSL.)
+    pub fn extra_ca_certs(self, path: impl Into<PathBuf>) -> Self {
+        self.extra_ca_certs_from(path, "extra_ca_certs")
+    }
+
+    /// [`extra_ca_certs`](Self::extra_ca_certs) with the name of the option or environment
+    /// variable that gave the file, for the bindings' errors (`extraCaCerts`,
+    /// `NODE_EXTRA_CA_CERTS`).
+    #[doc(hidden)]
+    pub fn extra_ca_certs_from(mut self, path: impl Into<PathBuf>, origin: &str) -> Self {
+        self.extra_ca_certs.push(CaFile {
+            path: path.into(),
+            origin: origin.to_owned(),
+        });
+        self
+    }
+
+    /// Connects to `addresses` instead of resolving `host` (tests: a host name with an address
+    /// that never answers).
+    #[doc(hidden)]
+    pub fn resolve(mut self, host: &str, addresses: Vec<IpAddr>) -> Self {
+        self.resolve.push((host.to_ascii_lowercase(), addresses));
+        self
+    }
+
     /// Calls `observer` with one [`crate::AttemptLog`] per attempt (in addition to the
     /// `tracing` event), for bindings that forward records to their own logging.
     pub fn on_attempt(mut self, observer: AttemptObserver) -> Self {
         self.on_attempt = Some(observer);
+        self
+    }
+
+    /// Sends requests through this JavaScript function (same signature as the global `fetch`)
+    /// instead of the host's `fetch`: how a user plugs in a mock (msw) or an undici dispatcher
+    /// with a proxy. WebAssembly only: the native wire has no `fetch`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn fetch(mut self, fetch: js_sys::Function) -> Self {
+        self.fetch = Some(crate::wire::fetch::FetchFunction::new(fetch));
+        self
+    }
+
+    /// The environment variables `build` reads (`DELEGIR_API_KEY`, `DELEGIR_BASE_URL`) as
+    /// `(name, value)` pairs. WebAssembly only: wasm32 has no process environment, so the host's
+    /// JavaScript reads it (`process.env`, `Deno.env`) and hands the values in.
+    #[cfg(target_arch = "wasm32")]
+    pub fn environment(mut self, vars: Vec<(String, String)>) -> Self {
+        self.environment = vars;
         self
     }
 
@@ -142,9 +290,20 @@ impl ClientBuilder {
         if let Some(message) = self.api_key_error {
             return Err(Error::new(ErrorKind::Configuration, message));
         }
+        // wasm32 has no process environment: there the JavaScript layer reads it (`process.env`,
+        // `Deno.env`) and hands the values in with `environment`.
+        #[cfg(not(target_arch = "wasm32"))]
+        let env_var = |name: &str| std::env::var(name).ok();
+        #[cfg(target_arch = "wasm32")]
+        let env_var = |name: &str| {
+            self.environment
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
         let api_key = match self.api_key {
             Some(key) => key,
-            None => match std::env::var(API_KEY_ENV) {
+            None => match env_var(API_KEY_ENV).ok_or(()) {
                 Ok(value) => ApiKey::parse(&value, API_KEY_ENV)?,
                 Err(_) => {
                     return Err(Error::new(
@@ -160,7 +319,7 @@ impl ClientBuilder {
         };
         let base_url = match self.base_url {
             Some(url) => url,
-            None => std::env::var(BASE_URL_ENV).unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned()),
+            None => env_var(BASE_URL_ENV).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = check_base_url(&base_url, self.allow_insecure_http)?;
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -170,27 +329,79 @@ impl ClientBuilder {
                 "timeout must be greater than zero",
             ));
         }
-        let mut user_agent = format!("delegir-rust/{}", env!("CARGO_PKG_VERSION"));
-        if let Some(suffix) = self.user_agent_suffix {
-            user_agent.push(' ');
-            user_agent.push_str(&suffix);
+        if self.connect_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::out_of_range(
+                "connect_timeout",
+                "connect_timeout must be greater than zero",
+            ));
         }
+        if self.total_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::out_of_range(
+                "total_timeout",
+                "total_timeout must be greater than zero",
+            ));
+        }
+        let mut defaults = ExtraParams::new();
+        for (name, value) in &self.default_headers {
+            defaults = defaults.header(name, value).map_err(|e| {
+                Error::invalid_argument("default_headers", e.message().to_owned())
+            })?;
+        }
+        for (name, value) in self.default_query {
+            defaults = defaults.query(name, value);
+        }
+        let user_agent = crate::user_agent::user_agent(
+            self.binding.as_ref(),
+            self.user_agent_suffix.as_deref(),
+        );
+        let rate_limit = self.rate_limit.unwrap_or(true);
+        let rate_limit_store = rate_limit_store(self.rate_limit_store, rate_limit)?;
         Ok(Config {
             api_key,
             base_url,
             timeout,
+            total_timeout: self.total_timeout,
+            defaults: (!defaults.is_empty()).then(|| Arc::new(defaults)),
             max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             max_rate_limit_wait: self
                 .max_rate_limit_wait
                 .unwrap_or(DEFAULT_MAX_RATE_LIMIT_WAIT),
-            rate_limit: self.rate_limit.unwrap_or(true),
+            rate_limit,
+            rate_limit_store,
             user_agent,
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             http2_prior_knowledge: self.http2_prior_knowledge,
             on_attempt: self.on_attempt,
+            #[cfg(target_arch = "wasm32")]
+            fetch: self.fetch,
+            connect_timeout: self.connect_timeout,
+            proxy: self.proxy,
+            extra_ca_certs: self.extra_ca_certs,
+            resolve: self.resolve,
         })
+    }
+}
+
+/// The store of the rate-limit ledger: the option, else `DELEGIR_RATE_LIMIT_STORE` (read here,
+/// once per client). A store given together with `rate_limit(false)` is refused (it would be
+/// ignored); the environment variable is then not read.
+fn rate_limit_store(option: Option<String>, rate_limit: bool) -> Result<Option<StoreUrl>> {
+    match option {
+        Some(_) if !rate_limit => Err(Error::new(
+            ErrorKind::Configuration,
+            "rate_limit_store was given with rate_limit turned off; the store would not be used: \
+             drop one of the two",
+        )),
+        Some(url) => StoreUrl::parse(&url, "the rate_limit_store argument").map(Some),
+        None if !rate_limit => Ok(None),
+        None => match std::env::var(RATE_LIMIT_STORE_ENV) {
+            Ok(url) if !url.trim().is_empty() => {
+                StoreUrl::parse(&url, RATE_LIMIT_STORE_ENV).map(Some)
+            }
+            _ => Ok(None),
+        },
     }
 }
 

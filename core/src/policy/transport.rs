@@ -11,8 +11,7 @@
 //! are kept small (every call in flight carries one).
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -26,11 +25,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::models::RateLimit;
 use crate::policy::ledger::{Admission, Ledger, Observed};
 use crate::policy::logging::{AttemptLog, LogLevel};
-use crate::runtime;
+use crate::runtime::{self, Instant};
 use crate::wire::Http;
+use crate::response::{ResponseCapture, ResponseInfo};
 use crate::wire::headers::ResponseMeta;
+use crate::wire::raw_headers::RawHeaders;
 use crate::wire::request::ApiRequest;
-use crate::wire::response::{Response, SendError};
+use crate::wire::response::{ConnectTimedOut, Response, SendError};
 
 use crate::decode;
 use crate::policy::retry::{self, Outcome};
@@ -41,7 +42,7 @@ pub(crate) struct Transport {
     pub(crate) config: Config,
     pub(crate) http: Http,
     /// `None` when the client was built with `rate_limit(false)`.
-    ledger: Option<Arc<Ledger>>,
+    ledger: Option<Ledger>,
     last_rate_limit: Mutex<Option<RateLimit>>,
 }
 
@@ -50,7 +51,7 @@ impl Transport {
         let http = Http::new(&config)?;
         let ledger = config
             .rate_limit
-            .then(|| Ledger::shared(&config.api_key, config.base_url()));
+            .then(|| Ledger::for_config(&config));
         Ok(Transport {
             config,
             http,
@@ -72,6 +73,7 @@ type NetworkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 struct Received {
     status: u16,
     meta: ResponseMeta,
+    headers: RawHeaders,
     body: Bytes,
 }
 
@@ -91,28 +93,71 @@ enum Failed {
         meta: ResponseMeta,
         source: NetworkError,
     },
+    /// The response broke HTTP/1.1's rules; `status` and `meta` if its head was valid.
+    Malformed {
+        status: Option<u16>,
+        meta: ResponseMeta,
+        source: NetworkError,
+    },
 }
 
 impl Transport {
-    /// Sends `request` with retries and decodes the envelope's `data` as `T`.
+    /// Sends `request` with retries and decodes the envelope's `data` as `T`, within the call's
+    /// `total_timeout` if it has one; leaves the response in `capture` if given.
+    ///
+    /// Without a total timeout this is [`Transport::attempts`] itself; with one, that future is
+    /// boxed under a timer, so calls without one carry neither the timer nor a larger future.
+    pub(crate) fn send<'a, T: DeserializeOwned>(
+        &'a self,
+        options: &'a RequestOptions,
+        capture: Option<&'a ResponseCapture>,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<T>> + 'a {
+        match options.total_timeout.or(self.config.total_timeout) {
+            None => futures::future::Either::Left(self.attempts(options, capture, request)),
+            Some(total) => {
+                let method = request.method.clone();
+                let route = request.route;
+                let bounded = runtime::timeout(total, self.attempts(options, capture, request));
+                futures::future::Either::Right(Box::pin(bounded).map(move |result| {
+                    // On expiry the attempts' future was dropped, and its ledger place with it.
+                    result.unwrap_or_else(|runtime::Elapsed| {
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "{method} {route} did not complete within total_timeout ({:.1} s: \
+                                 attempts, backoff and rate-limit waits together)",
+                                total.as_secs_f64()
+                            ),
+                        )
+                        .with_may_have_reached_server(true))
+                    })
+                }))
+            }
+        }
+    }
+
+    /// The attempts of one call: ledger, timeouts, retries, decoding.
     ///
     /// A function returning an `async move` block rather than an `async fn`: an `async fn` keeps
     /// its by-value argument twice in its future (the argument and the local it is moved to),
     /// 128 bytes more for every call in flight.
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn send<'a, T: DeserializeOwned>(
+    fn attempts<'a, T: DeserializeOwned>(
         &'a self,
         options: &'a RequestOptions,
+        capture: Option<&'a ResponseCapture>,
         request: ApiRequest,
     ) -> impl Future<Output = Result<T>> + 'a {
         async move {
+            let call_started = Instant::now();
             let config = &self.config;
             let transport = self;
             let timeout = options.timeout.unwrap_or(config.timeout);
             let max_retries = options.max_retries.unwrap_or(config.max_retries);
             // Built before the first attempt so that a request that cannot be built fails before it
             // takes a place in the ledger; every attempt sends the same one.
-            let outgoing = transport.http.build(&request)?;
+            let outgoing = transport.http.build(&request, options.extra.as_ref())?;
 
             let mut retry: u32 = 0;
             let mut pause = Duration::ZERO;
@@ -165,6 +210,16 @@ impl Transport {
                         Ok(Ok(received)) => {
                             self.remember_rate_limit(&received.meta);
                             let status = received.status;
+                            if let Some(capture) = capture {
+                                capture.put(ResponseInfo {
+                                    status,
+                                    headers: received.headers.to_list(),
+                                    rate_limit: received.meta.rate_limit,
+                                    attempts: attempt,
+                                    elapsed: call_started.elapsed(),
+                                    body: received.body.clone(),
+                                });
+                            }
                             if (200..300).contains(&status) {
                                 let note = retry::note(request.idempotency, Outcome::Final);
                                 // A response came back, so the server did act on the request.
@@ -192,7 +247,7 @@ impl Transport {
                                 outcome,
                                 Some(status),
                                 received.meta,
-                                ErrorSource::Response(received.body),
+                                ErrorSource::Response(received.headers, received.body),
                             )
                         }
                         Ok(Err(Failed::Network(outcome, source))) => (
@@ -207,8 +262,15 @@ impl Transport {
                             source,
                         })) => {
                             self.remember_rate_limit(&meta);
+                            // The status of an unsuccessful response is the server's answer
+                            // even if its body was cut off.
+                            let outcome = if is_success(status) {
+                                Outcome::Lost
+                            } else {
+                                Outcome::Status(status)
+                            };
                             (
-                                Outcome::Lost,
+                                outcome,
                                 Some(status),
                                 meta,
                                 ErrorSource::Network(source),
@@ -216,13 +278,23 @@ impl Transport {
                         }
                         Ok(Err(Failed::TooLarge { status, meta, head })) => {
                             self.remember_rate_limit(&meta);
-                            (
-                                Outcome::Final,
-                                Some(status),
-                                meta,
-                                ErrorSource::TooLarge(head),
-                            )
+                            let outcome = if is_success(status) {
+                                Outcome::Final
+                            } else {
+                                Outcome::Status(status)
+                            };
+                            (outcome, Some(status), meta, ErrorSource::TooLarge(head))
                         }
+                        Ok(Err(Failed::Malformed {
+                            status,
+                            meta,
+                            source,
+                        })) => (
+                            Outcome::Malformed,
+                            status,
+                            meta,
+                            ErrorSource::Malformed(source),
+                        ),
                         Err(runtime::Elapsed) => (
                             Outcome::TimedOut,
                             None,
@@ -241,11 +313,9 @@ impl Transport {
                     retry_after = server_wait;
                     match server_wait {
                         Some(w) if w > config.max_rate_limit_wait => retryable = false,
-                        // The ledger recorded the 429 and holds the next admission until the
-                        // window resets: waiting here too would wait twice.
-                        Some(_) if transport.ledger.is_some() && meta.rate_limit.is_some() => {
-                            pause = retry::rate_limit_jitter();
-                        }
+                        // Never sooner than this 429's own reset, whatever the ledger believed
+                        // (it may hold another window, or have dropped this one as past). When
+                        // it agrees, its admission after this pause is immediate: no double wait.
                         Some(w) => pause = w + retry::rate_limit_jitter(),
                         None => pause = retry::backoff(retry),
                     }
@@ -337,6 +407,7 @@ fn classify(
             Ok(Received {
                 status: response.status,
                 meta: response.meta,
+                headers: response.headers,
                 body: response.body,
             })
         }
@@ -356,6 +427,20 @@ fn classify(
             settle(status, &meta);
             Err(Failed::TooLarge { status, meta, head })
         }
+        Err(SendError::Malformed {
+            status,
+            meta,
+            source,
+        }) => {
+            if let Some(status) = status {
+                settle(status, &meta);
+            }
+            Err(Failed::Malformed {
+                status,
+                meta,
+                source,
+            })
+        }
         Err(e) => {
             let outcome = if e.never_sent() {
                 Outcome::NotSent
@@ -370,10 +455,12 @@ fn classify(
 /// What an unsuccessful attempt left behind, turned into an [`Error`] once the retry decision
 /// (and so the message's note) is known.
 enum ErrorSource {
-    /// A complete non-2xx response.
-    Response(Bytes),
+    /// A complete non-2xx response: its headers and body.
+    Response(RawHeaders, Bytes),
     /// No (complete) response: connect failure, reset, cut-off body.
     Network(NetworkError),
+    /// A response that broke HTTP/1.1's rules: what was wrong.
+    Malformed(NetworkError),
     /// A body over the cap, with its first bytes.
     TooLarge(Bytes),
     /// The attempt's timeout ran out.
@@ -394,25 +481,51 @@ impl ErrorSource {
         note: &str,
     ) -> Error {
         match self {
-            ErrorSource::Response(body) => {
+            ErrorSource::Response(headers, body) => {
                 let status = status.unwrap_or_default();
+                let headers = headers.to_list();
                 if (300..400).contains(&status) {
-                    return Error::new(
-                        ErrorKind::ApiStatus,
+                    // 304 is no redirect: it answers a conditional request, which the SDK
+                    // never sends (a cache or proxy in between may).
+                    let message = if status == 304 {
+                        format!(
+                            "the server answered HTTP 304 Not Modified, which answers only a \
+                             conditional request, and the SDK sends none (is a cache or proxy in \
+                             between?); check the base URL {}{note}",
+                            config.base_url()
+                        )
+                    } else {
                         format!(
                             "the server answered HTTP {status} with a redirect, which was refused \
                              and not followed (following it could send the API key to another \
                              host); check the base URL {}{note}",
                             config.base_url()
-                        ),
-                    )
+                        )
+                    };
+                    return Error::new(ErrorKind::ApiStatus, message)
                     .with_status(status)
-                    .with_rate_limit(meta.rate_limit);
+                    .with_rate_limit(meta.rate_limit)
+                    .with_response(headers, body);
                 }
                 decode::api_error(status, &body, meta, retry_after, note)
+                    .with_response(headers, body)
             }
             ErrorSource::Network(source) => {
                 let cause = root_cause(&*source);
+                if let Some(status) = status.filter(|s| !is_success(*s)) {
+                    return decode::status_error(
+                        status,
+                        format!(
+                            "the server answered HTTP {status} to {} {} and the connection was \
+                             lost while its body was read ({cause}){note}",
+                            request.method, request.route
+                        ),
+                        meta,
+                        None,
+                    )
+                    .with_retry_after(retry_after)
+                    .with_source(source);
+                }
                 let message = match (outcome, status) {
                     (Outcome::NotSent, _) => format!(
                         "could not connect to the API at {} ({cause}); the request was not sent",
@@ -428,7 +541,13 @@ impl ErrorSource {
                         request.method, request.route
                     ),
                 };
-                let mut error = Error::new(ErrorKind::Connection, message)
+                // A connect that ran out of time is a timeout (nothing was sent either way).
+                let kind = if ConnectTimedOut::is_in(&*source) {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Connection
+                };
+                let mut error = Error::new(kind, message)
                     .with_rate_limit(meta.rate_limit)
                     .with_source(source);
                 if let Some(status) = status {
@@ -436,16 +555,43 @@ impl ErrorSource {
                 }
                 error
             }
-            ErrorSource::TooLarge(head) => decode::invalid(
-                status.unwrap_or_default(),
-                &head,
-                meta,
-                format!(
+            ErrorSource::TooLarge(head) => {
+                let status = status.unwrap_or_default();
+                let message = format!(
                     "the response body exceeds {} bytes (max_response_bytes) and was not read \
                      further{note}",
                     config.max_response_bytes
-                ),
-            ),
+                );
+                if is_success(status) {
+                    decode::invalid(status, &head, meta, message)
+                } else {
+                    // An unsuccessful status is the server's answer, whatever its body.
+                    decode::status_error(
+                        status,
+                        format!("the server answered HTTP {status}; {message}"),
+                        meta,
+                        decode::excerpt(&head),
+                    )
+                    .with_retry_after(retry_after)
+                }
+            }
+            ErrorSource::Malformed(source) => {
+                let cause = root_cause(&*source);
+                let mut error = Error::new(
+                    ErrorKind::Connection,
+                    format!(
+                        "the server's response to {} {} is malformed: {cause} (a protocol \
+                         error, not a lost connection){note}",
+                        request.method, request.route
+                    ),
+                )
+                .with_rate_limit(meta.rate_limit)
+                .with_source(source);
+                if let Some(status) = status {
+                    error = error.with_status(status);
+                }
+                error
+            }
             ErrorSource::Timeout => Error::new(
                 ErrorKind::Timeout,
                 format!(
@@ -457,6 +603,11 @@ impl ErrorSource {
             ),
         }
     }
+}
+
+/// Whether `status` is a success (2xx): only those are decoded as data.
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 /// The innermost cause of an error ("Connection refused (os error 111)"), which says more than

@@ -23,6 +23,35 @@ pub(crate) struct ResponseMeta {
     /// clock (zero when the reset lies in the past), so the client's clock skew does not matter.
     /// Without `Date`, measured against the local clock.
     pub reset_in: Option<Duration>,
+    /// How the body is encoded (`Content-Encoding`).
+    pub content_encoding: ContentEncoding,
+}
+
+/// A response body's `Content-Encoding`: the SDK asks for gzip (see `wire/native/encoding.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum ContentEncoding {
+    /// None, or `identity`.
+    #[default]
+    Identity,
+    /// `gzip` (or its old alias `x-gzip`).
+    Gzip,
+    /// Anything else: an encoding the SDK did not ask for and cannot read.
+    Unsupported,
+}
+
+impl ContentEncoding {
+    fn parse(value: Option<&str>) -> ContentEncoding {
+        match value {
+            None => ContentEncoding::Identity,
+            Some(v) if v.is_empty() || v.eq_ignore_ascii_case("identity") => {
+                ContentEncoding::Identity
+            }
+            Some(v) if v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip") => {
+                ContentEncoding::Gzip
+            }
+            Some(_) => ContentEncoding::Unsupported,
+        }
+    }
 }
 
 /// Upper bound for any wait derived from headers (a day): a garbage value never means
@@ -36,7 +65,7 @@ const RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset"
 
 /// Parses the headers that matter to the ledger and the retry logic.
 pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
-    parse_at(headers, SystemTime::now())
+    parse_at(headers, crate::runtime::system_now())
 }
 
 /// [`parse`] with the local wall-clock time given, for tests.
@@ -48,6 +77,7 @@ pub(crate) fn parse_at(headers: &HeaderMap, local_now: SystemTime) -> ResponseMe
         limit: text(&RATE_LIMIT_LIMIT),
         remaining: text(&RATE_LIMIT_REMAINING),
         reset: text(&RATE_LIMIT_RESET),
+        content_encoding: text(&header::CONTENT_ENCODING),
     }
     .parse_at(local_now)
 }
@@ -61,6 +91,7 @@ pub(crate) struct Relevant<'a> {
     limit: Option<&'a [u8]>,
     remaining: Option<&'a [u8]>,
     reset: Option<&'a [u8]>,
+    content_encoding: Option<&'a [u8]>,
 }
 
 impl<'a> Relevant<'a> {
@@ -70,6 +101,7 @@ impl<'a> Relevant<'a> {
         let slot = match name.len() {
             4 if name.eq_ignore_ascii_case("date") => &mut self.date,
             11 if name.eq_ignore_ascii_case("retry-after") => &mut self.retry_after,
+            16 if name.eq_ignore_ascii_case("content-encoding") => &mut self.content_encoding,
             17 if name.eq_ignore_ascii_case("x-ratelimit-limit") => &mut self.limit,
             17 if name.eq_ignore_ascii_case("x-ratelimit-reset") => &mut self.reset,
             21 if name.eq_ignore_ascii_case("x-ratelimit-remaining") => &mut self.remaining,
@@ -79,7 +111,7 @@ impl<'a> Relevant<'a> {
     }
 
     pub(crate) fn parse(&self) -> ResponseMeta {
-        self.parse_at(SystemTime::now())
+        self.parse_at(crate::runtime::system_now())
     }
 
     fn parse_at(&self, local_now: SystemTime) -> ResponseMeta {
@@ -98,6 +130,7 @@ impl<'a> Relevant<'a> {
             retry_after,
             server_date,
             reset_in,
+            content_encoding: ContentEncoding::parse(text(self.content_encoding)),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::wire::headers::ResponseMeta;
+use crate::wire::raw_headers::RawHeaders;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -13,6 +14,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     /// What its headers say about the rate limit (the only headers the SDK reads).
     pub(crate) meta: ResponseMeta,
+    /// Every header, kept as received; listed only for errors and raw responses.
+    pub(crate) headers: RawHeaders,
     pub(crate) body: Bytes,
 }
 
@@ -29,6 +32,14 @@ pub(crate) enum SendError {
     /// The response head came back; the body was cut off or its framing was invalid.
     BodyLost {
         status: u16,
+        meta: ResponseMeta,
+        source: BoxError,
+    },
+    /// The response breaks HTTP/1.1's rules (status line, head size or header count, framing
+    /// headers, chunked encoding): a protocol error, which `source` names. `status` and `meta`
+    /// are the head's when only the body was malformed.
+    Malformed {
+        status: Option<u16>,
         meta: ResponseMeta,
         source: BoxError,
     },
@@ -55,6 +66,7 @@ impl fmt::Display for SendError {
             SendError::Unsent(_) => "the connection closed before the request was sent",
             SendError::Lost(_) => "the connection failed before a response arrived",
             SendError::BodyLost { .. } => "the connection failed while the response was read",
+            SendError::Malformed { .. } => "the response is not valid HTTP/1.1",
             SendError::TooLarge { .. } => "the response body is larger than allowed",
         })
     }
@@ -66,8 +78,42 @@ impl std::error::Error for SendError {
             SendError::Connect(e)
             | SendError::Unsent(e)
             | SendError::Lost(e)
-            | SendError::BodyLost { source: e, .. } => Some(&**e),
+            | SendError::BodyLost { source: e, .. }
+            | SendError::Malformed { source: e, .. } => Some(&**e),
             SendError::TooLarge { .. } => None,
         }
+    }
+}
+
+/// Opening a connection (DNS, TCP, a proxy tunnel, TLS) ran out of its time: the attempt is a
+/// timeout, and nothing was sent. Carried inside [`SendError::Connect`].
+#[derive(Debug)]
+pub(crate) struct ConnectTimedOut {
+    pub(crate) after: std::time::Duration,
+}
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "connecting timed out after {:.1} s",
+            self.after.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+impl ConnectTimedOut {
+    /// Whether `error` or one of its sources is a connect timeout.
+    pub(crate) fn is_in(error: &(dyn std::error::Error + 'static)) -> bool {
+        let mut cause = Some(error);
+        while let Some(e) = cause {
+            if e.is::<ConnectTimedOut>() {
+                return true;
+            }
+            cause = e.source();
+        }
+        false
     }
 }

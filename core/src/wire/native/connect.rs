@@ -1,5 +1,7 @@
-//! Opening a connection to the API's origin: TCP (no Nagle, keep-alive probes, a connect
-//! timeout), then TLS for `https`, offering HTTP/2 and HTTP/1.1 by ALPN.
+//! Opening a connection to the API's origin: DNS, TCP over every address at once (Happy
+//! Eyeballs, `happy_eyeballs.rs`; no Nagle, keep-alive probes), through a proxy when there is
+//! one (`proxy.rs`), then TLS for `https` (`tls.rs`), offering HTTP/2 and HTTP/1.1 by ALPN. The
+//! connect timeout bounds all of it; running out is a [`ConnectTimedOut`].
 //!
 //! The stream is an enum rather than a boxed trait object so that the plain-TCP path (the
 //! emulator, a local proxy) can wait for readability *before* it allocates a read buffer: a call
@@ -7,9 +9,8 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -22,12 +23,14 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::{Host, Url};
 
+use crate::config::Config;
 use crate::runtime;
+use crate::wire::native::proxy::{self, Proxy};
+use crate::wire::native::{happy_eyeballs, tls};
+use crate::wire::response::ConnectTimedOut;
 
 /// TCP keep-alive probes on pooled connections.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
-const ALPN_H2: &[u8] = b"h2";
-const ALPN_HTTP11: &[u8] = b"http/1.1";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -35,9 +38,17 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub(crate) struct Connector {
     host: Host<String>,
     port: u16,
+    /// `host:port` of the origin, as a `CONNECT` names it.
+    authority: String,
     /// `None` for `http`.
     tls: Option<(TlsConnector, ServerName<'static>)>,
+    proxy: Option<Proxy>,
+    /// Whether connections through the proxy are `CONNECT` tunnels (`https`, and HTTP/2 prior
+    /// knowledge) rather than plain HTTP/1.1 in absolute form.
+    tunnel: bool,
     connect_timeout: Duration,
+    /// Addresses used instead of DNS, by host name (tests).
+    resolve: Vec<(String, Vec<IpAddr>)>,
 }
 
 impl Connector {
@@ -46,13 +57,17 @@ impl Connector {
         self.tls.is_some()
     }
 
-    /// A connector for a base URL the client builder checked (`http` or `https`, with a host).
-    /// With `http2_only` (prior knowledge), TLS offers only `h2`.
-    pub(crate) fn new(
-        base: &Url,
-        http2_only: bool,
-        connect_timeout: Duration,
-    ) -> Result<Connector, BoxError> {
+    /// The proxy plain-HTTP requests are forwarded through (in absolute form), if any.
+    pub(crate) fn forwarding_proxy(&self) -> Option<&Proxy> {
+        self.proxy.as_ref().filter(|_| !self.tunnel)
+    }
+
+    /// A connector for the base URL of a checked configuration (`http` or `https`, with a
+    /// host): its proxy, its TLS roots, its connect timeout. With `http2_prior_knowledge`, TLS
+    /// offers only `h2`.
+    pub(crate) fn new(config: &Config, connect_timeout: Duration) -> Result<Connector, BoxError> {
+        let base: &Url = &config.base_url;
+        let http2_only = config.http2_prior_knowledge;
         let host = base.host().ok_or("the base URL has no host")?.to_owned();
         let port = base
             .port_or_known_default()
@@ -60,31 +75,56 @@ impl Connector {
         let tls = if base.scheme() == "https" {
             let server_name = match &host {
                 Host::Domain(name) => ServerName::try_from(name.clone())?,
-                Host::Ipv4(ip) => ServerName::from(std::net::IpAddr::V4(*ip)),
-                Host::Ipv6(ip) => ServerName::from(std::net::IpAddr::V6(*ip)),
+                Host::Ipv4(ip) => ServerName::from(IpAddr::V4(*ip)),
+                Host::Ipv6(ip) => ServerName::from(IpAddr::V6(*ip)),
             };
-            Some((tls_connector(http2_only)?, server_name))
+            Some((
+                tls::connector(http2_only, &config.extra_ca_certs)?,
+                server_name,
+            ))
         } else {
             None
         };
+        let proxy = proxy::choose(&config.proxy, base)?;
         Ok(Connector {
+            authority: match &host {
+                Host::Ipv6(ip) => format!("[{ip}]:{port}"),
+                other => format!("{other}:{port}"),
+            },
             host,
             port,
+            tunnel: tls.is_some() || http2_only,
             tls,
+            proxy,
             connect_timeout,
+            resolve: config.resolve.clone(),
         })
     }
 
     /// Opens a connection. Any error means nothing was sent.
     pub(crate) async fn connect(&self) -> Result<Stream, BoxError> {
-        let tcp = runtime::timeout(self.connect_timeout, self.tcp())
-            .await
-            .map_err(|_| {
-                format!(
-                    "connecting timed out after {:.1} s",
-                    self.connect_timeout.as_secs_f64()
-                )
-            })??;
+        match runtime::timeout(self.connect_timeout, self.open()).await {
+            Ok(result) => result,
+            Err(_) => Err(Box::new(ConnectTimedOut {
+                after: self.connect_timeout,
+            })),
+        }
+    }
+
+    async fn open(&self) -> Result<Stream, BoxError> {
+        let tcp = match &self.proxy {
+            None => self.tcp(&self.host, self.port).await?,
+            Some(proxy) => {
+                let mut tcp = self
+                    .tcp(&proxy.host, proxy.port)
+                    .await
+                    .map_err(|e| format!("could not connect to the proxy {}: {e}", proxy.shown))?;
+                if self.tunnel {
+                    proxy::tunnel(&mut tcp, proxy, &self.authority).await?;
+                }
+                tcp
+            }
+        };
         tcp.set_nodelay(true)?;
         let keepalive = socket2::TcpKeepalive::new().with_time(TCP_KEEPALIVE);
         socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive)?;
@@ -97,53 +137,24 @@ impl Connector {
         }
     }
 
-    /// The first address of the host that accepts the connection.
-    async fn tcp(&self) -> io::Result<TcpStream> {
-        let addresses: Vec<SocketAddr> = match &self.host {
-            Host::Domain(name) => tokio::net::lookup_host((name.as_str(), self.port))
-                .await?
-                .collect(),
-            Host::Ipv4(ip) => vec![SocketAddr::from((*ip, self.port))],
-            Host::Ipv6(ip) => vec![SocketAddr::from((*ip, self.port))],
+    /// A TCP connection to `host`, over all its addresses (Happy Eyeballs).
+    async fn tcp(&self, host: &Host<String>, port: u16) -> io::Result<TcpStream> {
+        let addresses: Vec<SocketAddr> = match host {
+            Host::Domain(name) => match self
+                .resolve
+                .iter()
+                .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            {
+                Some((_, ips)) => ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+                None => tokio::net::lookup_host((name.as_str(), port))
+                    .await?
+                    .collect(),
+            },
+            Host::Ipv4(ip) => vec![SocketAddr::from((*ip, port))],
+            Host::Ipv6(ip) => vec![SocketAddr::from((*ip, port))],
         };
-        let mut last_error = None;
-        for address in addresses {
-            match TcpStream::connect(address).await {
-                Ok(tcp) => return Ok(tcp),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "the host name resolved to no address",
-            )
-        }))
+        happy_eyeballs::connect(addresses).await
     }
-}
-
-/// rustls with the platform's certificate verifier. The `ring` provider is installed as the
-/// process default first (rustls is built without aws-lc-rs); one the application installed
-/// earlier is kept.
-fn tls_connector(http2_only: bool) -> Result<TlsConnector, rustls::Error> {
-    use rustls_platform_verifier::ConfigVerifierExt;
-    install_crypto_provider();
-    let mut config = rustls::ClientConfig::with_platform_verifier()?;
-    config.alpn_protocols = if http2_only {
-        vec![ALPN_H2.to_vec()]
-    } else {
-        vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()]
-    };
-    Ok(TlsConnector::from(Arc::new(config)))
-}
-
-/// Installs rustls' `ring` provider as the process default, once.
-fn install_crypto_provider() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        // Err means another provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 /// An open connection.
@@ -157,7 +168,7 @@ impl Stream {
     pub(crate) fn is_h2(&self) -> bool {
         match self {
             Stream::Plain(_) => false,
-            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(ALPN_H2),
+            Stream::Tls(tls) => tls::is_h2(tls.get_ref().1.alpn_protocol()),
         }
     }
 

@@ -13,6 +13,7 @@
 //! host `Location` names). TLS is rustls with the `ring` provider (half the cold build time of
 //! aws-lc-rs) and the platform's certificate verifier.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,20 +24,25 @@ use http_body_util::Full;
 use url::{Position, Url};
 
 use crate::config::Config;
+use crate::extra::ExtraParams;
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::native::connect::Connector;
+use crate::wire::native::encoding;
 use crate::wire::native::h1;
 use crate::wire::native::h2;
 use crate::wire::native::pool::{Http2Body, Http2Sender, Opened, Pool};
 use crate::wire::request::ApiRequest;
 use crate::wire::response::{Response, SendError};
 
-/// Longest time spent opening a TCP connection before the attempt counts as "never sent" and is
-/// retried for every method; capped by the client's timeout.
+/// Longest time spent opening a connection (DNS, TCP over every address, a proxy's tunnel,
+/// TLS) unless the client sets its own; capped by the client's timeout. Running out is a timeout error, and since nothing was
+/// sent the attempt is retried for every method.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// Responses may be gzip (see `encoding.rs`).
+const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 
 /// The connection pool and what every request carries. Deliberately not `Debug`: it holds the
 /// API key.
@@ -45,8 +51,12 @@ pub(crate) struct Http {
     /// The base URL's path without a trailing slash (`/api/v1`, or empty); a request's path and
     /// query are appended to it.
     base_path: String,
+    /// `http://host:port` when requests go to a forwarding proxy (absolute-form targets), else
+    /// empty.
+    absolute_prefix: String,
     /// The header lines every HTTP/1.1 request carries (`host`, `x-api-key`, `accept`,
-    /// `user-agent`), serialized once.
+    /// `accept-encoding`, `user-agent`, and `proxy-authorization` for a forwarding proxy with
+    /// credentials), serialized once.
     http1_headers: Vec<u8>,
     /// What HTTP/2 requests carry instead.
     http2: Http2Parts,
@@ -66,6 +76,8 @@ pub(crate) struct Outgoing {
     /// The path and query (`/api/v1/agents/agt_1`), checked to hold only URI characters.
     target: PathAndQuery,
     body: Option<Bytes>,
+    /// Extra headers, when the call has any.
+    extra: Option<Arc<ExtraParams>>,
 }
 
 impl Http {
@@ -92,23 +104,36 @@ impl Http {
             .with_source(e)
         })?;
         let connector = Connector::new(
-            &config.base_url,
-            config.http2_prior_knowledge,
-            config.timeout.min(CONNECT_TIMEOUT),
-        )
-        .map_err(|e| {
+            config,
+            config
+                .connect_timeout
+                .unwrap_or(CONNECT_TIMEOUT)
+                .min(config.timeout),
+        ).map_err(|e| {
             Error::new(
                 ErrorKind::Configuration,
                 format!("could not set up connections to the base URL: {e}"),
             )
         })?;
-        let mut http1_headers = Vec::with_capacity(128 + key.len() + config.user_agent.len());
+        let mut http1_headers = Vec::with_capacity(160 + key.len() + config.user_agent.len());
+        // Through a forwarding proxy (plain http): absolute-form targets, and its credentials.
+        let proxy = connector.forwarding_proxy();
+        let absolute_prefix = match proxy {
+            Some(_) => format!("http://{authority}"),
+            None => String::new(),
+        };
+        let proxy_authorization = proxy
+            .and_then(|p| p.authorization.as_ref())
+            .and_then(|value| value.to_str().ok());
         for (name, value) in [
-            ("host", authority.as_str()),
-            ("x-api-key", key),
-            ("accept", "application/json"),
-            ("user-agent", config.user_agent.as_str()),
+            ("host", Some(authority.as_str())),
+            ("x-api-key", Some(key)),
+            ("accept", Some("application/json")),
+            ("accept-encoding", Some("gzip")),
+            ("user-agent", Some(config.user_agent.as_str())),
+            ("proxy-authorization", proxy_authorization),
         ] {
+            let Some(value) = value else { continue };
             http1_headers.extend_from_slice(name.as_bytes());
             http1_headers.extend_from_slice(b": ");
             http1_headers.extend_from_slice(value.as_bytes());
@@ -117,6 +142,7 @@ impl Http {
         Ok(Http {
             pool: Pool::new(connector, config.http2_prior_knowledge),
             base_path: config.base_url.path().trim_end_matches('/').to_owned(),
+            absolute_prefix,
             http1_headers,
             http2: Http2Parts {
                 scheme,
@@ -129,13 +155,33 @@ impl Http {
 
     /// The request of an [`ApiRequest`], built once for all its attempts (the body is a shared
     /// `Bytes`, never copied).
-    pub(crate) fn build(&self, request: &ApiRequest) -> Result<Outgoing> {
-        let query_len = request.query.as_ref().map_or(0, |q| q.len() + 1);
+    pub(crate) fn build(
+        &self,
+        request: &ApiRequest,
+        extra: Option<&Arc<ExtraParams>>,
+    ) -> Result<Outgoing> {
+        // Extra query parameters and body fields are merged in here, once for all attempts.
+        let (query, body) = match extra {
+            None => (None, request.body.clone()),
+            Some(extra) => (
+                extra.apply_query(request.query.as_deref()),
+                extra.apply_body(
+                    request.body.as_ref(),
+                    &format!("{} {}", request.method, request.route),
+                )?,
+            ),
+        };
+        let query = if extra.is_some() {
+            query.as_ref()
+        } else {
+            request.query.as_ref()
+        };
+        let query_len = query.map_or(0, |q| q.len() + 1);
         let mut target =
             String::with_capacity(self.base_path.len() + request.path.len() + query_len);
         target.push_str(&self.base_path);
         target.push_str(&request.path);
-        if let Some(query) = &request.query {
+        if let Some(query) = query {
             target.push('?');
             target.push_str(query);
         }
@@ -154,7 +200,8 @@ impl Http {
         Ok(Outgoing {
             method: request.method.clone(),
             target,
-            body: request.body.clone(),
+            body,
+            extra: extra.filter(|e| !e.header_list().is_empty()).cloned(),
         })
     }
 
@@ -177,7 +224,7 @@ impl Http {
                 // Closed meanwhile, before the request was written whole: the server cannot
                 // have acted on it, so it goes to the next connection.
                 Err(SendError::Unsent(_)) => continue,
-                result => return self.settle(connection, result),
+                result => return self.settle(connection, result, max_bytes),
             }
         }
         // Boxed: see `pool.rs`. With prior knowledge there are no idle HTTP/1.1 connections, and
@@ -187,7 +234,7 @@ impl Http {
                 let result = connection
                     .exchange(self.http1_request(request), max_bytes)
                     .await;
-                self.settle(connection, result)
+                self.settle(connection, result, max_bytes)
             }
             Opened::Http2(sender) => self.send_http2(sender, request, max_bytes).await,
         }
@@ -201,20 +248,24 @@ impl Http {
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        Box::pin(h2::send(sender, self.http2_request(request), max_bytes)).await
+        Box::pin(h2::send(sender, self.http2_request(request), max_bytes))
+            .await
+            .and_then(|response| encoding::decode(response, max_bytes))
     }
 
-    /// Gives a connection back to the pool if its exchange left it ready for another request.
+    /// Gives a connection back to the pool if its exchange left it ready for another request,
+    /// and decodes a compressed body.
     fn settle(
         &self,
         connection: h1::Connection,
         result: std::result::Result<(Response, bool), SendError>,
+        max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
         let (response, reusable) = result?;
         if reusable {
             self.pool.checkin(connection);
         }
-        Ok(response)
+        encoding::decode(response, max_bytes)
     }
 
     /// The HTTP/1.1 request: request line, the fixed headers, the body's headers, the body.
@@ -223,14 +274,27 @@ impl Http {
         let target = request.target.as_str();
         let body = request.body.as_deref().unwrap_or_default();
         let mut bytes = Vec::with_capacity(
-            method.len() + target.len() + self.http1_headers.len() + body.len() + 80,
+            method.len()
+                + self.absolute_prefix.len()
+                + target.len()
+                + self.http1_headers.len()
+                + body.len()
+                + 80,
         );
         bytes.extend_from_slice(method.as_bytes());
         bytes.push(b' ');
+        bytes.extend_from_slice(self.absolute_prefix.as_bytes());
         bytes.extend_from_slice(target.as_bytes());
         bytes.extend_from_slice(b" HTTP/1.1\r\n");
-        bytes.extend_from_slice(&self.http1_headers);
-        if request.body.is_some() {
+        match &request.extra {
+            None => bytes.extend_from_slice(&self.http1_headers),
+            Some(extra) => self.http1_headers_with(extra, &mut bytes),
+        }
+        let own_type = request
+            .extra
+            .as_ref()
+            .is_some_and(|e| e.has_header("content-type"));
+        if request.body.is_some() && !own_type {
             bytes.extend_from_slice(b"content-type: application/json\r\n");
         }
         if request.body.is_some() || request.method != Method::GET {
@@ -243,6 +307,23 @@ impl Http {
         bytes
     }
 
+    /// The fixed header lines with the extra headers: an extra `accept` or `user-agent`
+    /// replaces the SDK's (the fixed block is then written line by line, skipping it).
+    fn http1_headers_with(&self, extra: &ExtraParams, bytes: &mut Vec<u8>) {
+        for fixed in self.http1_headers.split_inclusive(|&b| b == b'\n') {
+            let name = fixed.split(|&b| b == b':').next().unwrap_or_default();
+            if !std::str::from_utf8(name).is_ok_and(|n| extra.has_header(n)) {
+                bytes.extend_from_slice(fixed);
+            }
+        }
+        for (name, value) in extra.header_list() {
+            bytes.extend_from_slice(name.as_str().as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+    }
+
     /// The HTTP/2 request: HTTP/2 carries the scheme and authority as pseudo-headers, taken
     /// from the URI.
     fn http2_request(&self, request: &Outgoing) -> Request<Http2Body> {
@@ -251,13 +332,21 @@ impl Http {
         uri.scheme = Some(parts.scheme.clone());
         uri.authority = Some(parts.authority.clone());
         uri.path_and_query = Some(request.target.clone());
-        let mut headers = HeaderMap::with_capacity(4);
+        let mut headers = HeaderMap::with_capacity(5);
         headers.insert(X_API_KEY, parts.api_key.clone());
         headers.insert(header::ACCEPT, APPLICATION_JSON);
+        headers.insert(header::ACCEPT_ENCODING, GZIP);
         headers.insert(header::USER_AGENT, parts.user_agent.clone());
+        if let Some(extra) = &request.extra {
+            for (name, value) in extra.header_list() {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         let body = match &request.body {
             Some(body) => {
-                headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+                if !headers.contains_key(header::CONTENT_TYPE) {
+                    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+                }
                 Full::new(body.clone())
             }
             None => Full::default(),
@@ -298,7 +387,7 @@ mod tests {
         let mut request = ApiRequest::get("/test", path.to_owned());
         request.query = query.map(str::to_owned);
         let http = &client.transport.http;
-        http.http2_request(&http.build(&request).unwrap())
+        http.http2_request(&http.build(&request, None).unwrap())
             .uri()
             .to_string()
     }
@@ -362,7 +451,7 @@ mod tests {
     fn an_http1_request_is_the_request_line_the_fixed_headers_and_the_body() {
         let client = client();
         let http = &client.transport.http;
-        let chat = http.http1_request(&http.build(&chat_request()).unwrap());
+        let chat = http.http1_request(&http.build(&chat_request(), None).unwrap());
         let text = String::from_utf8(chat).unwrap();
         let user_agent = &client.transport.config.user_agent;
         assert_eq!(
@@ -370,14 +459,14 @@ mod tests {
             format!(
                 "POST /api/v1/agents/agt_1/chat HTTP/1.1\r\nhost: 127.0.0.1:4010\r\n\
                  x-api-key: sk_test_0123456789abcdef\r\naccept: application/json\r\n\
-                 user-agent: {user_agent}\r\ncontent-type: application/json\r\n\
+                 accept-encoding: gzip\r\nuser-agent: {user_agent}\r\ncontent-type: application/json\r\n\
                  content-length: 16\r\n\r\n{{\"message\":\"hi\"}}"
             )
         );
         assert!(user_agent.starts_with("delegir-rust/") && user_agent.ends_with(" app/1.0"));
 
         let get = ApiRequest::get("/usage", "/usage".to_owned());
-        let text = String::from_utf8(http.http1_request(&http.build(&get).unwrap())).unwrap();
+        let text = String::from_utf8(http.http1_request(&http.build(&get, None).unwrap())).unwrap();
         assert!(text.starts_with("GET /api/v1/usage HTTP/1.1\r\n"), "{text}");
         assert!(
             text.ends_with("\r\n\r\n") && !text.contains("content-"),
@@ -389,7 +478,7 @@ mod tests {
     fn an_http2_request_carries_the_key_marked_sensitive_accept_user_agent_and_body_type() {
         let client = client();
         let http = &client.transport.http;
-        let built = http.http2_request(&http.build(&chat_request()).unwrap());
+        let built = http.http2_request(&http.build(&chat_request(), None).unwrap());
         let headers = built.headers();
         assert_eq!(headers["x-api-key"], "sk_test_0123456789abcdef");
         assert!(headers["x-api-key"].is_sensitive());
@@ -408,7 +497,7 @@ mod tests {
         let http = &client.transport.http;
         for path in ["/agents/a b", "/agents/a\r\nx-evil: 1"] {
             let request = ApiRequest::get("/agents/:id", path.to_owned());
-            let error = http.build(&request).err().expect(path);
+            let error = http.build(&request, None).err().expect(path);
             assert_eq!(error.kind(), crate::error::ErrorKind::InvalidArgument);
         }
     }

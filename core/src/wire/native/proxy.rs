@@ -1,0 +1,238 @@
+//! HTTP proxies: which one (if any) a client uses, and the `CONNECT` tunnel through it.
+//!
+//! A client talks to one origin, so the choice is made once, when it is built: an explicit
+//! proxy URL, none, or the environment as curl reads it (`HTTPS_PROXY`, `HTTP_PROXY`,
+//! `ALL_PROXY`, `NO_PROXY`, either case, with CIDR blocks). The environment rules are
+//! hyper-util's `Matcher` (the ones reqwest follows), not a parser of our own; an explicit URL
+//! goes through the same matcher, so credentials are decoded the same way.
+//!
+//! `https` goes through a `CONNECT` tunnel (TLS inside it, checked against the API's host);
+//! plain `http` is sent to the proxy in absolute form (`GET http://host/path HTTP/1.1`, see
+//! `http.rs`), except with HTTP/2 prior knowledge, which also tunnels. The proxy's credentials
+//! become a `Proxy-Authorization: Basic` header; what errors and logs show of a proxy is its
+//! scheme, host and port only.
+
+use http::HeaderValue;
+use hyper_util::client::proxy::matcher::Matcher;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use url::{Host, Url};
+
+use crate::config::{ProxySetting, redact_userinfo};
+
+/// Longest proxy answer to `CONNECT` read (its head; a body is never read).
+const MAX_CONNECT_HEAD: usize = 16 * 1024;
+
+/// The proxy a client's connections go through.
+pub(crate) struct Proxy {
+    /// `http://host:port`, without credentials: what errors show.
+    pub(crate) shown: String,
+    pub(crate) host: Host<String>,
+    pub(crate) port: u16,
+    /// `Basic …` from the URL's `user:password@`, marked sensitive.
+    pub(crate) authorization: Option<HeaderValue>,
+}
+
+/// The proxy for requests to `base` under `setting`, or `None` to connect directly.
+pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>, String> {
+    let origin = origin_uri(base)?;
+    let (matcher, source) = match setting {
+        ProxySetting::Off => return Ok(None),
+        ProxySetting::FromEnv => (
+            Matcher::from_env(),
+            if base.scheme() == "https" {
+                "HTTPS_PROXY or ALL_PROXY"
+            } else {
+                "HTTP_PROXY or ALL_PROXY"
+            },
+        ),
+        ProxySetting::Url(raw) => {
+            check_explicit(raw)?;
+            (
+                Matcher::builder().all(raw.clone()).build(),
+                "the proxy option",
+            )
+        }
+    };
+    let Some(intercept) = matcher.intercept(&origin) else {
+        if matches!(setting, ProxySetting::Url(_)) {
+            return Err(format!(
+                "the proxy URL {} cannot be used",
+                redact_userinfo(proxy_url(setting))
+            ));
+        }
+        return Ok(None);
+    };
+    let uri = intercept.uri();
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let host = uri.host().unwrap_or_default();
+    if scheme != "http" {
+        return Err(format!(
+            "the proxy {scheme}://{host} (from {source}) uses {scheme}, which is not supported; \
+             use an http:// proxy URL"
+        ));
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    Ok(Some(Proxy {
+        shown: format!("http://{host}:{port}"),
+        host: Host::parse(host).map_err(|e| format!("the proxy host {host} is not valid: {e}"))?,
+        port,
+        authorization: intercept.basic_auth().cloned(),
+    }))
+}
+
+fn proxy_url(setting: &ProxySetting) -> &str {
+    match setting {
+        ProxySetting::Url(raw) => raw,
+        _ => "",
+    }
+}
+
+/// An explicit proxy URL must be `http://host[:port]`, with optional credentials.
+fn check_explicit(raw: &str) -> Result<(), String> {
+    let shown = redact_userinfo(raw);
+    let url = Url::parse(raw).map_err(|e| format!("the proxy URL {shown} is not valid ({e})"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "the proxy URL {shown} has scheme {:?}; only http:// proxies are supported (https \
+             requests still go through them encrypted, in a CONNECT tunnel)",
+            url.scheme()
+        ));
+    }
+    if url.host().is_none() {
+        return Err(format!("the proxy URL {shown} has no host"));
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "the proxy URL {shown} must be http://[user:password@]host[:port], without a path"
+        ));
+    }
+    Ok(())
+}
+
+/// `scheme://host:port/` of the base URL, which the matcher compares with `NO_PROXY`.
+fn origin_uri(base: &Url) -> Result<http::Uri, String> {
+    let host = base.host_str().ok_or("the base URL has no host")?;
+    let port = base.port_or_known_default().unwrap_or(443);
+    format!("{}://{host}:{port}/", base.scheme())
+        .parse()
+        .map_err(|e| format!("the base URL's host cannot be used: {e}"))
+}
+
+/// Asks the proxy for a tunnel to `authority` (`host:port`) on `tcp`, a connection to it.
+/// Afterwards the stream speaks to the origin.
+pub(crate) async fn tunnel(
+    tcp: &mut TcpStream,
+    proxy: &Proxy,
+    authority: &str,
+) -> Result<(), String> {
+    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
+    if let Some(authorization) = &proxy.authorization {
+        request.extend_from_slice(b"Proxy-Authorization: ");
+        request.extend_from_slice(authorization.as_bytes());
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
+    let lost = |e: std::io::Error| {
+        format!(
+            "the proxy {} closed the connection while opening a tunnel to {authority}: {e}",
+            proxy.shown
+        )
+    };
+    tcp.write_all(&request).await.map_err(lost)?;
+    // Byte by byte: what follows the head belongs to the origin (an HTTP/2 server may speak
+    // first) and must stay in the socket. Once per connection, and a head is ~100 bytes.
+    let mut head = Vec::with_capacity(256);
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_CONNECT_HEAD {
+            return Err(format!(
+                "the proxy {} answered CONNECT with a head larger than {MAX_CONNECT_HEAD} bytes",
+                proxy.shown
+            ));
+        }
+        match tcp.read_u8().await {
+            Ok(byte) => head.push(byte),
+            Err(e) => return Err(lost(e)),
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(&head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => {
+            return Err(format!(
+                "the proxy {} answered CONNECT with a malformed response",
+                proxy.shown
+            ));
+        }
+    }
+    let status = response.code.unwrap_or_default();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let reason = response.reason.unwrap_or_default();
+    let hint = match status {
+        407 if proxy.authorization.is_some() => {
+            " (it did not accept the user and password of the proxy URL)"
+        }
+        407 => {
+            " (it asks for credentials: give them in the proxy URL, \
+             http://user:password@host:port)"
+        }
+        _ => "",
+    };
+    Err(format!(
+        "the proxy {} refused to open a tunnel to {authority}: HTTP {status} {reason}{hint}",
+        proxy.shown
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(url: &str) -> Url {
+        Url::parse(url).unwrap()
+    }
+
+    #[test]
+    fn an_explicit_proxy_carries_its_credentials_as_basic_auth_and_never_shows_them() {
+        let setting = ProxySetting::Url("http://alice:s3cr%40t@proxy.example:3128".into());
+        let proxy = choose(&setting, &base("https://delegir.com/api/v1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(proxy.shown, "http://proxy.example:3128");
+        assert_eq!(proxy.host, Host::Domain("proxy.example".to_owned()));
+        assert_eq!(proxy.port, 3128);
+        let authorization = proxy.authorization.unwrap();
+        // base64("alice:s3cr@t")
+        assert_eq!(authorization, "Basic YWxpY2U6czNjckB0");
+        assert!(authorization.is_sensitive());
+        assert!(!format!("{setting:?}").contains("s3cr"), "{setting:?}");
+    }
+
+    #[test]
+    fn a_bad_explicit_proxy_is_refused_without_showing_its_password() {
+        for raw in [
+            "socks5://u:hunter2@proxy:1080",
+            "https://u:hunter2@proxy:3128",
+            "http://u:hunter2@proxy:3128/path",
+            "u:hunter2@proxy:3128",
+            "http://u:hunter2@[bad/",
+        ] {
+            let error = choose(&ProxySetting::Url(raw.into()), &base("https://delegir.com"))
+                .err()
+                .unwrap_or_else(|| panic!("{raw} accepted"));
+            assert!(!error.contains("hunter2"), "{error}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_means_direct() {
+        assert!(
+            choose(&ProxySetting::Off, &base("https://delegir.com"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}
