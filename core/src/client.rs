@@ -15,6 +15,7 @@ use crate::models::{
     UpdatedAgent, Usage,
 };
 use crate::pagination::RunPager;
+use crate::response::{ApiResponse, ResponseCapture};
 use crate::policy::transport::Transport;
 use crate::validate;
 use crate::wire::request::{ApiRequest, Idempotency};
@@ -35,6 +36,8 @@ pub struct Client {
     /// Shared by every clone and option view: configuration, pool, ledger.
     pub(crate) transport: Arc<Transport>,
     pub(crate) options: RequestOptions,
+    /// Where this view leaves each call's response (raw responses); `None` for ordinary views.
+    pub(crate) capture: Option<ResponseCapture>,
 }
 
 impl std::fmt::Debug for Client {
@@ -60,12 +63,17 @@ impl Client {
 
     pub(crate) fn from_config(config: Config) -> Result<Client> {
         Ok(Client {
+            options: RequestOptions {
+                extra: config.defaults.clone(),
+                ..RequestOptions::default()
+            },
             transport: Arc::new(Transport::new(config)?),
-            options: RequestOptions::default(),
+            capture: None,
         })
     }
 
-    /// A view of this client whose calls use `options` (timeout, retries); shares the pool.
+    /// A view of this client whose calls use `options` (timeout, retries, total timeout, extra
+    /// headers, query and body fields) laid over this view's; shares the pool and the ledger.
     ///
     /// ```no_run
     /// # async fn demo(client: delegir::Client) -> delegir::Result<()> {
@@ -73,6 +81,7 @@ impl Client {
     /// let patient = client.with_options(delegir::RequestOptions {
     ///     timeout: Some(Duration::from_secs(120)),
     ///     max_retries: Some(5),
+    ///     ..Default::default()
     /// });
     /// patient.usage().get().await?;
     /// # Ok(()) }
@@ -80,11 +89,47 @@ impl Client {
     pub fn with_options(&self, options: RequestOptions) -> Client {
         Client {
             transport: Arc::clone(&self.transport),
-            options: RequestOptions {
-                timeout: options.timeout.or(self.options.timeout),
-                max_retries: options.max_retries.or(self.options.max_retries),
-            },
+            options: self.options.merged(&options),
+            capture: self.capture.clone(),
         }
+    }
+
+    /// A view of this client that leaves the response of each call it makes (status, headers,
+    /// rate limit, attempts, elapsed time, body) in the returned [`ResponseCapture`]. What the
+    /// bindings' raw responses are made of; Rust code reads [`Client::with_response`].
+    pub fn capturing(&self) -> (Client, ResponseCapture) {
+        let capture = ResponseCapture::default();
+        let view = Client {
+            transport: Arc::clone(&self.transport),
+            options: self.options.clone(),
+            capture: Some(capture.clone()),
+        };
+        (view, capture)
+    }
+
+    /// Makes one call through a capturing view and returns its result with the response it
+    /// came from (that call's own status, headers and rate limit, even under concurrency).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: delegir::Client) -> delegir::Result<()> {
+    /// let got = client.with_response(|c| async move { c.usage().get().await }).await?;
+    /// println!("{} {:?} {:?}", got.response.status, got.response.header("x-request-id"), got.data);
+    /// # Ok(()) }
+    /// ```
+    pub async fn with_response<T, F, Fut>(&self, call: F) -> Result<ApiResponse<T>>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let (view, capture) = self.capturing();
+        let data = call(view).await?;
+        let response = capture.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                "with_response: the closure made no call through the client it was given",
+            )
+        })?;
+        Ok(ApiResponse { data, response })
     }
 
     /// The client's configuration.
@@ -240,7 +285,8 @@ impl Client {
         &self,
         request: ApiRequest,
     ) -> impl std::future::Future<Output = Result<T>> + '_ {
-        self.transport.send(&self.options, request)
+        self.transport
+            .send(&self.options, self.capture.as_ref(), request)
     }
 }
 

@@ -35,8 +35,11 @@ pub enum ErrorKind {
     Connection,
     /// An attempt took longer than the timeout.
     Timeout,
-    /// A response came back but it is not the documented envelope or shape, or is too large.
+    /// A 2xx response came back but it is not the documented envelope or shape, or is too large.
     ResponseValidation,
+    /// The SDK itself failed (a bug: a panic caught where a binding runs the call). The call is
+    /// settled with this error instead of hanging or crashing the interpreter.
+    Internal,
 }
 
 impl ErrorKind {
@@ -54,6 +57,7 @@ impl ErrorKind {
             ErrorKind::Connection => "connection",
             ErrorKind::Timeout => "timeout",
             ErrorKind::ResponseValidation => "response_validation",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -96,6 +100,8 @@ struct Inner {
     argument: Option<&'static str>,
     out_of_range: bool,
     body_excerpt: Option<String>,
+    /// The headers and body of the response an API status error came from.
+    response: Option<Box<ErrorResponse>>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -112,6 +118,7 @@ impl Error {
                 argument: None,
                 out_of_range: false,
                 body_excerpt: None,
+                response: None,
                 source: None,
             }),
         }
@@ -129,6 +136,26 @@ impl Error {
         let mut e = Error::invalid_argument(argument, message);
         e.inner.out_of_range = true;
         e
+    }
+
+    /// The error for a panic caught at the boundary where a binding runs a call
+    /// (`FutureExt::catch_unwind`): kind [`ErrorKind::Internal`], its message saying that an
+    /// internal error happened and quoting the panic's message.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic without a message");
+        Error::new(
+            ErrorKind::Internal,
+            format!(
+                "an internal error happened in the Delegir SDK ({what}); the call was \
+                 abandoned. This is a bug: please report it"
+            ),
+        )
+        // Whatever the call was doing may have reached the server.
+        .with_may_have_reached_server(true)
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Error {
@@ -153,6 +180,12 @@ impl Error {
 
     pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Error {
         self.inner.body_excerpt = excerpt;
+        self
+    }
+
+    /// Attaches the headers and whole body of the response this error came from.
+    pub(crate) fn with_response(mut self, headers: Vec<(String, String)>, body: bytes::Bytes) -> Error {
+        self.inner.response = Some(Box::new(ErrorResponse { headers, body }));
         self
     }
 
@@ -214,6 +247,25 @@ impl Error {
         self.inner.body_excerpt.as_deref()
     }
 
+    /// The headers of the response this error came from (names in lowercase, in the order
+    /// received), when one came back whole.
+    pub fn headers(&self) -> Option<&[(String, String)]> {
+        self.inner.response.as_ref().map(|r| r.headers.as_slice())
+    }
+
+    /// The whole body of the response this error came from, when one came back whole.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.inner.response.as_ref().map(|r| &r.body[..])
+    }
+
+    /// The server's `X-Request-Id` for this failed call, when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers()?
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("x-request-id"))
+            .map(|(_, value)| value.as_str())
+    }
+
     /// Whether this error is the server's answer (any [`ErrorKind`] that carries a status and
     /// is not a response-validation failure).
     pub fn is_api_status(&self) -> bool {
@@ -269,6 +321,12 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }
+}
+
+/// The response an API status error came from.
+struct ErrorResponse {
+    headers: Vec<(String, String)>,
+    body: bytes::Bytes,
 }
 
 /// `Result` with this crate's [`Error`].

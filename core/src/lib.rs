@@ -28,13 +28,16 @@ mod config;
 mod decode;
 pub mod embedding;
 mod error;
+mod extra;
 #[cfg(test)]
 mod fuzz_tests;
 mod models;
 mod pagination;
 mod policy;
+mod response;
 mod runtime;
 mod secret;
+mod user_agent;
 pub mod validate;
 mod wire;
 
@@ -42,8 +45,10 @@ pub use builder::ClientBuilder;
 pub use client::{Agents, Client, UsageApi};
 pub use config::{
     API_KEY_ENV, BASE_URL_ENV, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NO_TIMEOUT, RequestOptions,
 };
+pub use extra::{ExtraParams, RESERVED_HEADERS};
+pub use response::{ApiResponse, ResponseCapture, ResponseInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use models::{
     Agent, AgentConfig, AgentConfigUpdate, AgentDetail, AgentStatus, AgentUpdate, ChatReply,
@@ -51,4 +56,5 @@ pub use models::{
 };
 pub use pagination::RunPager;
 pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
+pub use policy::ledger::store::RATE_LIMIT_STORE_ENV;
 pub use secret::ApiKey;

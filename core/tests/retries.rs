@@ -78,6 +78,7 @@ async fn get_gives_up_after_max_retries_with_the_last_error() {
         .with_options(RequestOptions {
             max_retries: Some(0),
             timeout: None,
+            ..RequestOptions::default()
         })
         .usage()
         .get()
@@ -221,6 +222,7 @@ async fn chat_that_times_out_is_not_retried_and_says_the_run_may_exist() {
         .with_options(RequestOptions {
             timeout: Some(SHORT_TIMEOUT),
             max_retries: None,
+            ..RequestOptions::default()
         })
         .agents()
         .chat(ACTIVE, "hello")
@@ -404,4 +406,67 @@ async fn the_size_cap_is_configurable() {
     let e = client.usage().get().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResponseValidation);
     client.agents().list().await.unwrap();
+}
+
+/// A 429 whose reset is 2 s away (by its `Date`), no `Retry-After`.
+fn rate_limited_for_two_seconds() -> Fault {
+    Fault::Status {
+        status: 429,
+        body: Some(json!({"error": "Rate limit exceeded"})),
+        headers: [("Retry-After".to_owned(), None)].into(),
+        reset_in_secs: Some(2),
+    }
+}
+
+#[tokio::test]
+async fn a_429_is_never_retried_before_its_own_reset_whatever_the_ledger_believed() {
+    // Defect 3 of issue 15: the ledger learned a window from the first response, dropped the
+    // 429's (different) reset, and the transport retried after a few milliseconds of jitter.
+    let emu = emulator().await;
+    for ledger in [true, false] {
+        emu.clear_journal();
+        let attempts = Attempts::default();
+        let client = attempts
+            .attach(builder(&emu).rate_limit(ledger))
+            .build()
+            .unwrap();
+        client.usage().get().await.unwrap();
+        fault(&emu, "GET", "/usage", 1, rate_limited_for_two_seconds());
+        let started = Instant::now();
+        client.usage().get().await.unwrap();
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(1_900),
+            "ledger {ledger}: retried after {elapsed:?}"
+        );
+        let log = attempts.all();
+        let retry = log.last().unwrap();
+        assert_eq!(retry.attempt, 2, "ledger {ledger}");
+        assert!(
+            retry.wait >= Duration::from_millis(1_900),
+            "ledger {ledger}: waited {:?}",
+            retry.wait
+        );
+        let statuses: Vec<_> = journal(&emu).iter().map(|e| e.status).collect();
+        assert_eq!(statuses, [Some(200), Some(429), Some(200)], "ledger {ledger}");
+    }
+}
+
+#[tokio::test]
+async fn a_chat_meeting_a_429_waits_for_its_reset_and_is_sent_once_more() {
+    let emu = emulator().await;
+    let client = client(&emu);
+    client.agents().list().await.unwrap();
+    fault(
+        &emu,
+        "POST",
+        "/agents/agt_abc123/chat",
+        1,
+        rate_limited_for_two_seconds(),
+    );
+    let started = Instant::now();
+    client.agents().chat(ACTIVE, "hello").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(1_900));
+    let statuses: Vec<_> = requests(&emu, "POST").iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [Some(429), Some(200)]);
 }

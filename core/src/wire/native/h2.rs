@@ -7,6 +7,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 
 use crate::wire::headers;
+use crate::wire::raw_headers::RawHeaders;
 use crate::wire::response::{Response, SendError};
 
 /// Sends `request` (its URI absolute: HTTP/2 carries the scheme and authority as
@@ -84,7 +85,12 @@ pub(crate) async fn send(
         }
     }
     let body = only.unwrap_or_else(|| gathered.freeze());
-    Ok(Response { status, meta, body })
+    Ok(Response {
+        status,
+        meta,
+        headers: RawHeaders::Http2(Box::new(head.headers)),
+        body,
+    })
 }
 
 /// The next piece of a response body, or `None` at its end (trailers, which the API never

@@ -1,0 +1,262 @@
+//! Extra parameters: headers, query parameters and JSON body fields that a call (or a client, by
+//! default) sends beyond what the SDK itself sends. This is how a user sends something the API
+//! added before the SDK knows it.
+//!
+//! Every name and value is checked when it is added, before anything is sent: a header name must
+//! be an HTTP token and its value must hold no CR, LF or NUL (either could split the request),
+//! and the headers that carry the key or frame the request (`X-API-Key`, `Host`,
+//! `Content-Length`, `Transfer-Encoding`, `Connection`) cannot be set this way at all. The SDK's
+//! own `Accept`, `User-Agent` and `Content-Type` can be replaced.
+//!
+//! A client's defaults, an option view's and a call's extras are merged in that order, later
+//! ones replacing earlier ones of the same name (header names compared without case).
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Headers that cannot be set as extra headers: the key, and what frames the request.
+pub const RESERVED_HEADERS: [&str; 5] = [
+    "x-api-key",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
+
+/// Extra headers, query parameters and body fields of a call or a client. Cheap to share:
+/// [`crate::RequestOptions`] holds it behind an `Arc`.
+///
+/// ```
+/// # fn main() -> delegir::Result<()> {
+/// let extra = delegir::ExtraParams::new()
+///     .header("X-Trace-Id", "abc-123")?
+///     .query("beta", "1")
+///     .body_field("priority", serde_json::json!("high"));
+/// let options = delegir::RequestOptions::default().with_extra(extra);
+/// # let _ = options; Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExtraParams {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    query: Vec<(String, String)>,
+    body: Map<String, Value>,
+}
+
+impl ExtraParams {
+    /// No extras.
+    pub fn new() -> ExtraParams {
+        ExtraParams::default()
+    }
+
+    /// Adds (or replaces) a header. Fails with [`crate::ErrorKind::InvalidArgument`] for a
+    /// reserved name (see [`RESERVED_HEADERS`]), a name that is not an HTTP token, or a value
+    /// with CR, LF, NUL or another control character.
+    pub fn header(mut self, name: &str, value: &str) -> Result<ExtraParams> {
+        let (name, value) = check_header(name, value)?;
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value));
+        Ok(self)
+    }
+
+    /// Adds (or replaces) a query parameter; it is percent-encoded when sent.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> ExtraParams {
+        let name = name.into();
+        self.query.retain(|(n, _)| *n != name);
+        self.query.push((name, value.into()));
+        self
+    }
+
+    /// Adds (or replaces) a top-level field of the JSON body. Only calls that send a body
+    /// (`agents.update`, `agents.chat`) accept body fields; others fail before sending.
+    pub fn body_field(mut self, name: impl Into<String>, value: Value) -> ExtraParams {
+        self.body.insert(name.into(), value);
+        self
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty() && self.query.is_empty() && self.body.is_empty()
+    }
+
+    /// The headers, as they will be sent.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or_default()))
+    }
+
+    /// `self` with `later`'s entries added, replacing those of the same name.
+    pub fn merged(&self, later: &ExtraParams) -> ExtraParams {
+        let mut merged = self.clone();
+        for (name, value) in &later.headers {
+            merged.headers.retain(|(n, _)| n != name);
+            merged.headers.push((name.clone(), value.clone()));
+        }
+        for (name, value) in &later.query {
+            merged.query.retain(|(n, _)| n != name);
+            merged.query.push((name.clone(), value.clone()));
+        }
+        for (name, value) in &later.body {
+            merged.body.insert(name.clone(), value.clone());
+        }
+        merged
+    }
+
+    pub(crate) fn header_list(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
+    /// Whether a header of this (lowercase) name is among the extras.
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|(n, _)| n.as_str() == name)
+    }
+
+    /// `query` (already encoded, without `?`) with the extra parameters: those of the same name
+    /// replace the SDK's own.
+    pub(crate) fn apply_query(&self, query: Option<&str>) -> Option<String> {
+        if self.query.is_empty() {
+            return query.map(str::to_owned);
+        }
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if !self.query.iter().any(|(n, _)| *n == name) {
+                out.append_pair(&name, &value);
+            }
+        }
+        for (name, value) in &self.query {
+            out.append_pair(name, value);
+        }
+        Some(out.finish())
+    }
+
+    /// The JSON `body` with the extra fields merged in (they replace the SDK's own).
+    /// `route` names the call in the error when it sends no body.
+    pub(crate) fn apply_body(&self, body: Option<&Bytes>, route: &str) -> Result<Option<Bytes>> {
+        if self.body.is_empty() {
+            return Ok(body.cloned());
+        }
+        let Some(body) = body else {
+            return Err(Error::invalid_argument(
+                "extra_body",
+                format!(
+                    "{route} sends no JSON body, so extra body fields cannot be sent with it; \
+                     use extra query parameters instead"
+                ),
+            ));
+        };
+        let mut object: Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
+            Error::invalid_argument("extra_body", format!("the request body is not an object: {e}"))
+        })?;
+        for (name, value) in &self.body {
+            object.insert(name.clone(), value.clone());
+        }
+        let bytes = serde_json::to_vec(&object).map_err(|e| {
+            Error::invalid_argument("extra_body", format!("could not encode the body: {e}"))
+        })?;
+        Ok(Some(Bytes::from(bytes)))
+    }
+}
+
+/// Checks a header name and value; see [`ExtraParams::header`].
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::invalid_argument(
+            "extra_headers",
+            format!(
+                "header name {name:?} is not a valid HTTP header name (letters, digits and \
+                 !#$%&'*+-.^_`|~ only)"
+            ),
+        )
+    })?;
+    if RESERVED_HEADERS.contains(&parsed.as_str()) {
+        return Err(Error::invalid_argument(
+            "extra_headers",
+            format!(
+                "header {name:?} is set by the SDK and cannot be overridden (reserved: \
+                 X-API-Key, Host, Content-Length, Transfer-Encoding, Connection)"
+            ),
+        ));
+    }
+    // `HeaderValue` refuses CR, LF, NUL and other control characters except tab.
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        Error::invalid_argument(
+            "extra_headers",
+            format!(
+                "the value of header {name:?} holds a line break, NUL or another control or \
+                 non-ASCII character, which cannot be sent"
+            ),
+        )
+    })?;
+    Ok((parsed, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn reserved_and_malformed_headers_are_refused() {
+        for name in [
+            "X-API-Key",
+            "host",
+            "Content-Length",
+            "transfer-encoding",
+            "CONNECTION",
+        ] {
+            let e = ExtraParams::new().header(name, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.message().contains("cannot be overridden"), "{e}");
+        }
+        for name in ["", "a b", "a:b", "x\r\ny", "é"] {
+            assert!(ExtraParams::new().header(name, "x").is_err(), "{name:?}");
+        }
+        for value in ["a\r\nx-evil: 1", "a\nb", "a\0b", "a\rb"] {
+            let e = ExtraParams::new().header("x-ok", value).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{value:?}");
+        }
+        assert!(ExtraParams::new().header("User-Agent", "mine").is_ok());
+    }
+
+    #[test]
+    fn later_extras_replace_earlier_ones_of_the_same_name() {
+        let defaults = ExtraParams::new()
+            .header("X-A", "1")
+            .unwrap()
+            .query("q", "1");
+        let call = ExtraParams::new()
+            .header("x-a", "2")
+            .unwrap()
+            .query("q", "2")
+            .body_field("f", Value::Bool(true));
+        let merged = defaults.merged(&call);
+        assert_eq!(merged.headers().collect::<Vec<_>>(), [("x-a", "2")]);
+        assert_eq!(merged.apply_query(None).as_deref(), Some("q=2"));
+    }
+
+    #[test]
+    fn extra_query_replaces_the_sdks_own_and_is_encoded() {
+        let extra = ExtraParams::new().query("limit", "5").query("a b", "c&d");
+        assert_eq!(
+            extra.apply_query(Some("limit=100&offset=5")).as_deref(),
+            Some("offset=5&limit=5&a+b=c%26d")
+        );
+    }
+
+    #[test]
+    fn extra_body_fields_merge_into_the_json_object_and_need_a_body() {
+        let extra = ExtraParams::new().body_field("priority", Value::from("high"));
+        let body = Bytes::from_static(br#"{"message":"hi"}"#);
+        let merged = extra.apply_body(Some(&body), "POST /agents/:id/chat").unwrap();
+        let value: Value = serde_json::from_slice(&merged.unwrap()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"message": "hi", "priority": "high"})
+        );
+        let e = extra.apply_body(None, "GET /usage").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }
+}
