@@ -289,8 +289,12 @@ export class Delegir {
     check.optionalInteger('maxRetries', options.maxRetries);
     check.optionalNumber('maxRateLimitWait', options.maxRateLimitWait);
     check.optionalBoolean('rateLimit', options.rateLimit);
+    check.optionalString('rateLimitStore', options.rateLimitStore);
     check.optionalBoolean('allowInsecureHttp', options.allowInsecureHttp);
     check.optionalBoolean('http2PriorKnowledge', options.http2PriorKnowledge);
+    check.optionalString('proxy', options.proxy);
+    check.optionalBoolean('trustEnv', options.trustEnv);
+    check.optionalString('extraCaCerts', options.extraCaCerts);
     check.optionalObject('logger', options.logger);
     check.optionalString('logLevel', options.logLevel);
     if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
@@ -304,8 +308,12 @@ export class Delegir {
         maxRetries: options.maxRetries,
         maxRateLimitWait: options.maxRateLimitWait,
         rateLimit: options.rateLimit,
+        rateLimitStore: options.rateLimitStore,
         allowInsecureHttp: options.allowInsecureHttp,
         http2PriorKnowledge: options.http2PriorKnowledge,
+        proxy: options.proxy,
+        trustEnv: options.trustEnv,
+        extraCaCerts: options.extraCaCerts,
       },
       attemptSink(options.logger, options.logLevel),
     );

@@ -248,6 +248,15 @@ export interface ClientOptions {
    * in the process, so they do not meet 429s (default `true`).
    */
   rateLimit?: boolean;
+  /**
+   * Shares the rate-limit ledger through Redis (or Valkey), so that every process and machine
+   * using this key keeps to one quota: `'redis://host:6379/0'`, or `'rediss://…'` for TLS, with
+   * an optional password (`'redis://:password@host:6379/0'`) that is never logged or shown.
+   * Default `process.env.DELEGIR_RATE_LIMIT_STORE`, else this process's ledger only. While Redis
+   * is unreachable, calls go on under this process's ledger and the shared one resumes when it
+   * is back.
+   */
+  rateLimitStore?: string;
   /** Allows plain `http://` to hosts other than loopback (default `false`: the key would travel in clear text). */
   allowInsecureHttp?: boolean;
   /**
@@ -257,6 +266,20 @@ export interface ClientOptions {
    * concurrent calls cost a stream each instead of a socket each.
    */
   http2PriorKnowledge?: boolean;
+  /**
+   * Sends every request through this HTTP proxy: `'http://proxy.example:3128'`, or
+   * `'http://user:password@proxy.example:3128'` for `Proxy-Authorization: Basic` (never logged
+   * or shown in errors). `https` requests go through a `CONNECT` tunnel. Default: the
+   * `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` environment variables (either case).
+   */
+  proxy?: string;
+  /** `false` ignores the proxy variables and `NODE_EXTRA_CA_CERTS` (default `true`). */
+  trustEnv?: boolean;
+  /**
+   * A PEM file of certificate authorities trusted in addition to the platform's (as is
+   * `NODE_EXTRA_CA_CERTS`). A missing file, or one without a certificate, throws.
+   */
+  extraCaCerts?: string;
   /**
    * Receives one record per attempt. Records go to `logger[level]` with `level` per record:
    * `debug` for a success, `info` for a failure that is retried, `warn` for a final failure.

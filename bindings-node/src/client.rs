@@ -39,10 +39,18 @@ pub struct NativeClientOptions {
     pub max_rate_limit_wait: Option<f64>,
     /// Whether the shared rate-limit ledger paces requests.
     pub rate_limit: Option<bool>,
+    /// Where the ledger is shared between processes: a `redis://` or `rediss://` URL.
+    pub rate_limit_store: Option<String>,
     /// Allows plain `http://` to hosts other than loopback.
     pub allow_insecure_http: Option<bool>,
     /// Speaks HTTP/2 from the first byte (h2c) instead of HTTP/1.1.
     pub http2_prior_knowledge: Option<bool>,
+    /// The proxy URL (`http://user:password@host:3128`); else the environment's.
+    pub proxy: Option<String>,
+    /// `false` ignores `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NODE_EXTRA_CA_CERTS`.
+    pub trust_env: Option<bool>,
+    /// A PEM file of certificate authorities trusted in addition to the platform's.
+    pub extra_ca_certs: Option<String>,
 }
 
 /// A client of the Delegir API (the native half of `Delegir`).
@@ -55,11 +63,11 @@ pub struct NativeClient {
 /// `on_attempt`, when given, receives one record per attempt.
 #[napi]
 pub fn create_client(
+    env: Env,
     options: NativeClientOptions,
     on_attempt: Option<Function<'_, AttemptRecord, ()>>,
 ) -> Result<Either<NativeClient, NativeError>> {
-    let mut builder =
-        Client::builder().user_agent_suffix(concat!("delegir-node/", env!("CARGO_PKG_VERSION")));
+    let mut builder = crate::user_agent::identify(&env, Client::builder());
     if let Some(key) = options.api_key {
         builder = builder.api_key(key);
     }
@@ -85,11 +93,27 @@ pub fn create_client(
     if let Some(enabled) = options.rate_limit {
         builder = builder.rate_limit(enabled);
     }
+    if let Some(store) = options.rate_limit_store {
+        builder = builder.rate_limit_store(store);
+    }
     if let Some(allow) = options.allow_insecure_http {
         builder = builder.allow_insecure_http(allow);
     }
     if let Some(enabled) = options.http2_prior_knowledge {
         builder = builder.http2_prior_knowledge(enabled);
+    }
+    let trust_env = options.trust_env.unwrap_or(true);
+    builder = match options.proxy {
+        Some(url) => builder.proxy(url),
+        None if !trust_env => builder.no_proxy(),
+        None => builder,
+    };
+    // Node's own variable for extra certificate authorities, then the option.
+    if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| trust_env && !p.is_empty()) {
+        builder = builder.extra_ca_certs_from(path, "NODE_EXTRA_CA_CERTS");
+    }
+    if let Some(path) = options.extra_ca_certs {
+        builder = builder.extra_ca_certs_from(path, "extraCaCerts");
     }
     if let Some(callback) = on_attempt {
         builder = builder.on_attempt(logging::observer(callback)?);

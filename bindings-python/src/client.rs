@@ -1,24 +1,25 @@
 //! `NativeClient`: the core's [`delegir::Client`] for the Python layer.
 //!
-//! Each endpoint has two methods: `agents_get(decode, ...)` returns a `delegir._call.Call`, an
-//! asyncio future of `decode(json)` (the Rust future runs on the process's runtime and is
+//! Each endpoint has two methods: `agents_get(...)` returns a `delegir._call.Call`, an
+//! asyncio future of the model (the Rust future runs on the process's runtime and is
 //! dropped, request and ledger place with it, when the call is cancelled), and
-//! `agents_get_sync(...)` blocks with the GIL released and returns the model as JSON bytes (see
-//! `models.rs`). The client keeps its builder so that a
-//! forked child gets a fresh core client (own pool, own runtime) on its first call.
+//! `agents_get_sync(...)` blocks with the GIL released and returns the model; both build the
+//! Pydantic model from the core's struct the same way (see `models.rs`). The client keeps its
+//! builder so that a forked child gets a fresh core client (own pool, own runtime) on its first call.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
+use futures::FutureExt;
 use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::completion::spawn;
+use crate::completion::{settled_on_panic, spawn};
 use crate::error::{client_closed, to_pyerr};
-use crate::models::{Reply, rate_limit};
+use crate::models::{Reply, ToPython, rate_limit};
 use crate::runtime::{pid, runtime};
 
 /// How often a blocking call wakes up to let Python handle signals (Ctrl-C).
@@ -36,9 +37,10 @@ pub struct NativeClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30))]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30, rate_limit_store=None, allow_insecure_http=false, proxy=None, trust_env=true, extra_ca_certs=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         api_key: Option<&str>,
         base_url: Option<String>,
         timeout: Option<f64>,
@@ -48,16 +50,23 @@ impl NativeClient {
         http2_prior_knowledge: bool,
         on_attempt: Option<Py<PyAny>>,
         log_level: u8,
+        rate_limit_store: Option<String>,
+        allow_insecure_http: bool,
+        proxy: Option<String>,
+        trust_env: bool,
+        extra_ca_certs: Option<std::path::PathBuf>,
     ) -> PyResult<Self> {
-        let mut builder = Client::builder()
+        let mut builder = crate::user_agent::identify(py, Client::builder())
             .rate_limit(rate_limit)
-            .http2_prior_knowledge(http2_prior_knowledge)
-            .user_agent_suffix(concat!("delegir-python/", env!("CARGO_PKG_VERSION")));
+            .http2_prior_knowledge(http2_prior_knowledge);
         if let Some(key) = api_key {
             builder = builder.api_key(key);
         }
         if let Some(url) = base_url {
             builder = builder.base_url(url);
+        }
+        if let Some(store) = rate_limit_store {
+            builder = builder.rate_limit_store(store);
         }
         if let Some(t) = timeout {
             builder = builder.timeout(seconds("timeout", t, false)?);
@@ -71,6 +80,13 @@ impl NativeClient {
         if let Some(emit) = on_attempt {
             builder = builder.on_attempt(crate::logging::observer(emit, log_level));
         }
+        builder = network(
+            builder,
+            allow_insecure_http,
+            proxy,
+            trust_env,
+            extra_ca_certs,
+        );
         let client = build(&builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
         Ok(NativeClient {
             base_url: client.config().base_url().to_owned(),
@@ -110,16 +126,15 @@ impl NativeClient {
             .is_none()
     }
 
-    #[pyo3(signature = (decode, timeout=None, max_retries=None))]
+    #[pyo3(signature = (timeout=None, max_retries=None))]
     fn agents_list<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move { c.agents().list().await })
+        spawn(py, None, async move { c.agents().list().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
@@ -133,17 +148,16 @@ impl NativeClient {
         wait(py, async move { c.agents().list().await })
     }
 
-    #[pyo3(signature = (decode, id, timeout=None, max_retries=None))]
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
     fn agents_get<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         id: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move { c.agents().get(&id).await })
+        spawn(py, None, async move { c.agents().get(&id).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
@@ -158,12 +172,11 @@ impl NativeClient {
         wait(py, async move { c.agents().get(&id).await })
     }
 
-    #[pyo3(signature = (decode, id, name=None, status=None, config=None, timeout=None, max_retries=None))]
+    #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn agents_update<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         id: String,
         name: Option<String>,
         status: Option<String>,
@@ -173,7 +186,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move {
+        spawn(py, None, async move {
             c.agents().update(&id, &update).await
         })
     }
@@ -195,11 +208,10 @@ impl NativeClient {
         wait(py, async move { c.agents().update(&id, &update).await })
     }
 
-    #[pyo3(signature = (decode, id, timeout=None, max_retries=None))]
+    #[pyo3(signature = (id, timeout=None, max_retries=None))]
     fn agents_delete<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         id: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
@@ -207,7 +219,7 @@ impl NativeClient {
         let c = self.client(timeout, max_retries)?;
         spawn(
             py,
-            Some(decode),
+            None,
             async move { c.agents().delete(&id).await },
         )
     }
@@ -224,18 +236,17 @@ impl NativeClient {
         wait(py, async move { c.agents().delete(&id).await })
     }
 
-    #[pyo3(signature = (decode, id, message, timeout=None, max_retries=None))]
+    #[pyo3(signature = (id, message, timeout=None, max_retries=None))]
     fn agents_chat<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         id: String,
         message: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move {
+        spawn(py, None, async move {
             c.agents().chat(&id, &message).await
         })
     }
@@ -253,12 +264,11 @@ impl NativeClient {
         wait(py, async move { c.agents().chat(&id, &message).await })
     }
 
-    #[pyo3(signature = (decode, id, limit=None, offset=None, timeout=None, max_retries=None))]
+    #[pyo3(signature = (id, limit=None, offset=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn agents_runs<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         id: String,
         limit: Option<i64>,
         offset: Option<i64>,
@@ -266,7 +276,7 @@ impl NativeClient {
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move {
+        spawn(py, None, async move {
             let query = delegir::validate::runs_query(limit, offset)?;
             c.agents().runs(&id, query).await
         })
@@ -305,16 +315,15 @@ impl NativeClient {
         })
     }
 
-    #[pyo3(signature = (decode, timeout=None, max_retries=None))]
+    #[pyo3(signature = (timeout=None, max_retries=None))]
     fn usage_get<'py>(
         &self,
         py: Python<'py>,
-        decode: Py<PyAny>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, Some(decode), async move { c.usage().get().await })
+        spawn(py, None, async move { c.usage().get().await })
     }
 
     #[pyo3(signature = (timeout=None, max_retries=None))]
@@ -360,7 +369,7 @@ impl NativeClient {
     }
 }
 
-/// Pages of runs for `agents.runs.iter`: JSON of a list of runs per page, `null` at the end.
+/// Pages of runs for `agents.runs.iter`: a list of `Run` models per page, `None` at the end.
 #[pyclass(frozen, module = "delegir._native")]
 pub struct NativeRunPager {
     pager: Arc<tokio::sync::Mutex<delegir::RunPager>>,
@@ -385,6 +394,27 @@ impl NativeRunPager {
     }
 }
 
+/// The network options: plain http to a remote host, the proxy (`proxy=None` means the
+/// environment's, unless `trust_env=False`), extra certificate authorities.
+fn network(
+    mut builder: ClientBuilder,
+    allow_insecure_http: bool,
+    proxy: Option<String>,
+    trust_env: bool,
+    extra_ca_certs: Option<std::path::PathBuf>,
+) -> ClientBuilder {
+    builder = builder.allow_insecure_http(allow_insecure_http);
+    builder = match proxy {
+        Some(url) => builder.proxy(url),
+        None if !trust_env => builder.no_proxy(),
+        None => builder,
+    };
+    if let Some(path) = extra_ca_certs {
+        builder = builder.extra_ca_certs(path);
+    }
+    builder
+}
+
 /// Builds a core client inside the runtime's context (in case its transport spawns tasks).
 fn build(builder: &ClientBuilder) -> delegir::Result<Client> {
     let _entered = runtime().enter();
@@ -393,20 +423,22 @@ fn build(builder: &ClientBuilder) -> delegir::Result<Client> {
 
 /// Runs `call` to completion with the GIL released, waking every [`SIGNAL_CHECK`] so that
 /// Ctrl-C raises `KeyboardInterrupt` (dropping the call, which abandons the request).
-fn wait<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+pub(crate) fn wait<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
 where
-    T: serde::Serialize + Send,
+    T: ToPython,
     F: Future<Output = delegir::Result<T>> + Send,
 {
     let rt = runtime();
-    let mut call = std::pin::pin!(call);
+    // A panic inside the call is caught here and raised as `DelegirError` (never pyo3's
+    // `PanicException`, a `BaseException` that `except Exception` misses).
+    let mut call = std::pin::pin!(settled_on_panic(call.map(Reply::from_result)));
     loop {
         // The timer is made inside `block_on`: tokio timers need the runtime's context.
         let slice = py.detach(|| {
             rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK, call.as_mut()).await })
         });
         match slice {
-            Ok(result) => return Reply::from_result(result).into_pyobject(py),
+            Ok(reply) => return reply.into_pyobject(py),
             Err(_) => py.check_signals()?,
         }
     }

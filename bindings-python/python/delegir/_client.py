@@ -1,8 +1,9 @@
 """The clients: :class:`AsyncDelegir` (asyncio) and :class:`Delegir` (blocking).
 
-Both are thin: they check argument *types* (``TypeError``), hand the call to the native core
-(which validates values, paces requests with the rate-limit ledger, retries and decodes), and
-turn the JSON it returns into the Pydantic models of :mod:`delegir.types`. Value errors
+Both are thin: they check argument *types* (``TypeError``) and hand the call to the native core,
+which validates values, paces requests with the rate-limit ledger, retries, decodes the body once
+and returns the Pydantic models of :mod:`delegir.types`, built from its own structs (the same way
+for both clients). Value errors
 (an empty id, ``limit=0``) come from the core as ``ValueError``, before anything is sent.
 
 The asyncio methods are typed as coroutines, like ``async def`` methods, and are used the same
@@ -13,7 +14,7 @@ per call. Called outside a loop (``asyncio.run(client.usage.get())``) they retur
 
 from __future__ import annotations
 
-import functools
+import os
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
@@ -28,8 +29,6 @@ from typing import (
     Type,
     Union,
 )
-
-from pydantic import TypeAdapter
 
 from . import _logging
 from ._call import coroutine_function
@@ -58,16 +57,6 @@ _CONFIG_TYPES: Dict[str, Any] = {
     "temperature": (int, float),
     "max_tokens": int,
 }
-
-
-@functools.cache
-def _agents_adapter() -> TypeAdapter[List[Agent]]:
-    return TypeAdapter(List[Agent])
-
-
-@functools.cache
-def _page_adapter() -> TypeAdapter[Optional[List[Run]]]:
-    return TypeAdapter(Optional[List[Run]])
 
 
 def _type_error(name: str, expected: str, value: object) -> TypeError:
@@ -130,6 +119,8 @@ def _native_client(
     max_rate_limit_wait: float,
     rate_limit: bool,
     http2_prior_knowledge: bool,
+    rate_limit_store: Optional[str] = None,
+    network: Optional[Dict[str, Any]] = None,
 ) -> NativeClient:
     if api_key is not None:
         _check_str("api_key", api_key)
@@ -140,6 +131,8 @@ def _native_client(
         raise _type_error("rate_limit", "a bool", rate_limit)
     if not isinstance(http2_prior_knowledge, bool):
         raise _type_error("http2_prior_knowledge", "a bool", http2_prior_knowledge)
+    if rate_limit_store is not None:
+        _check_str("rate_limit_store", rate_limit_store)
     if isinstance(max_rate_limit_wait, bool) or not isinstance(max_rate_limit_wait, (int, float)):
         raise _type_error("max_rate_limit_wait", "a number of seconds", max_rate_limit_wait)
     emit, level = _logging.observer()
@@ -153,7 +146,29 @@ def _native_client(
         http2_prior_knowledge=http2_prior_knowledge,
         on_attempt=emit,
         log_level=level,
+        rate_limit_store=rate_limit_store,
+        **(network or {}),
     )
+
+
+def _network(
+    allow_insecure_http: object, proxy: object, trust_env: object, extra_ca_certs: object
+) -> Dict[str, Any]:
+    """The network keywords, type-checked, as the native client takes them."""
+    if not isinstance(allow_insecure_http, bool):
+        raise _type_error("allow_insecure_http", "a bool", allow_insecure_http)
+    if proxy is not None:
+        _check_str("proxy", proxy)
+    if not isinstance(trust_env, bool):
+        raise _type_error("trust_env", "a bool", trust_env)
+    if extra_ca_certs is not None and not isinstance(extra_ca_certs, (str, os.PathLike)):
+        raise _type_error("extra_ca_certs", "a path (str or os.PathLike) or None", extra_ca_certs)
+    return {
+        "allow_insecure_http": allow_insecure_http,
+        "proxy": proxy,
+        "trust_env": trust_env,
+        "extra_ca_certs": None if extra_ca_certs is None else os.fspath(extra_ca_certs),
+    }
 
 
 def _rate_limit(native: NativeClient) -> Optional[RateLimit]:
@@ -178,6 +193,11 @@ class _ClientBase:
         max_rate_limit_wait: float = 60.0,
         rate_limit: bool = True,
         http2_prior_knowledge: bool = False,
+        rate_limit_store: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
+        extra_ca_certs: Union[str, "os.PathLike[str]", None] = None,
     ) -> None:
         self._native = _native_client(
             api_key,
@@ -187,6 +207,8 @@ class _ClientBase:
             max_rate_limit_wait,
             rate_limit,
             http2_prior_knowledge,
+            rate_limit_store,
+            _network(allow_insecure_http, proxy, trust_env, extra_ca_certs),
         )
         self._attach(self._native)
 
@@ -227,7 +249,7 @@ class AsyncRunIterator:
         while self._index >= len(self._buffer):
             if self._done:
                 raise StopAsyncIteration
-            page = _page_adapter().validate_json(await self._pager.next_page())
+            page = await self._pager.next_page()
             if page is None:
                 self._done = True
                 raise StopAsyncIteration
@@ -259,7 +281,7 @@ class AsyncRuns:
         _check_int("limit", limit)
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
-        return self._native.agents_runs(RunPage.model_validate_json, agent_id, limit, offset, timeout, max_retries)
+        return self._native.agents_runs(agent_id, limit, offset, timeout, max_retries)
 
     def iter(
         self,
@@ -297,7 +319,7 @@ class AsyncAgents:
     ) -> Coroutine[Any, Any, List[Agent]]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
-        return self._native.agents_list(_agents_adapter().validate_json, timeout, max_retries)
+        return self._native.agents_list(timeout, max_retries)
 
     @coroutine_function
     def get(
@@ -306,7 +328,7 @@ class AsyncAgents:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_get(AgentDetail.model_validate_json, agent_id, timeout, max_retries)
+        return self._native.agents_get(agent_id, timeout, max_retries)
 
     @coroutine_function
     def update(
@@ -326,7 +348,7 @@ class AsyncAgents:
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
         return self._native.agents_update(
-            UpdatedAgent.model_validate_json, agent_id, name, status, config_dict, timeout, max_retries
+            agent_id, name, status, config_dict, timeout, max_retries
         )
 
     @coroutine_function
@@ -336,7 +358,7 @@ class AsyncAgents:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_delete(DeletedAgent.model_validate_json, agent_id, timeout, max_retries)
+        return self._native.agents_delete(agent_id, timeout, max_retries)
 
     @coroutine_function
     def chat(
@@ -354,7 +376,7 @@ class AsyncAgents:
         _check_str("agent_id", agent_id)
         _check_str("message", message)
         _check_options(timeout, max_retries)
-        return self._native.agents_chat(ChatReply.model_validate_json, agent_id, message, timeout, max_retries)
+        return self._native.agents_chat(agent_id, message, timeout, max_retries)
 
 
 class AsyncUsage:
@@ -369,7 +391,7 @@ class AsyncUsage:
     ) -> Coroutine[Any, Any, Usage]:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
-        return self._native.usage_get(Usage.model_validate_json, timeout, max_retries)
+        return self._native.usage_get(timeout, max_retries)
 
 
 class AsyncDelegir(_ClientBase):
@@ -379,6 +401,10 @@ class AsyncDelegir(_ClientBase):
     ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
     retries after the first attempt; a rate-limit wait longer than ``max_rate_limit_wait`` seconds
     raises ``RateLimitError`` at once; ``rate_limit=False`` turns off the shared rate-limit ledger.
+    ``proxy="http://user:pass@host:3128"`` sends requests through that proxy (default: the
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` variables, unless
+    ``trust_env=False``); ``extra_ca_certs="ca.pem"`` trusts those certificate authorities too;
+    ``allow_insecure_http=True`` allows plain ``http://`` to a host that is not loopback.
 
     >>> async with AsyncDelegir() as client:          # doctest: +SKIP
     ...     for agent in await client.agents.list():
@@ -430,7 +456,7 @@ class RunIterator:
         while self._index >= len(self._buffer):
             if self._done:
                 raise StopIteration
-            page = _page_adapter().validate_json(self._pager.next_page_sync())
+            page = self._pager.next_page_sync()
             if page is None:
                 self._done = True
                 raise StopIteration
@@ -461,8 +487,7 @@ class Runs:
         _check_int("limit", limit)
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
-        raw = self._native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
-        return RunPage.model_validate_json(raw)
+        return self._native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
 
     def iter(
         self,
@@ -499,7 +524,7 @@ class Agents:
     ) -> List[Agent]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
-        return _agents_adapter().validate_json(self._native.agents_list_sync(timeout, max_retries))
+        return self._native.agents_list_sync(timeout, max_retries)
 
     def get(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
@@ -507,7 +532,7 @@ class Agents:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return AgentDetail.model_validate_json(self._native.agents_get_sync(agent_id, timeout, max_retries))
+        return self._native.agents_get_sync(agent_id, timeout, max_retries)
 
     def update(
         self,
@@ -525,8 +550,7 @@ class Agents:
         ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
-        raw = self._native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
-        return UpdatedAgent.model_validate_json(raw)
+        return self._native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
 
     def delete(
         self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
@@ -534,7 +558,7 @@ class Agents:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return DeletedAgent.model_validate_json(self._native.agents_delete_sync(agent_id, timeout, max_retries))
+        return self._native.agents_delete_sync(agent_id, timeout, max_retries)
 
     def chat(
         self,
@@ -551,7 +575,7 @@ class Agents:
         _check_str("agent_id", agent_id)
         _check_str("message", message)
         _check_options(timeout, max_retries)
-        return ChatReply.model_validate_json(self._native.agents_chat_sync(agent_id, message, timeout, max_retries))
+        return self._native.agents_chat_sync(agent_id, message, timeout, max_retries)
 
 
 class UsageResource:
@@ -563,7 +587,7 @@ class UsageResource:
     def get(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> Usage:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
-        return Usage.model_validate_json(self._native.usage_get_sync(timeout, max_retries))
+        return self._native.usage_get_sync(timeout, max_retries)
 
 
 class Delegir(_ClientBase):
@@ -574,6 +598,10 @@ class Delegir(_ClientBase):
     ``https://delegir.com/api/v1``). ``timeout`` is per attempt, in seconds; ``max_retries`` counts
     retries after the first attempt; a rate-limit wait longer than ``max_rate_limit_wait`` seconds
     raises ``RateLimitError`` at once; ``rate_limit=False`` turns off the shared rate-limit ledger.
+    ``proxy="http://user:pass@host:3128"`` sends requests through that proxy (default: the
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` variables, unless
+    ``trust_env=False``); ``extra_ca_certs="ca.pem"`` trusts those certificate authorities too;
+    ``allow_insecure_http=True`` allows plain ``http://`` to a host that is not loopback.
 
     >>> with Delegir() as client:                     # doctest: +SKIP
     ...     for agent in client.agents.list():

@@ -1,14 +1,15 @@
 """Type stubs of ``delegir._native``, the pyo3 extension (checked with ``mypy.stubtest``).
 
-Every endpoint sends the model to Python as JSON bytes, for Pydantic to validate:
-``name(decode, ...)`` returns a :class:`~delegir._call.Call` of ``decode(json)`` (in a running
-event loop; outside one, a coroutine that makes the call when run), ``NativeRunPager.next_page()``
-the same of the bytes; ``name_sync(...)`` blocks with the GIL released.
+Every endpoint returns the Pydantic models of :mod:`delegir.types`, built by the native core from
+the body it decoded once: ``name(...)`` returns a :class:`~delegir._call.Call` of the model (in a
+running event loop; outside one, a coroutine that makes the call when run),
+``NativeRunPager.next_page()`` the same of a page's runs (``None`` at the end); ``name_sync(...)``
+blocks with the GIL released.
 """
 
-from typing import Any, Callable, Coroutine, Dict, Optional, Tuple, TypeVar, final
+from typing import Any, Callable, Coroutine, Dict, List, Optional, Tuple, final
 
-_T = TypeVar("_T")
+from .types import Agent, AgentDetail, ChatReply, DeletedAgent, Run, RunPage, UpdatedAgent, Usage
 
 __version__: str
 
@@ -30,6 +31,11 @@ class NativeClient:
         http2_prior_knowledge: bool = False,
         on_attempt: Optional[_Observer] = None,
         log_level: int = 30,
+        rate_limit_store: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
+        extra_ca_certs: Optional[str] = None,
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
@@ -38,27 +44,26 @@ class NativeClient:
     def rate_limit(self) -> Optional[Tuple[int, int, int]]: ...
     def close(self) -> None: ...
     def agents_list(
-        self, decode: Callable[[bytes], _T], timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Coroutine[Any, Any, _T]: ...
+        self, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, List[Agent]]: ...
     def agents_list_sync(
         self, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> bytes: ...
+    ) -> List[Agent]: ...
     def agents_get(
-        self, decode: Callable[[bytes], _T], id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Coroutine[Any, Any, _T]: ...
+        self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, AgentDetail]: ...
     def agents_get_sync(
         self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> bytes: ...
+    ) -> AgentDetail: ...
     def agents_update(
         self,
-        decode: Callable[[bytes], _T],
         id: str,
         name: Optional[str] = None,
         status: Optional[str] = None,
         config: Optional[Dict[str, Any]] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Coroutine[Any, Any, _T]: ...
+    ) -> Coroutine[Any, Any, UpdatedAgent]: ...
     def agents_update_sync(
         self,
         id: str,
@@ -67,37 +72,35 @@ class NativeClient:
         config: Optional[Dict[str, Any]] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> bytes: ...
+    ) -> UpdatedAgent: ...
     def agents_delete(
-        self, decode: Callable[[bytes], _T], id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Coroutine[Any, Any, _T]: ...
+        self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, DeletedAgent]: ...
     def agents_delete_sync(
         self, id: str, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> bytes: ...
+    ) -> DeletedAgent: ...
     def agents_chat(
         self,
-        decode: Callable[[bytes], _T],
         id: str,
         message: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Coroutine[Any, Any, _T]: ...
+    ) -> Coroutine[Any, Any, ChatReply]: ...
     def agents_chat_sync(
         self,
         id: str,
         message: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> bytes: ...
+    ) -> ChatReply: ...
     def agents_runs(
         self,
-        decode: Callable[[bytes], _T],
         id: str,
         limit: Optional[int] = None,
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> Coroutine[Any, Any, _T]: ...
+    ) -> Coroutine[Any, Any, RunPage]: ...
     def agents_runs_sync(
         self,
         id: str,
@@ -105,7 +108,7 @@ class NativeClient:
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
-    ) -> bytes: ...
+    ) -> RunPage: ...
     def runs_pager(
         self,
         id: str,
@@ -114,16 +117,16 @@ class NativeClient:
         max_retries: Optional[int] = None,
     ) -> NativeRunPager: ...
     def usage_get(
-        self, decode: Callable[[bytes], _T], timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> Coroutine[Any, Any, _T]: ...
+        self, timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> Coroutine[Any, Any, Usage]: ...
     def usage_get_sync(
         self, timeout: Optional[float] = None, max_retries: Optional[int] = None
-    ) -> bytes: ...
+    ) -> Usage: ...
 
 @final
 class NativeRunPager:
-    def next_page(self) -> Coroutine[Any, Any, bytes]: ...
-    def next_page_sync(self) -> bytes: ...
+    def next_page(self) -> Coroutine[Any, Any, Optional[List[Run]]]: ...
+    def next_page_sync(self) -> Optional[List[Run]]: ...
 
 @final
 class NativeEmulator:
@@ -147,3 +150,7 @@ class NativeEmulator:
     def revoke_key(self, api_key: str) -> None: ...
     def set_rate_limit(self, limit: int, window_secs: float) -> None: ...
     def shutdown(self) -> None: ...
+
+# Test hooks (not API): calls whose task panics, for tests/test_panics.py.
+def _call_that_panics() -> Coroutine[Any, Any, None]: ...
+def _call_that_panics_sync() -> None: ...
