@@ -1,0 +1,369 @@
+//! `NativeClient`: a `delegir::Client` behind a wasm-bindgen class, one method per API call, the
+//! same methods and arguments as the napi addon's (`bindings-node/src/client.rs`), so that one
+//! TypeScript layer drives either. Each method converts its arguments, applies the per-call
+//! options with `Client::with_options`, runs the core's call as a promise and resolves to the
+//! result's JSON or a `NativeError` object (it never rejects for an API failure).
+
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use delegir::validate::{self, DurationUnit};
+use delegir::{Client, RequestOptions, RunPager};
+use futures::FutureExt;
+use futures::lock::Mutex;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::cancel::{CancelToken, Cancelled};
+use crate::error::{self, native_error};
+use crate::json::{ConfigUpdateArgs, ToJson, agent_update};
+use crate::logging;
+
+/// Environment variables the core reads when an option is left out; the TypeScript layer reads
+/// them from the host (`process.env`, `Deno.env`) since wasm32 has no environment of its own.
+const ENV_VARS: [&str; 2] = [delegir::API_KEY_ENV, delegir::BASE_URL_ENV];
+
+/// A client of the Delegir API (the WebAssembly half of `Delegir`).
+#[wasm_bindgen]
+pub struct NativeClient {
+    client: Client,
+}
+
+/// A property of a plain options object; `undefined` and `null` read as absent.
+fn property(object: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn string(object: &JsValue, key: &str) -> Option<String> {
+    property(object, key).and_then(|v| v.as_string())
+}
+
+fn number(object: &JsValue, key: &str) -> Option<f64> {
+    property(object, key).and_then(|v| v.as_f64())
+}
+
+fn boolean(object: &JsValue, key: &str) -> Option<bool> {
+    property(object, key).and_then(|v| v.as_bool())
+}
+
+/// Builds a client from the options object (`apiKey`, `baseUrl`, `timeout`, `maxRetries`,
+/// `maxRateLimitWait`, `rateLimit`, `allowInsecureHttp`, `http2PriorKnowledge`, `fetch`, and
+/// `env`: the host's environment variables), or returns why it cannot be built. The TypeScript
+/// layer checked the options' types. `on_attempt`, when given, receives one record per attempt.
+#[wasm_bindgen(js_name = createClient)]
+pub fn create_client(options: JsValue, on_attempt: Option<Function>) -> JsValue {
+    match build(&options, on_attempt) {
+        Ok(client) => NativeClient { client }.into(),
+        Err(e) => e,
+    }
+}
+
+fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsValue> {
+    let fail = |e: delegir::Error| native_error(&e);
+    let mut builder = Client::builder()
+        .user_agent_suffix(concat!("delegir-node/", env!("CARGO_PKG_VERSION"), " (wasm)"));
+    if let Some(env) = property(options, "env") {
+        let vars = ENV_VARS
+            .iter()
+            .filter_map(|name| string(&env, name).map(|value| ((*name).to_owned(), value)))
+            .collect();
+        builder = builder.environment(vars);
+    }
+    if let Some(key) = string(options, "apiKey") {
+        builder = builder.api_key(key);
+    }
+    if let Some(url) = string(options, "baseUrl") {
+        builder = builder.base_url(url);
+    }
+    if let Some(ms) = number(options, "timeout") {
+        builder = builder.timeout(millis("timeout", ms, false).map_err(fail)?);
+    }
+    if let Some(n) = number(options, "maxRetries") {
+        builder = builder.max_retries(validate::retries("maxRetries", n).map_err(fail)?);
+    }
+    if let Some(ms) = number(options, "maxRateLimitWait") {
+        builder = builder.max_rate_limit_wait(millis("maxRateLimitWait", ms, true).map_err(fail)?);
+    }
+    if let Some(enabled) = boolean(options, "rateLimit") {
+        builder = builder.rate_limit(enabled);
+    }
+    if let Some(allow) = boolean(options, "allowInsecureHttp") {
+        builder = builder.allow_insecure_http(allow);
+    }
+    if let Some(enabled) = boolean(options, "http2PriorKnowledge") {
+        builder = builder.http2_prior_knowledge(enabled);
+    }
+    if let Some(fetch) = property(options, "fetch") {
+        builder = builder.fetch(fetch.unchecked_into());
+    }
+    if let Some(sink) = on_attempt {
+        builder = builder.on_attempt(logging::observer(sink));
+    }
+    builder.build().map_err(fail)
+}
+
+/// Milliseconds from JavaScript as a `Duration`; the core checks them (negative, `NaN`, ...).
+fn millis(argument: &'static str, ms: f64, zero_ok: bool) -> delegir::Result<Duration> {
+    validate::duration(argument, ms, DurationUnit::Milliseconds, zero_ok)
+}
+
+/// A failure known before the call starts, as an already settled call.
+fn settled(failure: JsValue) -> Promise {
+    Promise::resolve(&failure)
+}
+
+/// Runs `call` as a promise of its JSON or failure; a fired `cancel` drops the call (which aborts
+/// its fetch) and resolves to an `aborted` failure.
+fn run<F, T>(cancel: Option<CancelToken>, call: F) -> Promise
+where
+    F: Future<Output = delegir::Result<T>> + 'static,
+    T: ToJson,
+{
+    let call = call.map(|result| match result {
+        Ok(value) => match value.to_json() {
+            Ok(json) => JsValue::from_str(&json),
+            Err(e) => error::bare(
+                "response_validation",
+                &format!("could not hand the response to JavaScript: {e}"),
+                true,
+            ),
+        },
+        Err(e) => native_error(&e),
+    });
+    match cancel {
+        None => future_to_promise(call.map(Ok)),
+        Some(token) => {
+            let cancelled = Cancelled::new(token);
+            future_to_promise(
+                futures::future::select(Box::pin(call), cancelled).map(|winner| {
+                    Ok(match winner {
+                        futures::future::Either::Left((outcome, _)) => outcome,
+                        futures::future::Either::Right(((), _)) => error::aborted(),
+                    })
+                }),
+            )
+        }
+    }
+}
+
+impl NativeClient {
+    /// The client the call uses: this one, or a view with the per-call options.
+    fn with(&self, timeout: Option<f64>, max_retries: Option<f64>) -> Result<Client, JsValue> {
+        if timeout.is_none() && max_retries.is_none() {
+            return Ok(self.client.clone());
+        }
+        let fail = |e: delegir::Error| native_error(&e);
+        let timeout = timeout
+            .map(|ms| millis("timeout", ms, false))
+            .transpose()
+            .map_err(fail)?;
+        if timeout == Some(Duration::ZERO) {
+            return Err(error::out_of_range(
+                "timeout",
+                "timeout must be greater than zero",
+            ));
+        }
+        let max_retries = max_retries
+            .map(|n| validate::retries("maxRetries", n))
+            .transpose()
+            .map_err(fail)?;
+        Ok(self.client.with_options(RequestOptions {
+            timeout,
+            max_retries,
+            ..RequestOptions::default()
+        }))
+    }
+
+    /// Starts `call` with the per-call options applied.
+    fn call<T, F, Fut>(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+        call: F,
+    ) -> Promise
+    where
+        T: ToJson,
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = delegir::Result<T>> + 'static,
+    {
+        match self.with(timeout, max_retries) {
+            Ok(client) => run(cancel, call(client)),
+            Err(failure) => settled(failure),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl NativeClient {
+    /// The base URL requests go to (never the key).
+    #[wasm_bindgen(getter = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.client.config().base_url().to_owned()
+    }
+
+    /// The rate-limit headers of the last response any client of this key received.
+    #[wasm_bindgen(getter = rateLimit)]
+    pub fn rate_limit(&self) -> JsValue {
+        match self.client.rate_limit() {
+            Some(r) => error::rate_limit(&r),
+            None => JsValue::NULL,
+        }
+    }
+
+    /// `GET /agents`.
+    pub fn list(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().list().await
+        })
+    }
+
+    /// `GET /agents/:id`.
+    pub fn get(
+        &self,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().get(&id).await
+        })
+    }
+
+    /// `PUT /agents/:id`; `update` is `{ name?, status?, config?: { model?, systemPrompt?,
+    /// temperature?, maxTokens? } }`.
+    pub fn update(
+        &self,
+        id: String,
+        update: JsValue,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        let config = property(&update, "config").map(|c| ConfigUpdateArgs {
+            model: string(&c, "model"),
+            system_prompt: string(&c, "systemPrompt"),
+            temperature: number(&c, "temperature"),
+            // A whole number (the TypeScript layer checked); the core checks its range.
+            max_tokens: number(&c, "maxTokens").map(|n| n as i64),
+        });
+        let update = match agent_update(string(&update, "name"), string(&update, "status"), config)
+        {
+            Ok(update) => update,
+            Err(e) => return settled(native_error(&e)),
+        };
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().update(&id, &update).await
+        })
+    }
+
+    /// `DELETE /agents/:id`.
+    pub fn delete(
+        &self,
+        id: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().delete(&id).await
+        })
+    }
+
+    /// `POST /agents/:id/chat`.
+    pub fn chat(
+        &self,
+        id: String,
+        message: String,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().chat(&id, &message).await
+        })
+    }
+
+    /// `GET /agents/:id/runs`; `limit` and `offset` are checked by the core.
+    pub fn runs(
+        &self,
+        id: String,
+        limit: Option<f64>,
+        offset: Option<f64>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        // Whole numbers (the TypeScript layer checked); the core checks their range.
+        let query = match validate::runs_query(limit.map(|n| n as i64), offset.map(|n| n as i64))
+        {
+            Ok(query) => query,
+            Err(e) => return settled(native_error(&e)),
+        };
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.agents().runs(&id, query).await
+        })
+    }
+
+    /// A pager over every run of an agent (the core's `RunPager`), with the per-call options
+    /// applied to every page. An invalid id or page size surfaces on the first page.
+    #[wasm_bindgen(js_name = runsPager)]
+    pub fn runs_pager(
+        &self,
+        id: String,
+        page_size: Option<f64>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+    ) -> JsValue {
+        match self.with(timeout, max_retries) {
+            Ok(client) => NativeRunPager {
+                pager: Rc::new(Mutex::new(
+                    client.agents().runs_pager(&id, page_size.map(|n| n as i64)),
+                )),
+            }
+            .into(),
+            Err(failure) => failure,
+        }
+    }
+
+    /// `GET /usage`.
+    pub fn usage(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+        cancel: Option<CancelToken>,
+    ) -> Promise {
+        self.call(timeout, max_retries, cancel, |c| async move {
+            c.usage().get().await
+        })
+    }
+}
+
+/// Pages through every run of an agent: one boundary crossing per page.
+#[wasm_bindgen]
+pub struct NativeRunPager {
+    pager: Rc<Mutex<RunPager>>,
+}
+
+#[wasm_bindgen]
+impl NativeRunPager {
+    /// The next page's runs as a JSON array, or `"null"` once every run has been yielded.
+    /// Cancelling leaves the pager where it was: the same page is fetched next time.
+    #[wasm_bindgen(js_name = nextPage)]
+    pub fn next_page(&self, cancel: Option<CancelToken>) -> Promise {
+        let pager = Rc::clone(&self.pager);
+        run(cancel, async move {
+            pager.lock().await.next_page().await
+        })
+    }
+}

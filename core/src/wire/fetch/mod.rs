@@ -1,0 +1,255 @@
+//! The fetch wire (wasm32): each attempt is one call of the JavaScript host's `fetch`, or of a
+//! `fetch` function the user handed in (a mock, or undici's with a proxy dispatcher).
+//!
+//! Same interface as the native wire (`wire::native::http::Http`): [`Http::new`] from the
+//! client's config, [`Http::build`] once per call, [`Http::send`] once per attempt, returning the
+//! same [`Response`] or [`SendError`], so the policy layer above (ledger, retries, timeouts,
+//! decoding) is the same code. What differs:
+//!
+//! - the host picks the protocol, pools connections and does TLS; options that configure those
+//!   on the native wire (`http2_prior_knowledge`) are refused when the client is built;
+//! - redirects are not followed (`redirect: "manual"`): following one would send `X-API-Key` to
+//!   whatever host `Location` names, exactly as on the native wire;
+//! - each attempt has an `AbortController`: when the attempt's future is dropped (its timeout ran
+//!   out, or the caller's `AbortSignal` fired) the request is aborted, so the host closes it;
+//! - `fetch` does not say whether a failed request reached the server, except for a few errors
+//!   that name a connect failure (`errors.rs`); any other failure counts as possibly sent, so a
+//!   chat is never resent after it.
+
+mod abort;
+mod errors;
+mod read;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Method;
+use http::uri::PathAndQuery;
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, RequestRedirect};
+
+use crate::config::{Config, ProxySetting};
+use crate::error::{Error, ErrorKind, Result};
+use crate::extra::ExtraParams;
+use crate::runtime::SingleThreaded;
+use crate::secret::ApiKey;
+use crate::wire::request::ApiRequest;
+use crate::wire::response::{Response, SendError};
+
+use abort::AbortOnDrop;
+use errors::FetchError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's global `fetch`, looked up at each call (so a mock installed after the client
+    /// was built is used, as with openai-node).
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> std::result::Result<JsValue, JsValue>;
+}
+
+/// A `fetch` function handed in by the user.
+#[derive(Clone)]
+pub(crate) struct FetchFunction(SingleThreaded<js_sys::Function>);
+
+impl FetchFunction {
+    pub(crate) fn new(function: js_sys::Function) -> FetchFunction {
+        FetchFunction(SingleThreaded(function))
+    }
+}
+
+/// What every request carries, and the `fetch` it goes through. Deliberately not `Debug`: it
+/// holds the API key.
+pub(crate) struct Http {
+    /// The base URL without a trailing slash; a request's path and query are appended to it.
+    base: String,
+    api_key: ApiKey,
+    user_agent: String,
+    fetch: Option<FetchFunction>,
+}
+
+/// One request, ready to be sent as many times as the attempt loop needs.
+pub(crate) struct Outgoing {
+    method: Method,
+    url: String,
+    body: Option<Bytes>,
+    /// Extra headers of the call, if it has any (they replace the SDK's of the same name).
+    extra: Option<Arc<ExtraParams>>,
+}
+
+impl Http {
+    pub(crate) fn new(config: &Config) -> Result<Http> {
+        // Options of the native wire's connections: the host's fetch makes the connections
+        // here, so each is refused rather than ignored.
+        let native_only = [
+            (config.http2_prior_knowledge, "http2_prior_knowledge"),
+            (config.connect_timeout.is_some(), "connect_timeout"),
+            (!config.resolve.is_empty(), "resolve"),
+            (!config.extra_ca_certs.is_empty(), "extra CA certificates"),
+            (matches!(config.proxy, ProxySetting::Url(_)), "proxy"),
+        ];
+        if let Some((_, option)) = native_only.iter().find(|(set, _)| *set) {
+            return Err(Error::new(
+                ErrorKind::Configuration,
+                format!(
+                    "{option} is not supported by the WebAssembly build: the host's fetch makes \
+                     the connections (pass a fetch function that does what you need, e.g. one \
+                     with an undici dispatcher for a proxy)"
+                ),
+            ));
+        }
+        Ok(Http {
+            base: config.base_url().to_owned(),
+            api_key: config.api_key.clone(),
+            user_agent: config.user_agent.clone(),
+            fetch: config.fetch.clone(),
+        })
+    }
+
+    /// The request of an [`ApiRequest`] with the call's extra parameters merged in, built once
+    /// for all its attempts.
+    pub(crate) fn build(
+        &self,
+        request: &ApiRequest,
+        extra: Option<&Arc<ExtraParams>>,
+    ) -> Result<Outgoing> {
+        let (query, body) = match extra {
+            None => (request.query.clone(), request.body.clone()),
+            Some(extra) => (
+                extra.apply_query(request.query.as_deref()),
+                extra.apply_body(
+                    request.body.as_ref(),
+                    &format!("{} {}", request.method, request.route),
+                )?,
+            ),
+        };
+        let mut target = String::with_capacity(request.path.len() + 64);
+        target.push_str(&request.path);
+        if let Some(query) = &query {
+            target.push('?');
+            target.push_str(query);
+        }
+        // The same check as the native wire: paths hold validated ids and queries are encoded
+        // by the endpoints, so this only fails on a bug, before anything is sent.
+        if let Err(e) = PathAndQuery::try_from(target.as_str()) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "could not build the request for {} {}: {e}",
+                    request.method, request.route
+                ),
+            ));
+        }
+        Ok(Outgoing {
+            method: request.method.clone(),
+            url: format!("{}{target}", self.base),
+            body,
+            extra: extra.filter(|e| !e.header_list().is_empty()).cloned(),
+        })
+    }
+
+    /// Sends a request and reads its response whole, the body up to `max_bytes`.
+    ///
+    /// `Send` although it holds JavaScript objects: wasm32 has one thread (see
+    /// [`SingleThreaded`]).
+    pub(crate) fn send<'a>(
+        &'a self,
+        request: &'a Outgoing,
+        max_bytes: usize,
+    ) -> impl Future<Output = std::result::Result<Response, SendError>> + Send + 'a {
+        SingleThreaded(Box::pin(self.exchange(request, max_bytes)))
+    }
+
+    async fn exchange(
+        &self,
+        request: &Outgoing,
+        max_bytes: usize,
+    ) -> std::result::Result<Response, SendError> {
+        let mut abort = AbortOnDrop::new().map_err(|e| SendError::Connect(Box::new(e)))?;
+        let init = self.init(request, &abort).map_err(|e| SendError::Connect(Box::new(e)))?;
+        let called = match &self.fetch {
+            Some(FetchFunction(SingleThreaded(function))) => {
+                function.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
+            }
+            None => global_fetch(&request.url, &init),
+        };
+        // A function that throws at once (no `fetch` in this host, a mock refusing) sent nothing.
+        let returned =
+            called.map_err(|e| SendError::Connect(Box::new(FetchError::from_js("fetch", &e))))?;
+        let settled = JsFuture::from(Promise::resolve(&returned)).await;
+        let response: web_sys::Response = match settled {
+            Ok(value) => value.dyn_into().map_err(|_| {
+                SendError::Lost(Box::new(FetchError::new(
+                    "the fetch function resolved to something that is not a Response",
+                )))
+            })?,
+            Err(e) => return Err(errors::classify(&e)),
+        };
+        let status = response.status();
+        let head = read::head(&response);
+        let body = read::body(&response, head.content_length, max_bytes).await;
+        abort.disarm();
+        match body {
+            Ok(body) => Ok(Response {
+                status,
+                meta: head.meta,
+                headers: head.headers,
+                body,
+            }),
+            Err(read::BodyError::TooLarge(head_bytes)) => Err(SendError::TooLarge {
+                status,
+                meta: head.meta,
+                head: head_bytes,
+            }),
+            Err(read::BodyError::Lost(source)) => Err(SendError::BodyLost {
+                status,
+                meta: head.meta,
+                source: Box::new(source),
+            }),
+        }
+    }
+
+    /// The `RequestInit`: method, the fixed headers, the body, no redirects, the abort signal.
+    fn init(
+        &self,
+        request: &Outgoing,
+        abort: &AbortOnDrop,
+    ) -> std::result::Result<RequestInit, FetchError> {
+        let headers = web_sys::Headers::new().map_err(|e| FetchError::from_js("Headers", &e))?;
+        let set = |name: &str, value: &str| {
+            headers
+                .set(name, value)
+                .map_err(|e| FetchError::from_js("Headers.set", &e))
+        };
+        set("x-api-key", self.api_key.expose())?;
+        set("accept", "application/json")?;
+        set("user-agent", &self.user_agent)?;
+        let init = RequestInit::new();
+        init.set_method(request.method.as_str());
+        if let Some(body) = &request.body {
+            if !request
+                .extra
+                .as_ref()
+                .is_some_and(|e| e.has_header("content-type"))
+            {
+                set("content-type", "application/json")?;
+            }
+            init.set_body(&Uint8Array::from(&body[..]));
+        }
+        if let Some(extra) = &request.extra {
+            // Reserved names (the key, framing) were refused when the extras were made.
+            for (name, value) in extra.header_list() {
+                let value = value.to_str().map_err(|_| {
+                    FetchError::new(format!("header {name}: fetch takes only text values"))
+                })?;
+                set(name.as_str(), value)?;
+            }
+        }
+        init.set_headers(&headers);
+        init.set_redirect(RequestRedirect::Manual);
+        init.set_signal(Some(&abort.signal()));
+        Ok(init)
+    }
+}
