@@ -1,0 +1,298 @@
+//! Core models as the JSON the TypeScript layer parses, and the update argument as the core's
+//! type: the conversions both JavaScript bindings make (this napi addon and the WebAssembly build,
+//! `bindings-wasm`, which includes this file), written once.
+//!
+//! Why JSON and not objects built field by field: one `JSON.parse` of a string is cheaper for V8
+//! than dozens of property sets across the boundary (a page of 100 runs would need ~700), and it
+//! keeps this file to plain serde views. Keys are camelCase (`safetyMode`, `runId`); timestamps
+//! are epoch milliseconds, which the TypeScript layer turns into `Date`s without parsing strings.
+//! Fields the server sent that the core does not know (`extra`) are kept, under the server's own
+//! spelling. No napi or wasm-bindgen types here.
+
+use delegir::{
+    AgentDetail, ChatReply, DeletedAgent, Extra, Run, RunPage, UpdatedAgent, Usage,
+};
+use delegir::{Agent, AgentConfig};
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+/// A model as the JSON text the TypeScript layer parses.
+pub(crate) trait ToJson {
+    /// The JSON text.
+    fn to_json(&self) -> serde_json::Result<String>;
+}
+
+struct Millis<'a>(&'a OffsetDateTime);
+
+impl Serialize for Millis<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64((self.0.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentView<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    safety_mode: bool,
+    template: Option<&'a str>,
+    total_runs: u64,
+    last_active: Option<Millis<'a>>,
+    created_at: Millis<'a>,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+impl<'a> From<&'a Agent> for AgentView<'a> {
+    fn from(a: &'a Agent) -> Self {
+        AgentView {
+            id: &a.id,
+            name: &a.name,
+            status: a.status.as_str(),
+            safety_mode: a.safety_mode,
+            template: a.template.as_deref(),
+            total_runs: a.total_runs,
+            last_active: a.last_active.as_ref().map(Millis),
+            created_at: Millis(&a.created_at),
+            extra: &a.extra,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigView<'a> {
+    model: Option<&'a str>,
+    system_prompt: Option<&'a str>,
+    temperature: Option<f64>,
+    max_tokens: Option<u64>,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+impl<'a> From<&'a AgentConfig> for ConfigView<'a> {
+    fn from(c: &'a AgentConfig) -> Self {
+        ConfigView {
+            model: c.model.as_deref(),
+            system_prompt: c.system_prompt.as_deref(),
+            temperature: c.temperature,
+            max_tokens: c.max_tokens,
+            extra: &c.extra,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DetailView<'a> {
+    #[serde(flatten)]
+    agent: AgentView<'a>,
+    config: ConfigView<'a>,
+    channels: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdatedView<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    updated_at: Millis<'a>,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatView<'a> {
+    response: &'a str,
+    run_id: &'a str,
+    tokens_used: u64,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunView<'a> {
+    id: &'a str,
+    status: &'a str,
+    tokens_used: u64,
+    cost: f64,
+    duration_ms: u64,
+    created_at: Millis<'a>,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+impl<'a> From<&'a Run> for RunView<'a> {
+    fn from(r: &'a Run) -> Self {
+        RunView {
+            id: &r.id,
+            status: &r.status,
+            tokens_used: r.tokens_used,
+            cost: r.cost,
+            duration_ms: r.duration_ms,
+            created_at: Millis(&r.created_at),
+            extra: &r.extra,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    runs: Vec<RunView<'a>>,
+    total: u64,
+    limit: u32,
+    offset: u64,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageView<'a> {
+    plan: &'a str,
+    runs_used: u64,
+    runs_limit: u64,
+    tokens_this_month: u64,
+    cost_this_month: f64,
+    billing_period_start: Millis<'a>,
+    billing_period_end: Millis<'a>,
+    #[serde(flatten)]
+    extra: &'a Extra,
+}
+
+impl ToJson for Vec<Agent> {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&self.iter().map(AgentView::from).collect::<Vec<_>>())
+    }
+}
+
+impl ToJson for AgentDetail {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&DetailView {
+            agent: AgentView::from(&self.agent),
+            config: ConfigView::from(&self.config),
+            channels: &self.channels,
+        })
+    }
+}
+
+impl ToJson for UpdatedAgent {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&UpdatedView {
+            id: &self.id,
+            name: &self.name,
+            status: self.status.as_str(),
+            updated_at: Millis(&self.updated_at),
+            extra: &self.extra,
+        })
+    }
+}
+
+impl ToJson for DeletedAgent {
+    fn to_json(&self) -> serde_json::Result<String> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            deleted: bool,
+            id: &'a str,
+            #[serde(flatten)]
+            extra: &'a Extra,
+        }
+        serde_json::to_string(&View {
+            deleted: self.deleted,
+            id: &self.id,
+            extra: &self.extra,
+        })
+    }
+}
+
+impl ToJson for ChatReply {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&ChatView {
+            response: &self.response,
+            run_id: &self.run_id,
+            tokens_used: self.tokens_used,
+            extra: &self.extra,
+        })
+    }
+}
+
+impl ToJson for RunPage {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&PageView {
+            runs: self.runs.iter().map(RunView::from).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+            extra: &self.extra,
+        })
+    }
+}
+
+/// A page of the run pager: the runs, or `null` once every run has been yielded.
+impl ToJson for Option<Vec<Run>> {
+    fn to_json(&self) -> serde_json::Result<String> {
+        match self {
+            None => Ok("null".to_owned()),
+            Some(runs) => serde_json::to_string(&runs.iter().map(RunView::from).collect::<Vec<_>>()),
+        }
+    }
+}
+
+impl ToJson for Usage {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&UsageView {
+            plan: &self.plan,
+            runs_used: self.runs_used,
+            runs_limit: self.runs_limit,
+            tokens_this_month: self.tokens_this_month,
+            cost_this_month: self.cost_this_month,
+            billing_period_start: Millis(&self.billing_period_start),
+            billing_period_end: Millis(&self.billing_period_end),
+            extra: &self.extra,
+        })
+    }
+}
+
+/// The configuration fields of an update, as JavaScript passes them.
+pub(crate) struct ConfigUpdateArgs {
+    pub(crate) model: Option<String>,
+    pub(crate) system_prompt: Option<String>,
+    pub(crate) temperature: Option<f64>,
+    pub(crate) max_tokens: Option<i64>,
+}
+
+/// `agents.update`'s fields as the core's type. Only converts; the core's `validate::update`
+/// checks the result when the call runs.
+pub(crate) fn agent_update(
+    name: Option<String>,
+    status: Option<String>,
+    config: Option<ConfigUpdateArgs>,
+) -> delegir::Result<delegir::AgentUpdate> {
+    let status = status.map(|s| match s.as_str() {
+        "active" => delegir::AgentStatus::Active,
+        "paused" => delegir::AgentStatus::Paused,
+        _ => delegir::AgentStatus::Other(s),
+    });
+    let config = match config {
+        None => None,
+        Some(c) => Some(delegir::AgentConfigUpdate {
+            model: c.model,
+            system_prompt: c.system_prompt,
+            temperature: c.temperature,
+            // JavaScript numbers are signed; the core checks the value before it becomes a u64.
+            max_tokens: c
+                .max_tokens
+                .map(delegir::validate::max_tokens)
+                .transpose()?,
+        }),
+    };
+    Ok(delegir::AgentUpdate {
+        name,
+        status,
+        config,
+    })
+}
