@@ -1,10 +1,10 @@
 # The two commands of the README: `make demo` (main job) and `make test` (every test).
-.PHONY: demo test test-rust test-spec test-python test-node bench
+.PHONY: demo test test-rust test-spec test-python test-node test-network bench
 
 demo:
 	bash scripts/demo.sh
 
-test: test-rust test-spec test-python test-node
+test: test-rust test-spec test-python test-node test-network
 
 test-rust:
 	bash scripts/test-rust.sh
@@ -17,6 +17,11 @@ test-python:
 
 test-node:
 	bash bindings-node/scripts/test.sh
+
+# nginx and tinyproxy in front of the emulator; after test-python and test-node, whose builds
+# it uses.
+test-network:
+	bash tests/network/run.sh
 
 bench:
 	bash bench/run.sh

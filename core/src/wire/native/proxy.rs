@@ -172,10 +172,11 @@ pub(crate) async fn tunnel(
     }
     let reason = response.reason.unwrap_or_default();
     let hint = match status {
-        407 if proxy.authorization.is_some() => {
+        // 401: what some proxies (tinyproxy) answer instead of 407.
+        401 | 407 if proxy.authorization.is_some() => {
             " (it did not accept the user and password of the proxy URL)"
         }
-        407 => {
+        401 | 407 => {
             " (it asks for credentials: give them in the proxy URL, \
              http://user:password@host:port)"
         }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The networks real users are on, with real components (issue 15): nginx as a TLS reverse proxy
+# in front of the emulator (HTTP/1.1 and h2, keepalive_requests 50, keepalive_timeout 2s, gzip)
+# and tinyproxy as a forward proxy whose log proves the traffic went through it; a test CA made
+# at test time. Each scenario starts its own components on free ports of 127.0.0.1 and sets or
+# unsets the proxy and CA variables itself (this machine sets SSL_CERT_FILE and friends).
+#
+#   bash tests/network/run.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+bash scripts/ensure-debs.sh nginx:nginx tinyproxy:tinyproxy
+
+echo "== network: Rust (core/tests/network.rs)"
+cargo test -p delegir --test network -- --ignored --test-threads=1
