@@ -1,10 +1,12 @@
 //! Decoding the API's JSON envelope: `{"data": ...}` on success, `{"error": "..."}` otherwise.
 //!
 //! The success path deserializes straight from the body bytes into the model (no intermediate
-//! `serde_json::Value`). Anything that is not the documented envelope or shape — an HTML page from
-//! a proxy, truncated or malformed JSON, `data` missing, `error` not a string, a field of the
-//! wrong type — becomes a [`ErrorKind::ResponseValidation`] error that carries the HTTP status and
-//! an excerpt of at most 200 characters of the body. Nothing here panics on server input.
+//! `serde_json::Value`). A 2xx body that is not the documented envelope or shape — an HTML page
+//! from a proxy, truncated or malformed JSON, `data` missing, a field of the wrong type — becomes
+//! a [`ErrorKind::ResponseValidation`] error that carries the HTTP status and an excerpt of at
+//! most 200 characters of the body. A non-2xx response is always the status error of its status,
+//! whatever its body (a gateway's HTML 502 is [`ErrorKind::InternalServer`]), with the excerpt.
+//! Nothing here panics on server input.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -52,9 +54,11 @@ pub(crate) fn data<T: DeserializeOwned>(
     }
 }
 
-/// The error for an unsuccessful response: the envelope's `error` as the message, the kind from
-/// the status; a [`ErrorKind::ResponseValidation`] error (still carrying the status) when the
-/// body is not the envelope. `retry_after` is recorded for 429.
+/// The error for an unsuccessful (non-2xx) response: always the status error of its status
+/// (400 [`ErrorKind::BadRequest`], 5xx [`ErrorKind::InternalServer`], ...), whatever its body.
+/// The message is the envelope's `error` when the body is the `{"error": "..."}` envelope; for
+/// any other body (a gateway's HTML 502, a proxy's text page) it says so and quotes the body's
+/// excerpt. Either way the excerpt is kept as the error's body. `retry_after` is recorded for 429.
 pub(crate) fn api_error(
     status: u16,
     body: &[u8],
@@ -63,29 +67,46 @@ pub(crate) fn api_error(
     note: &str,
 ) -> Error {
     let retry_after = if status == 429 { retry_after } else { None };
-    match serde_json::from_slice::<ErrorEnvelope<'_>>(body) {
-        Ok(envelope) => {
-            let message = if note.is_empty() {
-                envelope.error.into_owned()
-            } else {
-                format!("{}{note}", envelope.error)
-            };
-            Error::new(ErrorKind::from_status(status), message)
-                .with_status(status)
-                .with_rate_limit(meta.rate_limit)
-                .with_retry_after(retry_after)
-        }
-        Err(_) => invalid(
-            status,
-            body,
-            meta,
-            format!(
-                "the server answered HTTP {status} with a body that is not the API's \
-                 {{\"error\": \"...\"}} envelope (an error page from a proxy or gateway?){note}"
-            ),
-        )
-        .with_retry_after(retry_after),
+    let excerpt = excerpt(body);
+    let message = match serde_json::from_slice::<ErrorEnvelope<'_>>(body) {
+        Ok(envelope) if note.is_empty() => envelope.error.into_owned(),
+        Ok(envelope) => format!("{}{note}", envelope.error),
+        Err(_) => not_envelope_message(status, excerpt.as_deref(), note),
+    };
+    status_error(status, message, meta, excerpt).with_retry_after(retry_after)
+}
+
+/// The status error of `status` (its kind from the status), with the rate-limit headers and the
+/// body's excerpt.
+pub(crate) fn status_error(
+    status: u16,
+    message: String,
+    meta: &ResponseMeta,
+    excerpt: Option<String>,
+) -> Error {
+    Error::new(ErrorKind::from_status(status), message)
+        .with_status(status)
+        .with_rate_limit(meta.rate_limit)
+        .with_body_excerpt(excerpt)
+}
+
+/// The message of an error status whose body is not the API's error envelope.
+fn not_envelope_message(status: u16, excerpt: Option<&str>, note: &str) -> String {
+    match excerpt {
+        Some(excerpt) => format!(
+            "the server answered HTTP {status} with a body that is not the API's \
+             {{\"error\": \"...\"}} envelope (an error page from a proxy or gateway?): \
+             {}{note}",
+            one_line(excerpt)
+        ),
+        None => format!("the server answered HTTP {status} with an empty body{note}"),
     }
+}
+
+/// An excerpt on one line: runs of whitespace (an HTML page's line breaks and indentation)
+/// become one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A response-validation error with the status and an excerpt of the body.
@@ -184,6 +205,7 @@ mod tests {
             );
             assert_eq!(e.kind(), kind);
             assert_eq!(e.message(), "Agent not found");
+            assert_eq!(e.body_excerpt(), Some(r#"{"error": "Agent not found"}"#));
             assert_eq!(e.status(), Some(status));
             assert_eq!(
                 e.retry_after(),
@@ -193,17 +215,40 @@ mod tests {
     }
 
     #[test]
-    fn error_bodies_that_are_not_the_envelope_keep_their_status() {
-        for body in [
-            &b"<html>502 Bad Gateway</html>"[..],
-            br#"{"error": {"code": 5}}"#,
-            br#"{"error": "trunc"#,
-            b"",
+    fn error_bodies_that_are_not_the_envelope_are_still_the_status_error_of_their_status() {
+        let page = "<html>\n  <head><title>502 Bad Gateway</title></head>\n</html>";
+        for (status, kind) in [
+            (502, ErrorKind::InternalServer),
+            (503, ErrorKind::InternalServer),
+            (400, ErrorKind::BadRequest),
+            (401, ErrorKind::Authentication),
+            (404, ErrorKind::NotFound),
+            (429, ErrorKind::RateLimited),
+            (403, ErrorKind::ApiStatus),
         ] {
-            let e = api_error(502, body, &meta(), None, "");
-            assert_eq!(e.kind(), ErrorKind::ResponseValidation);
-            assert_eq!(e.status(), Some(502));
+            for body in [
+                page.as_bytes(),
+                br#"{"error": {"code": 5}}"#,
+                br#"{"error": "trunc"#,
+                b"",
+            ] {
+                let e = api_error(status, body, &meta(), Some(Duration::from_secs(2)), "");
+                assert_eq!(e.kind(), kind, "{status} {body:?}");
+                assert_eq!(e.status(), Some(status));
+                assert!(e.is_api_status());
+                assert!(e.rate_limit().is_some());
+                assert_eq!(e.body_excerpt(), excerpt(body).as_deref());
+                assert!(e.message().contains(&format!("HTTP {status}")), "{}", e.message());
+            }
         }
+        let e = api_error(502, page.as_bytes(), &meta(), None, "; note");
+        assert!(
+            e.message()
+                .contains("<html> <head><title>502 Bad Gateway</title></head> </html>; note"),
+            "the excerpt on one line, then the note: {}",
+            e.message()
+        );
+        assert_eq!(e.body_excerpt(), Some(page));
     }
 
     #[test]

@@ -132,8 +132,7 @@ async fn bodies_that_are_not_the_envelope_are_response_validation_errors_and_not
 }
 
 #[tokio::test]
-async fn an_error_body_whose_error_is_not_a_string_is_a_response_validation_error_with_its_status()
-{
+async fn an_error_body_whose_error_is_not_a_string_is_still_the_status_error_of_its_status() {
     let emu = emulator().await;
     let client = builder(&emu).max_retries(0).build().unwrap();
     fault(
@@ -149,13 +148,15 @@ async fn an_error_body_whose_error_is_not_a_string_is_a_response_validation_erro
         },
     );
     let e = client.usage().get().await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ResponseValidation);
+    assert_eq!(e.kind(), ErrorKind::NotFound);
     assert_eq!(e.status(), Some(404));
+    assert!(e.is_api_status());
     assert!(e.body_excerpt().unwrap().contains("code"));
+    assert!(e.message().contains("code"), "{}", e.message());
 }
 
 #[tokio::test]
-async fn an_html_502_from_a_proxy_is_retried_for_get_and_finally_a_response_validation_error() {
+async fn an_html_502_from_a_proxy_is_retried_for_get_and_finally_an_internal_server_error() {
     let emu = emulator().await;
     let client = client(&emu);
     fault(
@@ -169,10 +170,80 @@ async fn an_html_502_from_a_proxy_is_retried_for_get_and_finally_a_response_vali
         },
     );
     let e = client.usage().get().await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ResponseValidation);
+    assert_eq!(e.kind(), ErrorKind::InternalServer);
+    assert!(e.is_api_status());
     assert_eq!(e.status(), Some(502));
-    assert!(e.body_excerpt().unwrap().contains("502"));
+    assert!(e.body_excerpt().unwrap().contains("502 Bad Gateway"));
+    // The page is quoted in the message, on one line.
+    assert!(
+        e.message()
+            .contains("<center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center>"),
+        "{}",
+        e.message()
+    );
     assert_eq!(journal(&emu).len(), 3, "the first attempt and two retries");
+}
+
+#[tokio::test]
+async fn gateway_pages_of_every_status_are_the_status_error_of_their_status() {
+    let emu = emulator().await;
+    // Without the ledger, which would hold the calls after the 429 until the window resets.
+    let client = builder(&emu)
+        .max_retries(0)
+        .rate_limit(false)
+        .build()
+        .unwrap();
+    for (status, kind) in [
+        (400, ErrorKind::BadRequest),
+        (401, ErrorKind::Authentication),
+        (403, ErrorKind::ApiStatus),
+        (404, ErrorKind::NotFound),
+        (413, ErrorKind::ApiStatus),
+        (429, ErrorKind::RateLimited),
+        (503, ErrorKind::InternalServer),
+        (504, ErrorKind::InternalServer),
+    ] {
+        let page = format!("<html><body><h1>{status} from the gateway</h1></body></html>");
+        fault(
+            &emu,
+            "POST",
+            "/agents/agt_abc123/chat",
+            1,
+            Fault::Html {
+                status,
+                body: Some(page.clone()),
+            },
+        );
+        let e = client.agents().chat(ACTIVE, "hi").await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{status}");
+        assert_eq!(e.status(), Some(status));
+        assert_eq!(e.body_excerpt(), Some(page.as_str()));
+        assert!(e.message().contains(&page), "{}", e.message());
+    }
+}
+
+#[tokio::test]
+async fn an_error_status_with_a_body_over_the_cap_is_still_the_status_error() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .max_retries(0)
+        .max_response_bytes(1024)
+        .build()
+        .unwrap();
+    fault(
+        &emu,
+        "GET",
+        "/usage",
+        1,
+        Fault::Large {
+            megabytes: 1,
+            status: 503,
+        },
+    );
+    let e = client.usage().get().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InternalServer);
+    assert_eq!(e.status(), Some(503));
+    assert!(e.message().contains("exceeds 1024 bytes"), "{}", e.message());
 }
 
 /// Runs every call that must be refused before sending and checks the kind and argument name.
