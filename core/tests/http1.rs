@@ -22,7 +22,14 @@ enum Reply {
     Send(Vec<&'static [u8]>),
     /// Writes these bytes, then closes the connection.
     SendAndClose(Vec<u8>),
+    /// Writes these bytes, then this byte over and over (up to [`FLOOD_BYTES`]) for as long as
+    /// the client reads: a hostile server.
+    Flood(&'static [u8], u8),
 }
+
+/// The most a flooding server writes: far beyond any cap, so a client that does not stop
+/// reading is caught by its memory or its timeout.
+const FLOOD_BYTES: usize = 256 * 1024 * 1024;
 
 fn ok(body: &str) -> Vec<u8> {
     format!(
@@ -104,6 +111,20 @@ async fn serve(mut socket: TcpStream, replies: Arc<Vec<Reply>>, requests: Arc<Mu
             }
             Reply::SendAndClose(bytes) => {
                 let _ = socket.write_all(&bytes).await;
+                return;
+            }
+            Reply::Flood(prefix, byte) => {
+                if socket.write_all(prefix).await.is_err() {
+                    return;
+                }
+                let block = vec![byte; 64 * 1024];
+                let mut written = 0;
+                while written < FLOOD_BYTES {
+                    if socket.write_all(&block).await.is_err() {
+                        return;
+                    }
+                    written += block.len();
+                }
                 return;
             }
         }
@@ -345,4 +366,255 @@ async fn a_chunked_body_over_the_cap_is_refused_with_its_first_bytes() {
         1,
         "a full response is not retried"
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// Hostile and malformed responses (issue 15, defects 1 and 6)
+
+const CHUNKED_HEAD: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+
+fn chunked_then(rest: &str) -> Vec<u8> {
+    [CHUNKED_HEAD, rest.as_bytes()].concat()
+}
+
+#[tokio::test]
+async fn a_chunk_size_of_2_to_the_64_minus_1_is_refused_by_the_cap_without_overflow() {
+    // The second chunk's size plus the first chunk's length overflows 64 bits.
+    let server = server_always(Reply::Flood(
+        leak(chunked_then("5\r\n{\"a\":\r\nFFFFFFFFFFFFFFFF\r\n")),
+        b'x',
+    ))
+    .await;
+    let error = client(&server).usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseValidation, "{error}");
+    assert!(
+        error.to_string().contains("exceeds 16777216 bytes"),
+        "{error}"
+    );
+    assert_eq!(
+        server.requests.lock().len(),
+        1,
+        "a response over the cap is final"
+    );
+}
+
+#[tokio::test]
+async fn a_chunk_size_that_wraps_to_a_small_total_does_not_bypass_the_cap() {
+    // 5 + 0xFFFFFFFFFFFFFFFB wraps to 0: unchecked, the cap would pass and the flood after it
+    // would be read without end.
+    let server = server_always(Reply::Flood(
+        leak(chunked_then("5\r\n{\"a\":\r\nFFFFFFFFFFFFFFFB\r\n")),
+        b'x',
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    let error = client(&server).usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseValidation, "{error}");
+    assert!(
+        error.to_string().contains("exceeds 16777216 bytes"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "refused at the size line, not after reading"
+    );
+}
+
+#[tokio::test]
+async fn many_small_chunks_count_against_the_cap_with_every_decoded_byte() {
+    let mut body = String::new();
+    for _ in 0..3000 {
+        body.push_str("2\r\nxx\r\n");
+    }
+    body.push_str("0\r\n\r\n");
+    let server = server_always(Reply::SendAndClose(chunked_then(&body))).await;
+    let client = Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(&server.url)
+        .rate_limit(false)
+        .max_response_bytes(4096)
+        .build()
+        .unwrap();
+    let error = client.usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseValidation, "{error}");
+    assert!(error.to_string().contains("exceeds 4096 bytes"), "{error}");
+}
+
+/// Each hostile framing: what the server sends after the chunked head, and what the error says.
+#[tokio::test]
+async fn hostile_chunk_lines_extensions_and_trailers_are_bounded_protocol_errors() {
+    let cases: [(Reply, &str); 5] = [
+        // 17 hex digits: does not fit in 64 bits.
+        (
+            Reply::SendAndClose(chunked_then("10000000000000000\r\n")),
+            "does not fit in 64 bits",
+        ),
+        // A chunk-size line that never ends.
+        (
+            Reply::Flood(leak(chunked_then("1;ext=")), b'a'),
+            "longer than 4096 bytes",
+        ),
+        // Extensions within the line limit, over the body's limit together.
+        (
+            Reply::SendAndClose(chunked_then(
+                &format!("1;{}\r\nx\r\n", "e".repeat(4000)).repeat(5),
+            )),
+            "chunk extensions of the body exceed 16384 bytes",
+        ),
+        // A trailer section that never ends.
+        (
+            Reply::Flood(leak(chunked_then("2\r\n{}\r\n0\r\nx-pad: ")), b'a'),
+            "trailer section is larger than 16384 bytes",
+        ),
+        // An endless list of short trailer fields.
+        (
+            Reply::Flood(leak(chunked_then("2\r\n{}\r\n0\r\n")), b'\n'),
+            "trailer section is larger than 16384 bytes",
+        ),
+    ];
+    for (reply, expected) in cases {
+        let server = server_always(reply).await;
+        let started = std::time::Instant::now();
+        let error = client(&server).usage().get().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Connection, "{expected}: {error}");
+        assert!(
+            error.to_string().contains(expected),
+            "{expected:?}: {error}"
+        );
+        assert!(error.to_string().contains("malformed"), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{expected}: bounded, not timed out"
+        );
+    }
+}
+
+#[tokio::test]
+async fn obs_fold_header_lines_are_unfolded_and_read() {
+    let folded = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-note: first\r\n  second\r\n\tthird\r\nx-ratelimit-limit:\r\n 60\r\nx-ratelimit-remaining: 59\r\nx-ratelimit-reset: 4102444800\r\ncontent-length: {}\r\n\r\n{USAGE}",
+        USAGE.len()
+    );
+    let server = server_always(Reply::Send(vec![leak(folded.into_bytes())])).await;
+    let client = Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(&server.url)
+        .build()
+        .unwrap();
+    assert_eq!(client.usage().get().await.unwrap().runs_used, 4521);
+    let rate_limit = client
+        .rate_limit()
+        .expect("the folded rate-limit header was read");
+    assert_eq!(rate_limit.limit, 60);
+    assert_eq!(rate_limit.remaining, 59);
+}
+
+#[tokio::test]
+async fn an_http_1_2_status_line_is_read_as_http_1_1() {
+    let reply = format!(
+        "HTTP/1.2 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{USAGE}",
+        USAGE.len()
+    );
+    let server = server_always(Reply::Send(vec![leak(reply.into_bytes())])).await;
+    let client = client(&server);
+    for _ in 0..2 {
+        assert_eq!(client.usage().get().await.unwrap().runs_limit, 10000);
+    }
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        1,
+        "kept alive as 1.1"
+    );
+}
+
+#[tokio::test]
+async fn a_content_length_with_a_sign_or_conflicting_values_is_a_protocol_error() {
+    for (header, expected) in [
+        ("content-length: +2", "Content-Length is not a number"),
+        ("content-length: -2", "Content-Length is not a number"),
+        ("content-length: 2 2", "Content-Length is not a number"),
+        ("content-length: 0x2", "Content-Length is not a number"),
+        ("content-length: 2, 3", "conflicting Content-Length"),
+        (
+            "content-length: 2\r\ncontent-length: 02, 3",
+            "conflicting Content-Length",
+        ),
+        (
+            "content-length: 99999999999999999999",
+            "does not fit in 64 bits",
+        ),
+    ] {
+        let reply = format!("HTTP/1.1 200 OK\r\n{header}\r\n\r\n{{}}");
+        let server = server_always(Reply::SendAndClose(reply.into_bytes())).await;
+        let error = client(&server).usage().get().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Connection, "{header}: {error}");
+        assert!(error.to_string().contains(expected), "{header}: {error}");
+    }
+    // The same value repeated is one length (RFC 9110 §8.6).
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {0}, {0}\r\ncontent-length: {0}\r\n\r\n{USAGE}",
+        USAGE.len()
+    );
+    let server = server_always(Reply::Send(vec![leak(reply.into_bytes())])).await;
+    assert_eq!(client(&server).usage().get().await.unwrap().runs_used, 4521);
+}
+
+#[tokio::test]
+async fn a_malformed_response_says_what_was_wrong_and_is_retried_like_a_5xx_at_most() {
+    let too_many_headers = format!(
+        "HTTP/1.1 200 OK\r\n{}content-length: 2\r\n\r\n{{}}",
+        "x-h: 1\r\n".repeat(101)
+    );
+    let cases: [(Vec<u8>, &str); 4] = [
+        (b"HTTP/1.1 2000 OK\r\n\r\n".to_vec(), "invalid response status"),
+        (too_many_headers.into_bytes(), "too many headers"),
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: +2\r\n\r\n{}".to_vec(),
+            "not a number",
+        ),
+        (chunked_then("2\r\n{}XX"), "does not end with CRLF"),
+    ];
+    for (reply, expected) in cases {
+        let server = server_always(Reply::SendAndClose(reply)).await;
+        let error = client(&server).usage().get().await.unwrap_err();
+        let message = error.to_string();
+        assert_eq!(error.kind(), ErrorKind::Connection, "{message}");
+        assert!(
+            message.contains("malformed") && message.contains(expected),
+            "{expected:?}: {message}"
+        );
+        assert!(!message.contains("connection was lost"), "{message}");
+        assert!(error.may_have_reached_server());
+        assert_eq!(
+            server.requests.lock().len(),
+            3,
+            "a GET: first attempt and two retries"
+        );
+
+        let error = client(&server)
+            .agents()
+            .chat("agt_abc123", "hello")
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+        assert!(error.may_have_reached_server());
+        assert_eq!(
+            server.requests.lock().len(),
+            4,
+            "a chat is never sent twice"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_304_is_not_called_a_redirect() {
+    let server = server_always(Reply::SendAndClose(
+        b"HTTP/1.1 304 Not Modified\r\n\r\n".to_vec(),
+    ))
+    .await;
+    let error = client(&server).usage().get().await.unwrap_err();
+    assert_eq!(error.status(), Some(304));
+    assert!(error.to_string().contains("304 Not Modified"), "{error}");
+    assert!(!error.to_string().contains("redirect"), "{error}");
 }

@@ -6,8 +6,8 @@
 //! - a request that provably never left the client (refused connection, DNS failure, connect
 //!   timeout, TLS handshake) is retried for every method;
 //! - a 429 is retried for every method: the server rejected the request without acting on it;
-//! - GET, PUT and DELETE are also retried on 408, 500, 502, 503, 504, on timeouts and on
-//!   connections lost after the request was sent;
+//! - GET, PUT and DELETE are also retried on 408, 500, 502, 503, 504, on timeouts, on
+//!   connections lost after the request was sent and on malformed responses (protocol errors);
 //! - `POST /chat` is never resent once it may have reached the server: each chat is a billed
 //!   run, and a duplicate run is worse than an error. Its error then says the run may have been
 //!   created.
@@ -44,6 +44,9 @@ pub(crate) enum Outcome {
     TimedOut,
     /// The server answered with this (unsuccessful) status.
     Status(u16),
+    /// The response broke HTTP/1.1's rules (bad status line, framing, chunk, oversized head):
+    /// a protocol error, retried like a 5xx.
+    Malformed,
     /// A response came back that is final whatever the method: a success whose body is not
     /// the documented shape, a body over the size cap, a refused redirect.
     Final,
@@ -57,7 +60,7 @@ impl Outcome {
         match self {
             Outcome::NotSent => false,
             Outcome::Status(status) => !((400..500).contains(&status) && status != 408),
-            Outcome::Lost | Outcome::TimedOut | Outcome::Final => true,
+            Outcome::Lost | Outcome::TimedOut | Outcome::Malformed | Outcome::Final => true,
         }
     }
 }
@@ -66,9 +69,10 @@ impl Outcome {
 pub(crate) fn is_retryable(idempotency: Idempotency, outcome: Outcome) -> bool {
     match outcome {
         Outcome::NotSent | Outcome::Status(429) => true,
-        Outcome::Status(408 | 500 | 502 | 503 | 504) | Outcome::Lost | Outcome::TimedOut => {
-            idempotency == Idempotency::Idempotent
-        }
+        Outcome::Status(408 | 500 | 502 | 503 | 504)
+        | Outcome::Lost
+        | Outcome::TimedOut
+        | Outcome::Malformed => idempotency == Idempotency::Idempotent,
         Outcome::Status(_) | Outcome::Final => false,
     }
 }
@@ -139,6 +143,7 @@ mod tests {
         }
         assert!(is_retryable(GET, Outcome::TimedOut));
         assert!(is_retryable(GET, Outcome::Lost));
+        assert!(is_retryable(GET, Outcome::Malformed));
     }
 
     #[test]
@@ -151,6 +156,7 @@ mod tests {
             Outcome::Status(504),
             Outcome::TimedOut,
             Outcome::Lost,
+            Outcome::Malformed,
             Outcome::Final,
         ] {
             assert!(!is_retryable(CHAT, outcome), "{outcome:?}");
