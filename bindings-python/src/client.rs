@@ -30,14 +30,19 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 pub struct NativeClient {
     builder: ClientBuilder,
     base_url: String,
-    /// The core client of the process that made it; `None` once closed.
-    current: Mutex<Option<(u32, Client)>>,
+    /// The core client of the process that made it; `None` once closed. Shared by the option
+    /// views of the client (`with_options`), which share its pool and ledger.
+    current: Arc<Mutex<Option<(u32, Client)>>>,
+    /// This view's options (empty for the client itself).
+    options: RequestOptions,
+    /// Where a raw-response view leaves each call's response.
+    capture: Option<delegir::ResponseCapture>,
 }
 
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30, rate_limit_store=None, allow_insecure_http=false, proxy=None, trust_env=true, extra_ca_certs=None))]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30, total_timeout=None, default_headers=None, default_query=None, rate_limit_store=None, allow_insecure_http=false, proxy=None, trust_env=true, extra_ca_certs=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -50,6 +55,9 @@ impl NativeClient {
         http2_prior_knowledge: bool,
         on_attempt: Option<Py<PyAny>>,
         log_level: u8,
+        total_timeout: Option<f64>,
+        default_headers: Option<Vec<(String, String)>>,
+        default_query: Option<Vec<(String, String)>>,
         rate_limit_store: Option<String>,
         allow_insecure_http: bool,
         proxy: Option<String>,
@@ -69,7 +77,16 @@ impl NativeClient {
             builder = builder.rate_limit_store(store);
         }
         if let Some(t) = timeout {
-            builder = builder.timeout(seconds("timeout", t, false)?);
+            builder = builder.timeout(crate::options::timeout(t)?);
+        }
+        if let Some(t) = total_timeout {
+            builder = builder.total_timeout(crate::options::total_timeout(t)?);
+        }
+        for (name, value) in default_headers.unwrap_or_default() {
+            builder = builder.default_header(name, value);
+        }
+        for (name, value) in default_query.unwrap_or_default() {
+            builder = builder.default_query(name, value);
         }
         if let Some(r) = max_retries {
             builder = builder.max_retries(retries(r)?);
@@ -91,8 +108,43 @@ impl NativeClient {
         Ok(NativeClient {
             base_url: client.config().base_url().to_owned(),
             builder,
-            current: Mutex::new(Some((pid(), client))),
+            current: Arc::new(Mutex::new(Some((pid(), client)))),
+            options: RequestOptions::default(),
+            capture: None,
         })
+    }
+
+    /// A view of this client with other options (the given ones over this view's), sharing
+    /// its connection pool, rate-limit ledger and lifetime. `timeout=inf`: no per-attempt limit.
+    #[pyo3(signature = (*, timeout=None, max_retries=None, total_timeout=None, headers=None, query=None, body=None))]
+    fn with_options(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
+        total_timeout: Option<f64>,
+        headers: Option<Vec<(String, String)>>,
+        query: Option<Vec<(String, String)>>,
+        body: Option<&str>,
+    ) -> PyResult<NativeClient> {
+        let extra = crate::options::extra_params(headers, query, body)?;
+        let max_retries = max_retries.map(retries).transpose()?;
+        let options = crate::options::view_options(
+            &self.options,
+            timeout,
+            max_retries,
+            total_timeout,
+            extra,
+        )?;
+        Ok(self.view(options, self.capture.clone()))
+    }
+
+    /// A view whose calls leave their response in the returned capture (raw responses).
+    fn capturing(&self) -> (NativeClient, crate::options::NativeCapture) {
+        let capture = delegir::ResponseCapture::default();
+        (
+            self.view(self.options.clone(), Some(capture.clone())),
+            crate::options::NativeCapture { capture },
+        )
     }
 
     /// The base URL requests go to (no trailing slash).
@@ -342,8 +394,9 @@ impl NativeClient {
     /// The core client of this process, with the call's options applied.
     fn client(&self, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Client> {
         let options = RequestOptions {
-            timeout: timeout.map(|t| seconds("timeout", t, false)).transpose()?,
+            timeout: timeout.map(crate::options::timeout).transpose()?,
             max_retries: max_retries.map(retries).transpose()?,
+            ..RequestOptions::default()
         };
         let client = {
             let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
@@ -361,11 +414,32 @@ impl NativeClient {
             }
             client.clone()
         };
-        Ok(if options == RequestOptions::default() {
-            client
-        } else {
-            client.with_options(options)
-        })
+        let client = match &self.capture {
+            Some(capture) => client.with_capture(capture),
+            None => client,
+        };
+        Ok(
+            if options == RequestOptions::default() && self.options == RequestOptions::default() {
+                client
+            } else {
+                client.with_options(self.options.merged(&options))
+            },
+        )
+    }
+
+    /// A view sharing this client's core client (and so its pool, ledger and `close`).
+    fn view(
+        &self,
+        options: RequestOptions,
+        capture: Option<delegir::ResponseCapture>,
+    ) -> NativeClient {
+        NativeClient {
+            builder: self.builder.clone(),
+            base_url: self.base_url.clone(),
+            current: Arc::clone(&self.current),
+            options,
+            capture,
+        }
     }
 }
 

@@ -49,7 +49,8 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             class!(py, "APIResponseValidationError")?,
             Family::Validation,
         ),
-        // Configuration, and kinds added to the core later.
+        // Configuration, Internal (a panic caught at the call's boundary: a bug), and kinds
+        // added to the core later.
         _ => (class!(py, "DelegirError")?, Family::Other),
     };
     let kwargs = PyDict::new(py);
@@ -71,8 +72,18 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         if let Some(wait) = error.retry_after() {
             kwargs.set_item("retry_after", wait.as_secs_f64())?;
         }
-        if let Some(body) = error.body_excerpt() {
-            kwargs.set_item("body", body)?;
+        // A status error carries its response's whole body (parsed as JSON by the class when it
+        // is JSON) and headers; a validation error the body's excerpt.
+        match error.body() {
+            Some(body) => kwargs.set_item("body", String::from_utf8_lossy(body))?,
+            None => {
+                if let Some(body) = error.body_excerpt() {
+                    kwargs.set_item("body", body)?;
+                }
+            }
+        }
+        if let Some(headers) = error.headers() {
+            kwargs.set_item("headers", headers.to_vec())?;
         }
     }
     let instance = class.call((message,), Some(&kwargs))?;

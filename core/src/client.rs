@@ -107,6 +107,16 @@ impl Client {
         (view, capture)
     }
 
+    /// A view of this client that leaves each call's response in `capture` (see
+    /// [`Client::capturing`]).
+    pub fn with_capture(&self, capture: &ResponseCapture) -> Client {
+        Client {
+            transport: Arc::clone(&self.transport),
+            options: self.options.clone(),
+            capture: Some(capture.clone()),
+        }
+    }
+
     /// Makes one call through a capturing view and returns its result with the response it
     /// came from (that call's own status, headers and rate limit, even under concurrency).
     ///

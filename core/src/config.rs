@@ -179,8 +179,8 @@ impl RequestOptions {
         self
     }
 
-    /// `self` with `later`'s settings laid over it.
-    pub(crate) fn merged(&self, later: &RequestOptions) -> RequestOptions {
+    /// `self` with `later`'s settings laid over it (its extras merged over these).
+    pub fn merged(&self, later: &RequestOptions) -> RequestOptions {
         RequestOptions {
             timeout: later.timeout.or(self.timeout),
             max_retries: later.max_retries.or(self.max_retries),

@@ -161,6 +161,20 @@ pub enum DurationUnit {
     Milliseconds,
 }
 
+/// A per-attempt timeout as bindings receive it: like [`duration`] (greater than zero), and
+/// `+inf` means no per-attempt limit ([`crate::NO_TIMEOUT`]), which is how the bindings pass
+/// Python's `timeout=None` and JavaScript's `timeout: Infinity`.
+pub fn timeout(
+    argument: &'static str,
+    value: f64,
+    unit: DurationUnit,
+) -> Result<std::time::Duration> {
+    if value == f64::INFINITY {
+        return Ok(crate::config::NO_TIMEOUT);
+    }
+    duration(argument, value, unit, false)
+}
+
 /// A duration as bindings receive it (a float in the language's unit): finite and greater than
 /// zero, or also exactly zero when `zero_ok` (e.g. `max_rate_limit_wait = 0`: never wait).
 pub fn duration(

@@ -25,6 +25,7 @@ from ._exceptions import (
     RateLimitError,
 )
 from ._native import __version__
+from ._options import NOT_GIVEN, NotGiven, RawResponse, ResponseHeaders
 from .types import (
     Agent,
     AgentConfig,
@@ -39,6 +40,7 @@ from .types import (
 )
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -55,8 +57,11 @@ __all__ = [
     "DeletedAgent",
     "InternalServerError",
     "NotFoundError",
+    "NotGiven",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
+    "ResponseHeaders",
     "Run",
     "RunPage",
     "UpdatedAgent",

@@ -14,6 +14,7 @@ per call. Called outside a loop (``asyncio.run(client.usage.get())``) they retur
 
 from __future__ import annotations
 
+import math
 import os
 from types import TracebackType
 from typing import (
@@ -33,6 +34,18 @@ from typing import (
 from . import _logging
 from ._call import coroutine_function
 from ._native import NativeClient, NativeRunPager
+from ._options import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    NotGiven,
+    Query,
+    RawResponseProxy,
+    check_total_timeout,
+    header_pairs,
+    query_pairs,
+)
+from ._options import view as _view
 from .types import (
     Agent,
     AgentConfig,
@@ -121,6 +134,7 @@ def _native_client(
     http2_prior_knowledge: bool,
     rate_limit_store: Optional[str] = None,
     network: Optional[Dict[str, Any]] = None,
+    escape: Optional[Dict[str, Any]] = None,
 ) -> NativeClient:
     if api_key is not None:
         _check_str("api_key", api_key)
@@ -139,7 +153,8 @@ def _native_client(
     return NativeClient(
         api_key,
         base_url=base_url,
-        timeout=float(timeout),
+        # `timeout=None`: no per-attempt limit, which the core spells as an infinite timeout.
+        timeout=math.inf if timeout is None else float(timeout),
         max_retries=max_retries,
         max_rate_limit_wait=float(max_rate_limit_wait),
         rate_limit=rate_limit,
@@ -148,7 +163,34 @@ def _native_client(
         log_level=level,
         rate_limit_store=rate_limit_store,
         **(network or {}),
+        **(escape or {}),
     )
+
+
+def _escape(total_timeout: object, default_headers: object, default_query: object) -> Dict[str, Any]:
+    """The overall deadline and the default headers and query, type-checked, as the native client
+    takes them (the core checks the header names and values)."""
+    check_total_timeout(total_timeout)
+    return {
+        "total_timeout": None if total_timeout is None else float(total_timeout),  # type: ignore[arg-type]
+        "default_headers": header_pairs("default_headers", default_headers),
+        "default_query": query_pairs("default_query", default_query),
+    }
+
+
+class _Secret:
+    """The API key kept for :meth:`copy`, never shown."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Optional[str]) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+_VIEW_OPTIONS = frozenset({"timeout", "max_retries", "total_timeout"})
 
 
 def _network(
@@ -188,7 +230,8 @@ class _ClientBase:
         api_key: Optional[str] = None,
         *,
         base_url: Optional[str] = None,
-        timeout: float = 60.0,
+        timeout: Optional[float] = 60.0,
+        total_timeout: Optional[float] = None,
         max_retries: int = 2,
         max_rate_limit_wait: float = 60.0,
         rate_limit: bool = True,
@@ -197,8 +240,28 @@ class _ClientBase:
         allow_insecure_http: bool = False,
         proxy: Optional[str] = None,
         trust_env: bool = True,
-        extra_ca_certs: Union[str, "os.PathLike[str]", None] = None,
+        extra_ca_certs: Union[str, os.PathLike[str], None] = None,
+        default_headers: Headers = None,
+        default_query: Query = None,
     ) -> None:
+        # Every constructor option, for `copy` (the key wrapped so that nothing prints it).
+        self._options: Dict[str, Any] = {
+            "api_key": _Secret(api_key),
+            "base_url": base_url,
+            "timeout": timeout,
+            "total_timeout": total_timeout,
+            "max_retries": max_retries,
+            "max_rate_limit_wait": max_rate_limit_wait,
+            "rate_limit": rate_limit,
+            "http2_prior_knowledge": http2_prior_knowledge,
+            "rate_limit_store": rate_limit_store,
+            "allow_insecure_http": allow_insecure_http,
+            "proxy": proxy,
+            "trust_env": trust_env,
+            "extra_ca_certs": extra_ca_certs,
+            "default_headers": default_headers,
+            "default_query": default_query,
+        }
         self._native = _native_client(
             api_key,
             base_url,
@@ -209,11 +272,99 @@ class _ClientBase:
             http2_prior_knowledge,
             rate_limit_store,
             _network(allow_insecure_http, proxy, trust_env, extra_ca_certs),
+            _escape(total_timeout, default_headers, default_query),
         )
         self._attach(self._native)
 
     def _attach(self, native: NativeClient) -> None:
         raise NotImplementedError
+
+    def _view(self, native: NativeClient, options: Dict[str, Any]) -> Self:
+        """A client of this class over `native` (a view of this one's native client)."""
+        clone = object.__new__(type(self))
+        clone._options = options
+        clone._native = native
+        clone._attach(native)
+        return clone
+
+    def with_options(
+        self,
+        *,
+        timeout: Union[float, NotGiven, None] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+        total_timeout: Union[float, NotGiven] = NOT_GIVEN,
+        default_headers: Headers = None,
+        default_query: Query = None,
+    ) -> Self:
+        """A client with these options over this one's, sharing its connection pool, its
+        rate-limit ledger and its lifetime (closing either closes both). ``timeout=None``: no
+        per-attempt limit. Headers and query parameters are added to this client's defaults.
+
+        >>> patient = client.with_options(timeout=120, max_retries=5)   # doctest: +SKIP
+        """
+        if not isinstance(timeout, NotGiven) and timeout is not None:
+            _check_options(timeout, None)
+        if not isinstance(max_retries, NotGiven):
+            _check_options(None, max_retries)
+        if not isinstance(total_timeout, NotGiven):
+            check_total_timeout(total_timeout)
+        native = self._native.with_options(
+            timeout=None if isinstance(timeout, NotGiven) else (math.inf if timeout is None else float(timeout)),
+            max_retries=None if isinstance(max_retries, NotGiven) else max_retries,
+            total_timeout=None if isinstance(total_timeout, NotGiven) else float(total_timeout),
+            headers=header_pairs("default_headers", default_headers),
+            query=query_pairs("default_query", default_query),
+        )
+        options = dict(self._options)
+        for key, value in (("timeout", timeout), ("max_retries", max_retries), ("total_timeout", total_timeout)):
+            if not isinstance(value, NotGiven):
+                options[key] = value
+        for key, added in (("default_headers", default_headers), ("default_query", default_query)):
+            if added is not None:
+                options[key] = {**(options[key] or {}), **added}
+        return self._view(native, options)
+
+    def copy(self, **changes: Any) -> Self:
+        """A client with the constructor options of this one, changed by ``changes`` (any
+        constructor keyword). Changes to ``timeout``, ``max_retries`` and ``total_timeout`` only
+        make a view (see :meth:`with_options`: shared pool and ledger); any other (such as
+        ``default_headers``, which are then replaced rather than added to) makes a new client
+        with its own pool (the rate-limit ledger is still shared by every client of the same key
+        and base URL in the process)."""
+        unknown = set(changes) - set(self._options)
+        if unknown:
+            known = ", ".join(sorted(self._options))
+            raise TypeError(f"copy() got unexpected option(s) {', '.join(sorted(unknown))}; the options are {known}")
+        options = {**self._options, **changes}
+        if set(changes) <= _VIEW_OPTIONS:
+            return self.with_options(**changes)
+        return self._rebuild(options)
+
+    def _rebuild(self, options: Dict[str, Any]) -> Self:
+        kwargs = dict(options)
+        key = kwargs.pop("api_key")
+        return type(self)(key.value if isinstance(key, _Secret) else key, **kwargs)
+
+    @property
+    def with_raw_response(self) -> Any:
+        """The resources again, whose methods return a :class:`~delegir.RawResponse` (status,
+        case-insensitive headers, this call's rate limit, attempts, elapsed time, text and
+        ``parse()``) instead of the model::
+
+            raw = client.with_raw_response.agents.get("agt_abc123")
+            print(raw.status_code, raw.headers["x-ratelimit-remaining"], raw.parse().name)
+        """
+        cls = type(self)
+        options = self._options
+
+        def make(native: NativeClient) -> Any:
+            clone = object.__new__(cls)
+            clone._options = options
+            clone._native = native
+            clone._attach(native)
+            return clone
+
+        return RawResponseProxy(make, self._native, isinstance(self, AsyncDelegir))
 
     @property
     def base_url(self) -> str:
@@ -275,13 +426,18 @@ class AsyncRuns:
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> Coroutine[Any, Any, RunPage]:
         """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
         _check_str("agent_id", agent_id)
         _check_int("limit", limit)
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
-        return self._native.agents_runs(agent_id, limit, offset, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_runs(agent_id, limit, offset, timeout, max_retries)
 
     def iter(
         self,
@@ -291,6 +447,10 @@ class AsyncRuns:
         page_size: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> AsyncIterator[Run]:
         """Every run, newest first: ``async for run in client.agents.runs.iter(id)``.
 
@@ -300,7 +460,8 @@ class AsyncRuns:
         _check_str("agent_id", agent_id)
         _check_int("page_size", page_size)
         _check_options(timeout, max_retries)
-        return AsyncRunIterator(self._native.runs_pager(agent_id, page_size, timeout, max_retries))
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return AsyncRunIterator(native.runs_pager(agent_id, page_size, timeout, max_retries))
 
 
 class AsyncAgents:
@@ -315,20 +476,22 @@ class AsyncAgents:
 
     @coroutine_function
     def list(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, List[Agent]]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
-        return self._native.agents_list(timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_list(timeout, max_retries)
 
     @coroutine_function
     def get(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, AgentDetail]:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_get(agent_id, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_get(agent_id, timeout, max_retries)
 
     @coroutine_function
     def update(
@@ -341,24 +504,30 @@ class AsyncAgents:
         config: Union[AgentConfig, Mapping[str, Any], None] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> Coroutine[Any, Any, UpdatedAgent]:
         """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
         is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
         ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
-        return self._native.agents_update(
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_update(
             agent_id, name, status, config_dict, timeout, max_retries
         )
 
     @coroutine_function
     def delete(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, DeletedAgent]:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_delete(agent_id, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_delete(agent_id, timeout, max_retries)
 
     @coroutine_function
     def chat(
@@ -369,6 +538,10 @@ class AsyncAgents:
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> Coroutine[Any, Any, ChatReply]:
         """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
         never resent once it may have reached the server (the error then has
@@ -376,7 +549,8 @@ class AsyncAgents:
         _check_str("agent_id", agent_id)
         _check_str("message", message)
         _check_options(timeout, max_retries)
-        return self._native.agents_chat(agent_id, message, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_chat(agent_id, message, timeout, max_retries)
 
 
 class AsyncUsage:
@@ -387,11 +561,12 @@ class AsyncUsage:
 
     @coroutine_function
     def get(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, Usage]:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
-        return self._native.usage_get(timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.usage_get(timeout, max_retries)
 
 
 class AsyncDelegir(_ClientBase):
@@ -481,13 +656,18 @@ class Runs:
         offset: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> RunPage:
         """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
         _check_str("agent_id", agent_id)
         _check_int("limit", limit)
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
-        return self._native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
 
     def iter(
         self,
@@ -497,6 +677,10 @@ class Runs:
         page_size: Optional[int] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> Iterator[Run]:
         """Every run, newest first: ``for run in client.agents.runs.iter(id)``.
 
@@ -506,7 +690,8 @@ class Runs:
         _check_str("agent_id", agent_id)
         _check_int("page_size", page_size)
         _check_options(timeout, max_retries)
-        return RunIterator(self._native.runs_pager(agent_id, page_size, timeout, max_retries))
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return RunIterator(native.runs_pager(agent_id, page_size, timeout, max_retries))
 
 
 class Agents:
@@ -520,19 +705,21 @@ class Agents:
         self.runs = Runs(native)
 
     def list(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> List[Agent]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
-        return self._native.agents_list_sync(timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_list_sync(timeout, max_retries)
 
     def get(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> AgentDetail:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_get_sync(agent_id, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_get_sync(agent_id, timeout, max_retries)
 
     def update(
         self,
@@ -544,21 +731,27 @@ class Agents:
         config: Union[AgentConfig, Mapping[str, Any], None] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> UpdatedAgent:
         """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
         is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
         ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
-        return self._native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
 
     def delete(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None
+        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> DeletedAgent:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
-        return self._native.agents_delete_sync(agent_id, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_delete_sync(agent_id, timeout, max_retries)
 
     def chat(
         self,
@@ -568,6 +761,10 @@ class Agents:
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        extra_body: Body = None,
+        total_timeout: Optional[float] = None,
     ) -> ChatReply:
         """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
         never resent once it may have reached the server (the error then has
@@ -575,7 +772,8 @@ class Agents:
         _check_str("agent_id", agent_id)
         _check_str("message", message)
         _check_options(timeout, max_retries)
-        return self._native.agents_chat_sync(agent_id, message, timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.agents_chat_sync(agent_id, message, timeout, max_retries)
 
 
 class UsageResource:
@@ -584,10 +782,11 @@ class UsageResource:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
-    def get(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> Usage:
+    def get(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None) -> Usage:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
-        return self._native.usage_get_sync(timeout, max_retries)
+        native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
+        return native.usage_get_sync(timeout, max_retries)
 
 
 class Delegir(_ClientBase):

@@ -15,8 +15,10 @@ plain Python (the native extension imports and raises them) and they pickle, so 
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple, Type, Union
+import json
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
 
+from ._options import ResponseHeaders
 from .types import RateLimit
 
 __all__ = [
@@ -64,6 +66,16 @@ class DelegirError(Exception):
         return self.message
 
 
+def _parsed_body(body: Any) -> Any:
+    """A body given as text parsed as JSON when it is JSON; otherwise as it is."""
+    if not isinstance(body, str):
+        return body
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
 def _rate_limit(value: Union[RateLimit, Mapping[str, Any], None]) -> Optional[RateLimit]:
     if value is None or isinstance(value, RateLimit):
         return value
@@ -79,8 +91,13 @@ class APIStatusError(DelegirError):
     """The rate-limit headers of the failing response, if it had them."""
     retry_after: Optional[float]
     """For 429: seconds until the rate-limit window resets."""
-    body: Optional[str]
-    """An excerpt of the response body, when it is useful for diagnosis."""
+    body: Any
+    """The response body: the parsed JSON (``{"error": "..."}`` for the API's own errors), or
+    the raw text of a body that is not JSON (a gateway's HTML page); ``None`` when empty."""
+    headers: Mapping[str, str]
+    """The response headers (keys compare without case; empty when none came back)."""
+    request_id: Optional[str]
+    """The server's ``X-Request-Id``, when it sent one: quote it when reporting a problem."""
 
     def __init__(
         self,
@@ -89,14 +106,18 @@ class APIStatusError(DelegirError):
         status_code: int,
         rate_limit: Union[RateLimit, Mapping[str, Any], None] = None,
         retry_after: Optional[float] = None,
-        body: Optional[str] = None,
+        body: Any = None,
+        headers: Union[Mapping[str, str], Sequence[Tuple[str, str]], None] = None,
         may_have_reached_server: bool = True,
     ) -> None:
         super().__init__(message, may_have_reached_server=may_have_reached_server)
         self.status_code = status_code
         self.rate_limit = _rate_limit(rate_limit)
         self.retry_after = retry_after
-        self.body = body
+        self.body = _parsed_body(body)
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        self.headers = ResponseHeaders(pairs)
+        self.request_id = self.headers.get("x-request-id")
 
     def _kwargs(self) -> Dict[str, Any]:
         return {
@@ -105,6 +126,7 @@ class APIStatusError(DelegirError):
             "rate_limit": self.rate_limit,
             "retry_after": self.retry_after,
             "body": self.body,
+            "headers": dict(self.headers),
         }
 
     def __str__(self) -> str:
@@ -170,10 +192,13 @@ class APIResponseValidationError(DelegirError):
         may_have_reached_server: bool = True,
         rate_limit: Union[RateLimit, Mapping[str, Any], None] = None,
         retry_after: Optional[float] = None,
+        headers: Union[Mapping[str, str], Sequence[Tuple[str, str]], None] = None,
     ) -> None:
         super().__init__(message, may_have_reached_server=may_have_reached_server)
         self.status_code = status_code
         self.body = body
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        self.headers = ResponseHeaders(pairs)
         self.rate_limit = _rate_limit(rate_limit)
         self.retry_after = retry_after
 
@@ -183,4 +208,5 @@ class APIResponseValidationError(DelegirError):
             "status_code": self.status_code,
             "body": self.body,
             "rate_limit": self.rate_limit,
+            "headers": dict(self.headers),
         }

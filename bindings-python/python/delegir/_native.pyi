@@ -18,6 +18,12 @@ _Observer = Callable[
 ]
 
 @final
+class NativeCapture:
+    def take(
+        self,
+    ) -> Optional[Tuple[int, List[Tuple[str, str]], Optional[Tuple[int, int, int]], int, float, bytes]]: ...
+
+@final
 class NativeClient:
     def __new__(
         cls,
@@ -31,6 +37,9 @@ class NativeClient:
         http2_prior_knowledge: bool = False,
         on_attempt: Optional[_Observer] = None,
         log_level: int = 30,
+        total_timeout: Optional[float] = None,
+        default_headers: Optional[List[Tuple[str, str]]] = None,
+        default_query: Optional[List[Tuple[str, str]]] = None,
         rate_limit_store: Optional[str] = None,
         allow_insecure_http: bool = False,
         proxy: Optional[str] = None,
@@ -43,6 +52,17 @@ class NativeClient:
     def closed(self) -> bool: ...
     def rate_limit(self) -> Optional[Tuple[int, int, int]]: ...
     def close(self) -> None: ...
+    def with_options(
+        self,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        total_timeout: Optional[float] = None,
+        headers: Optional[List[Tuple[str, str]]] = None,
+        query: Optional[List[Tuple[str, str]]] = None,
+        body: Optional[str] = None,
+    ) -> NativeClient: ...
+    def capturing(self) -> Tuple[NativeClient, NativeCapture]: ...
     def agents_list(
         self, timeout: Optional[float] = None, max_retries: Optional[int] = None
     ) -> Coroutine[Any, Any, List[Agent]]: ...
