@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pickle
 import time
+from typing import Type
 
 import delegir
 import pytest
 from conftest import AGENT, PAUSED_AGENT
-from delegir import Delegir
+from delegir import AsyncDelegir, Delegir
 from delegir.testing import Emulator
 from delegir.types import RateLimit
 
@@ -128,11 +129,40 @@ def test_a_body_that_is_not_the_documented_shape_raises_response_validation_erro
         client.usage.get()
 
 
-def test_an_html_error_page_keeps_its_status(client: Delegir, emu: Emulator) -> None:
+def test_a_gateways_html_502_is_an_internal_server_error_quoting_the_page(
+    client: Delegir, emu: Emulator
+) -> None:
     emu.add_fault("GET", "/usage", {"kind": "html", "status": 502}, count=3)
-    with pytest.raises(delegir.DelegirError) as info:
+    with pytest.raises(delegir.InternalServerError) as info:
         client.usage.get()
-    assert getattr(info.value, "status_code", None) == 502
+    assert isinstance(info.value, delegir.APIStatusError)
+    assert info.value.status_code == 502
+    assert "<center><h1>502 Bad Gateway</h1></center>" in info.value.message
+    assert "502 Bad Gateway" in str(info.value.body)
+    assert len(emu.journal()) == 3  # retried like any 502
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, delegir.BadRequestError),
+        (401, delegir.AuthenticationError),
+        (404, delegir.NotFoundError),
+        (503, delegir.InternalServerError),
+        (403, delegir.APIStatusError),
+    ],
+)
+async def test_every_non_2xx_page_is_the_status_error_of_its_status(
+    aclient: AsyncDelegir, emu: Emulator, status: int, cls: Type[delegir.APIStatusError]
+) -> None:
+    page = f"<html><body><h1>{status} from the gateway</h1></body></html>"
+    emu.add_fault("POST", f"/agents/{AGENT}/chat", {"kind": "html", "status": status, "body": page})
+    with pytest.raises(cls) as info:
+        await aclient.agents.chat(AGENT, "hi")
+    assert type(info.value) is cls
+    assert info.value.status_code == status
+    assert page in info.value.message
+    assert info.value.body == page
 
 
 def test_a_connection_reset_before_the_response_raises_connection_error(
