@@ -24,7 +24,7 @@ use crate::error::ErrorKind;
 use crate::models::{
     Agent, AgentDetail, ChatReply, DeletedAgent, Run, RunPage, UpdatedAgent, Usage,
 };
-use crate::policy::ledger::{Ledger, Observed};
+use crate::policy::ledger::{MemoryLedger as Ledger, Observed};
 use crate::policy::retry;
 use crate::runtime::{BoxFuture, Clock};
 use crate::wire::headers::{self, MAX_HEADER_WAIT, ResponseMeta};

@@ -85,7 +85,6 @@ impl Server {
             retry_after: (status == 429).then(|| Duration::from_secs((reset - date as i64) as u64)),
             server_date: Some(UNIX_EPOCH + Duration::from_secs(date)),
             reset_in: Some(Duration::from_secs((reset - date as i64).max(0) as u64)),
-            ..Default::default()
             content_encoding: Default::default(),
         };
         (status, meta)
@@ -219,7 +218,6 @@ async fn a_429_closes_the_window_until_the_reset() {
         retry_after: Some(Duration::from_secs(30)),
         server_date: Some(UNIX_EPOCH + Duration::from_secs(WALL_START)),
         reset_in: Some(Duration::from_secs(30)),
-        ..Default::default()
         content_encoding: Default::default(),
     };
     ledger
@@ -306,7 +304,6 @@ async fn stale_and_garbage_resets_never_cause_negative_or_endless_waits() {
             retry_after: None,
             server_date: date.map(|d| UNIX_EPOCH + Duration::from_secs(d)),
             reset_in: None,
-            ..Default::default()
             content_encoding: Default::default(),
         };
         let ledger = ledger.clone();

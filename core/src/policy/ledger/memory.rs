@@ -1,4 +1,5 @@
-//! The rate-limit ledger: paces requests so that they do not meet 429s in the first place.
+//! The in-process store of the rate-limit ledger: today's ledger, and the fallback of the Redis
+//! store while Redis is unreachable.
 //!
 //! The API allows a fixed number of requests per window per key and reports, on every response,
 //! the window's limit, how many requests remain and when it resets. Every client of one key and
@@ -11,14 +12,10 @@
 //! reset. A server that sends no rate-limit headers at all (rate limiting off) makes the ledger
 //! admit everything.
 //!
-//! **When does the window reset, by our clock?** `Reset` is in the server's epoch seconds, and
-//! the local clock may be skewed. Every response's `Date` (the server's time, truncated to the
-//! second) gives a lower bound of the offset between the server's clock and ours:
-//! `offset ≥ Date − local`. The ledger keeps the largest such bound, which converges on the real
-//! offset within milliseconds after a few responses, and waits until
-//! `Reset − (local + offset_bound)`: never earlier than the real reset (which would cost a 429),
-//! and only a little later. Garbage, missing or past values never cause a negative or endless
-//! wait: waits are clamped to [0, 24 h], and a window whose end has passed is simply unknown.
+//! The window's end is placed on the monotonic clock through [`ServerClock`] (the server's
+//! clock as bounded by `Date` headers): never earlier than the real reset, and only a little
+//! later. Garbage, missing or past values never cause a negative or endless wait: waits are
+//! clamped to [0, 24 h], and a window whose end has passed is simply unknown.
 //!
 //! Cancellation: a waiting call that is dropped leaves the queue, and an admitted call that is
 //! dropped before it settles releases its place; either wakes the next waiter. A call that ends
@@ -26,13 +23,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::runtime::{Clock, SystemClock};
+use super::Observed;
+use super::server_clock::ServerClock;
+use crate::runtime::{Clock, Instant, SystemClock, process_id};
 use crate::secret::ApiKey;
 use crate::wire::headers::{MAX_HEADER_WAIT, ResponseMeta};
 
@@ -46,17 +45,17 @@ const DATE_RESOLUTION: Duration = Duration::from_secs(1);
 const BLIND_429_PAUSE: Duration = Duration::from_secs(1);
 
 /// The ledger of one (key, base URL) in this process.
-pub(crate) struct Ledger {
+pub(crate) struct MemoryLedger {
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
     /// Woken on every change that may let a waiter through.
     changed: Notify,
 }
 
-impl std::fmt::Debug for Ledger {
+impl std::fmt::Debug for MemoryLedger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = self.state.lock();
-        f.debug_struct("Ledger")
+        f.debug_struct("MemoryLedger")
             .field("knowledge", &s.knowledge)
             .field("in_flight", &s.in_flight)
             .field("waiting", &s.queue.len())
@@ -74,8 +73,8 @@ struct State {
     /// Tickets of waiting calls, first come first served.
     queue: VecDeque<u64>,
     next_ticket: u64,
-    /// Lower bound of (server clock − local clock) in milliseconds.
-    offset_ms: Option<i64>,
+    /// The server's clock, bounded by `Date` headers.
+    server_clock: ServerClock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +130,7 @@ impl State {
     fn observe(&mut self, clock: &dyn Clock, status: u16, meta: &ResponseMeta) {
         let now = clock.now();
         if let Some(date) = meta.server_date {
-            self.learn_offset(date, clock);
+            self.server_clock.learn(date, clock);
         }
         let Some(rl) = meta.rate_limit else {
             if status == 429 {
@@ -149,7 +148,7 @@ impl State {
         if self.newest_reset.is_some_and(|newest| rl.reset < newest) {
             return; // about a window that has already passed
         }
-        let mut ends_at = now + self.until_reset(rl.reset, clock) + RESET_MARGIN;
+        let mut ends_at = now + self.server_clock.until_reset(rl.reset, clock) + RESET_MARGIN;
         let mut remaining = rl.remaining;
         if let Knowledge::Window {
             reset,
@@ -175,60 +174,18 @@ impl State {
             remaining,
         };
     }
-
-    fn learn_offset(&mut self, server_date: std::time::SystemTime, clock: &dyn Clock) {
-        let (Some(server_ms), Some(local_ms)) = (epoch_ms(server_date), epoch_ms(clock.wall()))
-        else {
-            return;
-        };
-        // `Date` is truncated to the second: the server's clock reads at least `Date` and less
-        // than `Date + 1 s`.
-        let low = server_ms - local_ms;
-        let high = low + 1000;
-        self.offset_ms = Some(match self.offset_ms {
-            // A bound above `high` contradicts this sample: a clock jumped. Start over.
-            Some(known) if known <= high => known.max(low),
-            _ => low,
-        });
-    }
-
-    /// Time from now until the server's clock reaches `reset`, an upper bound.
-    fn until_reset(&self, reset: i64, clock: &dyn Clock) -> Duration {
-        let Some(local_ms) = epoch_ms(clock.wall()) else {
-            return Duration::ZERO;
-        };
-        let server_now_low = local_ms.saturating_add(self.offset_ms.unwrap_or(0));
-        let wait_ms = reset.saturating_mul(1000).saturating_sub(server_now_low);
-        Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0)).min(MAX_HEADER_WAIT)
-    }
-}
-
-fn epoch_ms(t: std::time::SystemTime) -> Option<i64> {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).ok(),
-        Err(e) => i64::try_from(e.duration().as_millis()).ok().map(|v| -v),
-    }
-}
-
-/// What became of an admitted request.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Observed<'a> {
-    /// A response came back with these headers and this status.
-    Response { status: u16, meta: &'a ResponseMeta },
-    /// No response (connection error, timeout): the request may or may not have counted.
-    NoResponse,
 }
 
 /// The place of one admitted request. Settle it with what came back; dropping it unsettled
 /// (a cancelled call) releases the place.
 #[derive(Debug)]
-pub(crate) struct Admission {
-    ledger: Arc<Ledger>,
+pub(crate) struct MemoryAdmission {
+    ledger: Arc<MemoryLedger>,
     probe: bool,
     settled: bool,
 }
 
-impl Admission {
+impl MemoryAdmission {
     /// Records what the response said and releases the place.
     pub(crate) fn settle(mut self, observed: Observed<'_>) {
         self.settled = true;
@@ -236,7 +193,7 @@ impl Admission {
     }
 }
 
-impl Drop for Admission {
+impl Drop for MemoryAdmission {
     fn drop(&mut self) {
         if !self.settled {
             self.ledger.release(self.probe, Observed::NoResponse);
@@ -246,7 +203,7 @@ impl Drop for Admission {
 
 /// Removes a waiting call's ticket when the call is dropped while it waits.
 struct Ticket<'a> {
-    ledger: &'a Ledger,
+    ledger: &'a MemoryLedger,
     id: u64,
     queued: bool,
 }
@@ -262,11 +219,11 @@ impl Drop for Ticket<'_> {
     }
 }
 
-type Registry = Mutex<(u32, HashMap<[u8; 32], Weak<Ledger>>)>;
+type Registry = Mutex<(u32, HashMap<[u8; 32], Weak<MemoryLedger>>)>;
 
-impl Ledger {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Ledger {
-        Ledger {
+impl MemoryLedger {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> MemoryLedger {
+        MemoryLedger {
             clock,
             state: Mutex::new(State {
                 knowledge: Knowledge::Unknown,
@@ -275,7 +232,7 @@ impl Ledger {
                 probe_out: false,
                 queue: VecDeque::new(),
                 next_ticket: 0,
-                offset_ms: None,
+                server_clock: ServerClock::default(),
             }),
             changed: Notify::new(),
         }
@@ -284,7 +241,7 @@ impl Ledger {
     /// The process-wide ledger for this key and base URL (keyed by a hash, never the key).
     /// After `fork()` the child starts with an empty registry: the parent's in-flight counts
     /// mean nothing there.
-    pub(crate) fn shared(api_key: &ApiKey, base_url: &str) -> Arc<Ledger> {
+    pub(crate) fn shared(api_key: &ApiKey, base_url: &str) -> Arc<MemoryLedger> {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         let mut hasher = Sha256::new();
         hasher.update(api_key.expose().as_bytes());
@@ -292,25 +249,28 @@ impl Ledger {
         hasher.update(base_url.as_bytes());
         let id: [u8; 32] = hasher.finalize().into();
 
-        let registry = REGISTRY.get_or_init(|| Mutex::new((std::process::id(), HashMap::new())));
+        let registry = REGISTRY.get_or_init(|| Mutex::new((process_id(), HashMap::new())));
         let mut guard = registry.lock();
         let (pid, ledgers) = &mut *guard;
-        if *pid != std::process::id() {
-            *pid = std::process::id();
+        if *pid != process_id() {
+            *pid = process_id();
             ledgers.clear();
         }
         if let Some(ledger) = ledgers.get(&id).and_then(Weak::upgrade) {
             return ledger;
         }
         ledgers.retain(|_, weak| weak.strong_count() > 0);
-        let ledger = Arc::new(Ledger::new(Arc::new(SystemClock)));
+        let ledger = Arc::new(MemoryLedger::new(Arc::new(SystemClock)));
         ledgers.insert(id, Arc::downgrade(&ledger));
         ledger
     }
 
     /// Waits (FIFO) until a request may be sent. When the wait would exceed `max_wait`, returns
     /// at once with `Err(wait)`: how long until the window resets.
-    pub(crate) async fn admit(self: &Arc<Self>, max_wait: Duration) -> Result<Admission, Duration> {
+    pub(crate) async fn admit(
+        self: &Arc<Self>,
+        max_wait: Duration,
+    ) -> Result<MemoryAdmission, Duration> {
         let deadline = self.clock.now() + max_wait;
         let mut ticket = {
             let mut s = self.state.lock();
@@ -369,8 +329,8 @@ impl Ledger {
         }
     }
 
-    fn admission(self: &Arc<Self>, probe: bool) -> Admission {
-        Admission {
+    fn admission(self: &Arc<Self>, probe: bool) -> MemoryAdmission {
+        MemoryAdmission {
             ledger: Arc::clone(self),
             probe,
             settled: false,
@@ -396,8 +356,15 @@ impl Ledger {
         drop(s);
         self.changed.notify_waiters();
     }
+
+    /// Folds what a response said into the ledger without a place of its own: the Redis store
+    /// keeps this process's fallback informed, so that it knows the window if Redis goes away.
+    pub(crate) fn learn(&self, status: u16, meta: &ResponseMeta) {
+        self.state.lock().observe(self.clock.as_ref(), status, meta);
+        self.changed.notify_waiters();
+    }
 }
 
 #[cfg(test)]
-#[path = "ledger_tests.rs"]
+#[path = "memory_tests.rs"]
 mod tests;

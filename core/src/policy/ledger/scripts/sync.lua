@@ -1,0 +1,174 @@
+-- The rate-limit ledger of one (API key, base URL), shared by every process through Redis.
+--
+-- One call does all a process needs in one round trip: it renews the process's lease, forgets
+-- processes whose lease ran out (their places, tickets and probe), folds in what responses said
+-- (releasing their places), drops cancelled tickets, and admits the process's waiters in the
+-- order every process asked (tickets). The rules are the in-process ledger's (memory.rs): a
+-- request goes out only while in_flight < remaining in the current window; with nothing known
+-- (or the window passed) one probe goes first; a 429 sets remaining to 0 until the reset.
+-- Time is Redis's clock (TIME), the same for every process; callers pass durations.
+--
+-- KEYS: 1 state (hash), 2 places (zset, all scores 0, members "owner:place"),
+--       3 tickets (zset scored by ticket number, members "owner:ticket"),
+--       4 owners (zset scored by lease expiry, ms), 5 ticket counter
+-- ARGV: owner, lease_ms, ttl_ms, next_place,
+--       n_waiters, then per waiter its ticket (0 = none yet),
+--       n_cancelled, then ticket numbers,
+--       n_released, then per release 8 fields:
+--         place, probe (0|1), kind (r: response with rate-limit headers, n: response without,
+--         x: no response, u: never used), is_429 (0|1), reset (raw X-RateLimit-Reset),
+--         remaining, until_ms (upper bound of the time to the reset), retry_ms (-1: none)
+-- Returns: { code, wait_ms, available, probe (0|1), granted, then per waiter 0 (admitted) or
+--           its ticket number }
+--   code 0: unlimited (the server sends no rate-limit headers)
+--        1: a window is open; waiters not admitted wait for its end (wait_ms) unless places
+--           remain (available > 0) that waiters ahead of them are about to take
+--        2: nothing known and a probe is out: wait for its answer
+--        3: nothing known and another process's waiter is first in line to probe
+
+local k_state, k_places, k_tickets, k_owners, k_seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local owner = ARGV[1]
+local lease = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local next_place = tonumber(ARGV[4])
+local RESET_MARGIN = 5
+local MAX_WAIT = 86400000
+local BLIND_429_PAUSE = 1000
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local i = 5
+local waiters = {}
+local n = tonumber(ARGV[i]); i = i + 1
+for k = 1, n do waiters[k] = ARGV[i]; i = i + 1 end
+local cancelled = {}
+n = tonumber(ARGV[i]); i = i + 1
+for k = 1, n do cancelled[k] = ARGV[i]; i = i + 1 end
+
+local s = redis.call('HMGET', k_state, 'mode', 'reset', 'ends', 'rem', 'newest', 'probe')
+local mode = s[1] or 'u'
+local reset = s[2] or ''
+local ends = tonumber(s[3] or '0')
+local rem = tonumber(s[4] or '0')
+local newest = s[5]
+local probe = s[6]
+
+local function owned_by(member, o)
+  return string.sub(member, 1, #o + 1) == o .. ':'
+end
+
+-- 1. Processes whose lease ran out (killed, frozen, partitioned) free what they held.
+local dead = redis.call('ZRANGEBYSCORE', k_owners, '-inf', now, 'LIMIT', 0, 16)
+for _, o in ipairs(dead) do
+  if o ~= owner then
+    redis.call('ZREMRANGEBYLEX', k_places, '[' .. o .. ':', '(' .. o .. ';')
+    for _, m in ipairs(redis.call('ZRANGE', k_tickets, 0, -1)) do
+      if owned_by(m, o) then redis.call('ZREM', k_tickets, m) end
+    end
+    if probe and owned_by(probe, o) then probe = false end
+  end
+  redis.call('ZREM', k_owners, o)
+end
+redis.call('ZADD', k_owners, now + lease, owner)
+
+-- 2. What responses said, and the places they free.
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local member = owner .. ':' .. ARGV[i]
+  local was_probe, kind, is_429 = ARGV[i + 1] == '1', ARGV[i + 2], ARGV[i + 3] == '1'
+  local r_reset, r_rem = ARGV[i + 4], tonumber(ARGV[i + 5])
+  local until_ms, retry_ms = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
+  i = i + 8
+  redis.call('ZREM', k_places, member)
+  if was_probe and probe == member then probe = false end
+  if kind == 'r' then
+    -- Responses about a window that has already passed are stale.
+    if not (newest and tonumber(r_reset) < tonumber(newest)) then
+      local e = now + math.min(until_ms, MAX_WAIT) + RESET_MARGIN
+      local r = r_rem
+      if mode == 'w' and reset == r_reset then
+        -- Every process's end is an upper bound of the true reset: the earliest is the tightest.
+        e = math.min(e, ends)
+        r = math.min(r, rem)
+      end
+      if is_429 then
+        r = 0
+        if retry_ms >= 0 then e = math.max(e, now + math.min(retry_ms, MAX_WAIT)) end
+      end
+      newest, mode, reset, ends, rem = r_reset, 'w', r_reset, e, r
+    end
+  elseif kind == 'n' then
+    if is_429 then
+      local pause = retry_ms
+      if pause < 0 then pause = BLIND_429_PAUSE end
+      mode, reset, rem = 'w', newest or '', 0
+      ends = now + math.min(pause, MAX_WAIT) + RESET_MARGIN
+    else
+      mode = 'n'
+    end
+  elseif kind == 'x' then
+    -- The server may have counted it without our hearing of it: take it as spent.
+    if mode == 'w' then rem = math.max(rem - 1, 0) end
+  end
+end
+
+for _, c in ipairs(cancelled) do redis.call('ZREM', k_tickets, owner .. ':' .. c) end
+
+-- 3. Admissions. Every waiter holds a ticket; tickets are served in order across processes.
+for k, w in ipairs(waiters) do
+  if w == '0' or not redis.call('ZSCORE', k_tickets, owner .. ':' .. w) then
+    local seq = redis.call('INCR', k_seq)
+    redis.call('ZADD', k_tickets, seq, owner .. ':' .. seq)
+    waiters[k] = tostring(seq)
+  end
+end
+
+local granted = 0
+local function grant(k)
+  redis.call('ZREM', k_tickets, owner .. ':' .. waiters[k])
+  local member = owner .. ':' .. (next_place + granted)
+  redis.call('ZADD', k_places, 0, member)
+  granted = granted + 1
+  waiters[k] = '0'
+  return member
+end
+
+local code, wait, available, probed = 0, 0, 0, 0
+if mode == 'n' then
+  for k = 1, #waiters do grant(k) end
+elseif mode == 'w' and now < ends then
+  code, wait = 1, ends - now
+  for k = 1, #waiters do
+    local rank = redis.call('ZRANK', k_tickets, owner .. ':' .. waiters[k])
+    if rank < rem - redis.call('ZCARD', k_places) then grant(k) end
+  end
+  available = math.max(rem - redis.call('ZCARD', k_places), 0)
+elseif probe then
+  code = 2
+else
+  code = 3
+  local head = redis.call('ZRANGE', k_tickets, 0, 0)[1]
+  for k = 1, #waiters do
+    if head == owner .. ':' .. waiters[k] then
+      probe = grant(k)
+      mode, probed, code = 'u', 1, 2
+      break
+    end
+  end
+end
+
+-- 4. Write back; every key expires on its own once no process uses it.
+redis.call('HSET', k_state, 'mode', mode, 'reset', reset, 'ends', ends, 'rem', rem)
+if newest then redis.call('HSET', k_state, 'newest', newest) end
+if probe then
+  redis.call('HSET', k_state, 'probe', probe)
+else
+  redis.call('HDEL', k_state, 'probe')
+end
+local expiry = ttl + math.max(ends - now, 0)
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, expiry) end
+
+local reply = { code, wait, available, probed, granted }
+for k = 1, #waiters do reply[#reply + 1] = tonumber(waiters[k]) end
+return reply

@@ -1,0 +1,132 @@
+//! The `rate_limit_store` option: where the ledger is shared between processes.
+//!
+//! A Redis URL (`redis://[:password@]host[:port][/db]`, or `rediss://` for TLS). It may carry a
+//! password, so it is held like the API key: `Debug` and `Display` show it with the password
+//! replaced by `***`, errors never echo it, and only the Redis client reads it whole.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Environment variable read when no store is given.
+pub const RATE_LIMIT_STORE_ENV: &str = "DELEGIR_RATE_LIMIT_STORE";
+
+/// A checked store URL.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct StoreUrl {
+    url: Url,
+}
+
+impl StoreUrl {
+    /// Checks `raw` (from `source`: the option or the environment variable).
+    pub(crate) fn parse(raw: &str, source: &str) -> Result<StoreUrl> {
+        let invalid = |why: String| {
+            Error::new(
+                ErrorKind::Configuration,
+                format!(
+                    "the rate-limit store from {source} {why}; use redis://host:6379/0 or \
+                     rediss://:password@host:6380/0"
+                ),
+            )
+        };
+        // url's errors describe the problem without echoing the input (which may hold a password).
+        let url =
+            Url::parse(raw.trim()).map_err(|e| invalid(format!("is not a valid URL ({e})")))?;
+        match url.scheme() {
+            "redis" | "rediss" => {}
+            other => {
+                return Err(invalid(format!(
+                    "has scheme {other:?}; only redis:// and rediss:// (Redis or Valkey) are supported"
+                )));
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("has no host".to_owned()));
+        }
+        let store = StoreUrl { url };
+        #[cfg(target_arch = "wasm32")]
+        {
+            return Err(Error::new(
+                ErrorKind::Configuration,
+                format!(
+                    "the rate-limit store from {source} ({store}) is not supported on WebAssembly \
+                     (no sockets there): leave rate_limit_store unset"
+                ),
+            ));
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            // The Redis client's own checks (database number, ...), without connecting.
+            if let Err(e) = redis::Client::open(store.expose()) {
+                return Err(invalid(format!(
+                    "({store}) is refused: {}",
+                    store.scrub(&e.to_string())
+                )));
+            }
+            Ok(store)
+        }
+    }
+
+    /// The URL with its password. Only the Redis client reads it.
+    pub(crate) fn expose(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// `text` with any occurrence of the password replaced by `***` (for error messages that a
+    /// library may have built from the URL).
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        match self.url.password() {
+            Some(password) if !password.is_empty() => text.replace(password, "***"),
+            _ => text.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+impl fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_hidden_everywhere_but_expose() {
+        let store = StoreUrl::parse("rediss://:s3cr3t-pw@cache.internal:6380/2", "test").unwrap();
+        assert_eq!(store.to_string(), "rediss://:***@cache.internal:6380/2");
+        assert!(!format!("{store:?}").contains("s3cr3t"));
+        assert!(store.expose().contains("s3cr3t-pw"));
+        let with_user = StoreUrl::parse("redis://app:s3cr3t@h/0", "test").unwrap();
+        assert_eq!(with_user.to_string(), "redis://app:***@h/0");
+        assert_eq!(store.scrub("auth s3cr3t-pw failed"), "auth *** failed");
+    }
+
+    #[test]
+    fn other_schemes_and_garbage_are_refused_without_echoing_the_url() {
+        for raw in [
+            "http://:pw1234@host:6379",
+            "memcached://host",
+            "not a url pw1234",
+            "redis://",
+        ] {
+            let e = StoreUrl::parse(raw, "DELEGIR_RATE_LIMIT_STORE").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Configuration);
+            assert!(!e.message().contains("pw1234"), "{}", e.message());
+            assert!(e.message().contains("DELEGIR_RATE_LIMIT_STORE"));
+        }
+    }
+}
