@@ -12,3 +12,14 @@ bash scripts/ensure-debs.sh nginx:nginx tinyproxy:tinyproxy
 
 echo "== network: Rust (core/tests/network.rs)"
 cargo test -p delegir --test network -- --ignored --test-threads=1
+
+# Python and Node share one set of components (components.sh) and use the packages their own
+# test scripts built and installed (build/venv, build/node-scratch).
+source tests/network/components.sh
+trap network_stop EXIT
+
+echo "== network: Python (tests/network/test_network.py, the wheel in build/venv)"
+# From outside the source tree, so that `import delegir` finds the installed wheel.
+root="$PWD"
+(cd "$net_dir" && "$root/build/venv/bin/python" -X faulthandler -m pytest \
+    "$root/tests/network/test_network.py" -q -p no:cacheprovider --rootdir "$root/tests/network")
