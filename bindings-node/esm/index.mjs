@@ -4,9 +4,11 @@ import cjs from '../dist/index.js';
 
 export const {
   Delegir,
+  build,
   Agents,
   Runs,
   UsageResource,
+  VERSION,
   DelegirError,
   APIStatusError,
   BadRequestError,

@@ -4,6 +4,7 @@
 # Idempotent; needs only Rust, Node >= 20 and npm. Steps:
 #   1. npm ci in bindings-node (skipped while package-lock.json is unchanged)
 #   2. napi build --platform --release  -> native/delegir.<platform>.node, native/index.{js,d.ts}
+#      bindings-wasm/scripts/build.sh     -> wasm/delegir.wasm, wasm/glue.cjs, wasm/embedded.cjs
 #   3. tsc                               -> dist/
 #   4. npm pack                          -> build/npm/delegir-<version>.tgz (repository root)
 #   5. build/node-scratch: a project that installs that tarball with `npm install --no-save`
@@ -38,6 +39,10 @@ if [ "$profile" = "release" ]; then
 fi
 rm -f native/*.node
 npx napi "${napi_args[@]}"
+
+# 2b. The WebAssembly build of the core (wasm/: module, glue, embedded bytes): Workers, Deno,
+# browsers, bundlers, and any platform the addon does not load on.
+bash "$root/bindings-wasm/scripts/build.sh"
 
 # 3. The TypeScript layer.
 rm -rf dist

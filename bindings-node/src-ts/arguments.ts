@@ -45,6 +45,13 @@ export function optionalBoolean(name: string, value: unknown): asserts value is 
   }
 }
 
+/** An optional function. */
+export function optionalFunction(name: string, value: unknown): asserts value is Function | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  }
+}
+
 /** An optional plain object (not null, not an array). */
 export function optionalObject(name: string, value: unknown): asserts value is object | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {

@@ -7,13 +7,7 @@
  * side and is never stored on a JavaScript object, so nothing can print it.
  */
 
-import {
-  CancelToken,
-  NativeRunPager,
-  createClient,
-  type NativeClient,
-  type NativeError,
-} from '../native/index.js';
+import type { Binding, CancelToken, NativeClient, NativeError } from './binding.js';
 import * as check from './arguments.js';
 import { APIUserAbortError, DelegirError, toError, toRateLimit } from './errors.js';
 import { attemptSink } from './logging.js';
@@ -52,6 +46,7 @@ function settle<T>(outcome: Outcome, convert: (json: string) => T): T {
  * `APIUserAbortError` and fires the call's `CancelToken`, which drops the Rust request.
  */
 function invoke<T>(
+  binding: Binding,
   options: RequestOptions | undefined,
   start: Start,
   convert: (json: string) => T,
@@ -64,7 +59,7 @@ function invoke<T>(
     return start(timeout, maxRetries, undefined).then((o) => settle(o, convert));
   }
   if (signal.aborted) return Promise.reject(new APIUserAbortError());
-  const token = new CancelToken();
+  const token = new binding.CancelToken();
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       token.cancel();
@@ -91,10 +86,12 @@ function invoke<T>(
 /** `client.agents.runs`: the execution history of an agent. */
 export class Runs {
   readonly #native: NativeClient;
+  readonly #binding: Binding;
 
   /** @internal */
-  constructor(native: NativeClient) {
+  constructor(native: NativeClient, binding: Binding) {
     this.#native = native;
+    this.#binding = binding;
   }
 
   /**
@@ -113,6 +110,7 @@ export class Runs {
     check.optionalInteger('offset', offset);
     check.requestOptions(options);
     return invoke(
+      this.#binding,
       options,
       (t, r, c) => this.#native.runs(id, limit, offset, t, r, c),
       models.runPage,
@@ -140,10 +138,10 @@ export class Runs {
     check.optionalInteger('pageSize', pageSize);
     check.requestOptions(options);
     const pager = this.#native.runsPager(id, pageSize, options?.timeout, options?.maxRetries);
-    if (!(pager instanceof NativeRunPager)) throw toError(pager);
+    if (isNativeError(pager)) throw toError(pager);
     const pageOptions = options?.signal ? { signal: options.signal } : undefined;
     for (;;) {
-      const runs = await invoke(pageOptions, (_t, _r, c) => pager.nextPage(c), models.runsOrEnd);
+      const runs = await invoke(this.#binding, pageOptions, (_t, _r, c) => pager.nextPage(c), models.runsOrEnd);
       if (runs === null) return;
       for (const run of runs) yield run;
     }
@@ -153,26 +151,28 @@ export class Runs {
 /** `client.agents`: list, get, update, delete and chat with agents. */
 export class Agents {
   readonly #native: NativeClient;
+  readonly #binding: Binding;
   /** The execution history of agents. */
   readonly runs: Runs;
 
   /** @internal */
-  constructor(native: NativeClient) {
+  constructor(native: NativeClient, binding: Binding) {
     this.#native = native;
-    this.runs = new Runs(native);
+    this.#binding = binding;
+    this.runs = new Runs(native, binding);
   }
 
   /** `GET /agents`: every agent of the key's owner. */
   async list(options?: RequestOptions): Promise<Agent[]> {
     check.requestOptions(options);
-    return invoke(options, (t, r, c) => this.#native.list(t, r, c), models.agents);
+    return invoke(this.#binding, options, (t, r, c) => this.#native.list(t, r, c), models.agents);
   }
 
   /** `GET /agents/:id`: one agent with its configuration and channels. */
   async get(id: string, options?: RequestOptions): Promise<AgentDetail> {
     check.string('id', id);
     check.requestOptions(options);
-    return invoke(options, (t, r, c) => this.#native.get(id, t, r, c), models.agentDetail);
+    return invoke(this.#binding, options, (t, r, c) => this.#native.get(id, t, r, c), models.agentDetail);
   }
 
   /**
@@ -210,6 +210,7 @@ export class Agents {
             },
     };
     return invoke(
+      this.#binding,
       options,
       (t, r, c) => this.#native.update(id, payload, t, r, c),
       models.updatedAgent,
@@ -220,7 +221,7 @@ export class Agents {
   async delete(id: string, options?: RequestOptions): Promise<DeletedAgent> {
     check.string('id', id);
     check.requestOptions(options);
-    return invoke(options, (t, r, c) => this.#native.delete(id, t, r, c), models.deletedAgent);
+    return invoke(this.#binding, options, (t, r, c) => this.#native.delete(id, t, r, c), models.deletedAgent);
   }
 
   /**
@@ -232,23 +233,25 @@ export class Agents {
     check.string('id', id);
     check.string('message', message);
     check.requestOptions(options);
-    return invoke(options, (t, r, c) => this.#native.chat(id, message, t, r, c), models.chatReply);
+    return invoke(this.#binding, options, (t, r, c) => this.#native.chat(id, message, t, r, c), models.chatReply);
   }
 }
 
 /** `client.usage`: usage of the current billing period. */
 export class UsageResource {
   readonly #native: NativeClient;
+  readonly #binding: Binding;
 
   /** @internal */
-  constructor(native: NativeClient) {
+  constructor(native: NativeClient, binding: Binding) {
     this.#native = native;
+    this.#binding = binding;
   }
 
   /** `GET /usage`: usage and limits of the current billing period. */
   async get(options?: RequestOptions): Promise<Usage> {
     check.requestOptions(options);
-    return invoke(options, (t, r, c) => this.#native.usage(t, r, c), models.usage);
+    return invoke(this.#binding, options, (t, r, c) => this.#native.usage(t, r, c), models.usage);
   }
 }
 
@@ -270,6 +273,16 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
  * const reply = await client.agents.chat(agents[0].id, 'How do I reset my password?');
  */
 export class Delegir {
+  /**
+   * The native module this class runs on: the napi addon or the WebAssembly build, chosen by
+   * the entry point (`delegir` or `delegir/wasm`), each of which exports a subclass.
+   *
+   * @internal
+   */
+  static binding: () => Binding = () => {
+    throw new TypeError("import Delegir from 'delegir' or 'delegir/wasm'");
+  };
+
   /** Agents and their runs. */
   readonly agents: Agents;
   /** Usage of the current billing period. */
@@ -300,8 +313,26 @@ export class Delegir {
     if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
       throw new TypeError(`logLevel must be one of ${logLevels.join(', ')}, got ${options.logLevel}`);
     }
-    const native = createClient(
+    check.optionalFunction('fetch', options.fetch);
+    check.optionalBoolean('dangerouslyAllowBrowser', options.dangerouslyAllowBrowser);
+    if (isBrowserPage() && options.dangerouslyAllowBrowser !== true) {
+      throw new DelegirError(
+        'It looks like you are running in a browser page, where the API key would be exposed to ' +
+          'anyone who opens it. Call the API from a server instead, or pass ' +
+          '`dangerouslyAllowBrowser: true` if you understand the risk (e.g. a key scoped to a ' +
+          'demo).',
+      );
+    }
+    const binding = (new.target as typeof Delegir).binding();
+    if (options.fetch !== undefined && binding.kind !== 'wasm') {
+      throw new TypeError(
+        'the fetch option is only supported by the WebAssembly build of delegir (import it from ' +
+          "'delegir/wasm'); the native addon sends requests itself",
+      );
+    }
+    const native = binding.createClient(
       {
+        fetch: options.fetch,
         apiKey: options.apiKey,
         baseUrl: options.baseUrl,
         timeout: options.timeout,
@@ -319,8 +350,8 @@ export class Delegir {
     );
     if (!isNativeClient(native)) throw toError(native);
     this.#native = native;
-    this.agents = new Agents(native);
-    this.usage = new UsageResource(native);
+    this.agents = new Agents(native, binding);
+    this.usage = new UsageResource(native, binding);
   }
 
   /** The base URL requests go to. */
@@ -346,6 +377,19 @@ export class Delegir {
   [inspectSymbol](): string {
     return `Delegir { baseUrl: ${JSON.stringify(this.baseUrl)}, apiKey: '***' }`;
   }
+}
+
+/**
+ * Whether this is a browser page (a `window` with a `document`), where a key would be exposed.
+ * Workers (no `window`), Deno, Bun and Node are not.
+ */
+function isBrowserPage(): boolean {
+  const g = globalThis as { window?: { document?: unknown } };
+  return typeof g.window === 'object' && g.window !== null && typeof g.window.document !== 'undefined';
+}
+
+function isNativeError(value: object): value is NativeError {
+  return typeof (value as NativeError).code === 'string';
 }
 
 function isNativeClient(value: NativeClient | NativeError): value is NativeClient {

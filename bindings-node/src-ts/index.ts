@@ -8,39 +8,19 @@
  * for (const agent of await client.agents.list()) console.log(agent.name, agent.status);
  */
 
-export { Delegir, Agents, Runs, UsageResource } from './client.js';
-export {
-  DelegirError,
-  APIStatusError,
-  BadRequestError,
-  AuthenticationError,
-  NotFoundError,
-  RateLimitError,
-  InternalServerError,
-  APIConnectionError,
-  APITimeoutError,
-  APIResponseValidationError,
-  APIUserAbortError,
-} from './errors.js';
-export type {
-  Agent,
-  AgentConfig,
-  AgentConfigUpdate,
-  AgentDetail,
-  AgentStatus,
-  AgentUpdate,
-  AttemptLog,
-  ChatReply,
-  ClientOptions,
-  DeletedAgent,
-  LogLevel,
-  Logger,
-  RateLimit,
-  RequestOptions,
-  Run,
-  RunIterParams,
-  RunListParams,
-  RunPage,
-  UpdatedAgent,
-  Usage,
-} from './types.js';
+import { Delegir as SharedDelegir } from './client.js';
+import { build as loadedBuild, nativeOrWasmBinding } from './native-binding.js';
+
+export * from './api.js';
+
+/**
+ * A client of the Delegir API, on the napi addon (Node, Bun), or on the WebAssembly build where
+ * no addon loads (see `build`). `delegir/wasm` exports the same class on WebAssembly.
+ */
+export class Delegir extends SharedDelegir {
+  /** @internal */
+  static override binding = nativeOrWasmBinding;
+}
+
+/** Which build `Delegir` runs on here: `'native'` (the napi addon) or `'wasm'`. */
+export const build: () => 'native' | 'wasm' = loadedBuild;

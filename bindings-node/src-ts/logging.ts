@@ -11,18 +11,32 @@ import type { AttemptLog, LogLevel, Logger } from './types.js';
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
 
+/** The host's `process`, where there is one (not in workerd or browsers). */
+const host = (globalThis as { process?: Partial<NodeJS.Process> }).process;
+
 /** `DELEGIR_LOG`, if it names a level. */
 function envLevel(): LogLevel | undefined {
-  const raw = process.env.DELEGIR_LOG?.trim().toLowerCase();
+  let raw: string | undefined;
+  try {
+    raw = host?.env?.DELEGIR_LOG?.trim().toLowerCase();
+  } catch {
+    // Deno without --allow-env: unset.
+  }
   return raw !== undefined && raw in rank ? (raw as LogLevel) : undefined;
+}
+
+/** Writes a line to stderr, or to the console where there is no stderr. */
+function writeLine(message: string): void {
+  if (host?.stderr?.write) host.stderr.write(`${message}\n`);
+  else console.error(message);
 }
 
 /** Writes records to stderr, for `DELEGIR_LOG` without a `logger`. */
 const stderrLogger: Logger = {
-  debug: (message) => process.stderr.write(`${message}\n`),
-  info: (message) => process.stderr.write(`${message}\n`),
-  warn: (message) => process.stderr.write(`${message}\n`),
-  error: (message) => process.stderr.write(`${message}\n`),
+  debug: writeLine,
+  info: writeLine,
+  warn: writeLine,
+  error: writeLine,
 };
 
 /**

@@ -287,4 +287,17 @@ export interface ClientOptions {
   logger?: Logger;
   /** The least severe level logged; default `process.env.DELEGIR_LOG`, else `debug` with a `logger` and `off` without. */
   logLevel?: LogLevel;
+  /**
+   * The `fetch` function requests go through (same signature as the global `fetch`): a mock
+   * such as msw's, or undici's `fetch` with a proxy dispatcher. WebAssembly build only
+   * (`delegir/wasm`, and Workers, Deno and browsers by default); the native addon sends requests
+   * itself and throws a `TypeError` when given one. Default: the host's global `fetch`.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Allows the client in a browser page, where anyone who opens the page can read the API key.
+   * Without it, constructing a client in a page throws. (Workers, Deno, Bun and Node are not
+   * browser pages.)
+   */
+  dangerouslyAllowBrowser?: boolean;
 }

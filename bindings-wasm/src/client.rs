@@ -25,6 +25,9 @@ use crate::logging;
 /// them from the host (`process.env`, `Deno.env`) since wasm32 has no environment of its own.
 const ENV_VARS: [&str; 2] = [delegir::API_KEY_ENV, delegir::BASE_URL_ENV];
 
+/// Options of the napi addon that configure its own connections or a Redis store.
+const NATIVE_ONLY: [&str; 3] = ["proxy", "extraCaCerts", "rateLimitStore"];
+
 /// A client of the Delegir API (the WebAssembly half of `Delegir`).
 #[wasm_bindgen]
 pub struct NativeClient {
@@ -64,6 +67,22 @@ pub fn create_client(options: JsValue, on_attempt: Option<Function>) -> JsValue 
 
 fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsValue> {
     let fail = |e: delegir::Error| native_error(&e);
+    // The native wire's connection options: here the host's fetch connects, so each is refused
+    // rather than ignored (`trustEnv` is accepted: nothing is read from the environment here
+    // but the key and base URL the TypeScript layer hands over).
+    for option in NATIVE_ONLY {
+        if property(options, option).is_some() {
+            return Err(error::bare(
+                "configuration",
+                &format!(
+                    "{option} is not supported by the WebAssembly build: the host's fetch makes \
+                     the connections (pass a fetch function that does what you need, e.g. \
+                     undici's fetch with a ProxyAgent dispatcher)"
+                ),
+                false,
+            ));
+        }
+    }
     let mut builder = Client::builder()
         .user_agent_suffix(concat!("delegir-node/", env!("CARGO_PKG_VERSION"), " (wasm)"));
     if let Some(env) = property(options, "env") {

@@ -1,0 +1,100 @@
+/**
+ * The WebAssembly build of the core as a {@link Binding}: the wasm-bindgen glue (`wasm/glue.cjs`)
+ * and the module itself, loaded the way each host expects through the package's `#wasm-module`
+ * import (see package.json `imports`): a `.wasm` import in workerd and Vercel's edge runtime
+ * (which refuse to compile code from bytes), the file read from disk under Node and Bun, and the
+ * bytes embedded in JavaScript elsewhere (browsers, Deno, bundlers), so no bundler needs a plugin
+ * or a loader. Instantiated on the first client, not at import.
+ */
+
+import type { AttemptRecord, Binding, ClientSettings, NativeClient, NativeError } from './binding.js';
+
+/** The glue's exports that this layer uses. */
+interface Glue {
+  /** Takes a `WebAssembly.Module` or the module's bytes. */
+  initSync(options: { module: unknown }): unknown;
+  createClient(
+    options: ClientSettings & { env?: Record<string, string> },
+    onAttempt?: ((record: AttemptRecord) => void) | undefined | null,
+  ): NativeClient | NativeError;
+}
+
+/**
+ * Cancels one call. The Rust side subscribes a listener for the duration of the call and
+ * unsubscribes it when the call ends (`bindings-wasm/src/cancel.rs`).
+ */
+export class CancelToken {
+  #fired = false;
+  readonly #listeners = new Set<() => void>();
+
+  /** Fires the token: the call stops at once and its fetch is aborted. Again: nothing. */
+  cancel(): void {
+    if (this.#fired) return;
+    this.#fired = true;
+    for (const listener of [...this.#listeners]) listener();
+    this.#listeners.clear();
+  }
+
+  /** Whether the token has fired. */
+  get cancelled(): boolean {
+    return this.#fired;
+  }
+
+  /** @internal */
+  subscribe(listener: () => void): void {
+    if (this.#fired) listener();
+    else this.#listeners.add(listener);
+  }
+
+  /** @internal */
+  unsubscribe(listener: () => void): void {
+    this.#listeners.delete(listener);
+  }
+}
+
+/** The environment variables the core reads, from whatever the host offers. */
+function environment(): Record<string, string> {
+  const g = globalThis as {
+    process?: { env?: Record<string, string | undefined> };
+    Deno?: { env?: { get(name: string): string | undefined } };
+  };
+  const out: Record<string, string> = {};
+  for (const name of ['DELEGIR_API_KEY', 'DELEGIR_BASE_URL']) {
+    let value: string | undefined;
+    try {
+      value = g.process?.env?.[name] ?? g.Deno?.env?.get(name);
+    } catch {
+      // Deno without --allow-env: as if unset (the error then names the variable).
+    }
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+let glue: Glue | undefined;
+
+function instantiate(): Glue {
+  if (glue !== undefined) return glue;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require('../wasm/glue.cjs') as Glue;
+  // A WebAssembly.Module (workerd), or the module's bytes; an ES module's default export when
+  // the host's loader is one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const source = require('#wasm-module') as { default?: unknown };
+  loaded.initSync({ module: source.default ?? source });
+  glue = loaded;
+  return glue;
+}
+
+let binding: Binding | undefined;
+
+/** The WebAssembly build. */
+export function wasmBinding(): Binding {
+  binding ??= {
+    kind: 'wasm',
+    createClient: (options, onAttempt) =>
+      instantiate().createClient({ ...options, env: environment() }, onAttempt),
+    CancelToken,
+  };
+  return binding;
+}
