@@ -83,9 +83,9 @@ class Redis:
 
 
 class Emulator:
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, limit: int = LIMIT, window_ms: int = int(WINDOW * 1000)) -> None:
         self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--rate-limit", str(LIMIT), "--rate-window", f"{int(WINDOW * 1000)}ms", "--quiet"],
+            [binary, "--port", "0", "--rate-limit", str(limit), "--rate-window", f"{window_ms}ms", "--quiet"],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -582,3 +582,53 @@ async fn a_cancelled_waiter_gives_its_ticket_back() {
     }
     panic!("the cancelled waiter's ticket or the dropped place stayed in Redis");
 }
+
+/// Everything a `tracing` subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(Arc<parking_lot::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_outage_is_one_warn_line_with_the_url_but_never_the_password() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let l = ledger(&format!("rediss://:pa55w0rd-x@127.0.0.1:{port}/0"), "warn");
+    let server = Server::new(1000, 1000);
+    for _ in 0..30 {
+        assert_eq!(call(&l, &server).await, Admitted::Memory);
+    }
+    tokio::time::sleep(RETRY_AFTER_OUTAGE + Duration::from_millis(100)).await;
+    for _ in 0..5 {
+        call(&l, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = String::from_utf8(captured.0.lock().clone()).unwrap();
+    assert!(!text.contains("pa55w0rd"), "{text}");
+    let warns: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warns.len(), 1, "{text}");
+    assert!(
+        warns[0].contains(&format!("rediss://:***@127.0.0.1:{port}/0")),
+        "{}",
+        warns[0]
+    );
+}
