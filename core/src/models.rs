@@ -3,6 +3,10 @@
 //! Field names are snake_case in Rust; the wire's camelCase (`runId`, `tokensUsed`) is mapped
 //! with serde. Every model keeps fields it does not know in `extra`, so a server that adds a
 //! field never breaks a client that was built before it. Timestamps are RFC 3339 date-times.
+//! The models that have `extra` are deserialized by the impls in `models/deserialize.rs`
+//! (no `#[serde(flatten)]` buffering); the `flatten` attributes below serve `Serialize` only.
+
+mod deserialize;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,7 +16,7 @@ use time::OffsetDateTime;
 pub type Extra = Map<String, Value>;
 
 /// Whether an agent accepts chats.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     /// The agent accepts chats.
@@ -36,7 +40,7 @@ impl AgentStatus {
 }
 
 /// An agent as `GET /agents` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Agent {
     /// Unique id, such as `agt_abc123`.
     pub id: String,
@@ -51,7 +55,7 @@ pub struct Agent {
     /// Number of runs so far.
     pub total_runs: u64,
     /// When the agent last ran, if ever.
-    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[serde(with = "time::serde::rfc3339::option")]
     pub last_active: Option<OffsetDateTime>,
     /// When the agent was created.
     #[serde(with = "time::serde::rfc3339")]
@@ -62,7 +66,7 @@ pub struct Agent {
 }
 
 /// Model settings of an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentConfig {
     /// Model name.
     pub model: Option<String>,
@@ -78,7 +82,7 @@ pub struct AgentConfig {
 }
 
 /// An agent with its configuration and channels, as `GET /agents/:id` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentDetail {
     /// The listed fields.
     #[serde(flatten)]
@@ -135,7 +139,7 @@ pub struct AgentConfigUpdate {
 }
 
 /// The answer to `PUT /agents/:id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UpdatedAgent {
     /// The agent's id.
     pub id: String,
@@ -152,7 +156,7 @@ pub struct UpdatedAgent {
 }
 
 /// The answer to `DELETE /agents/:id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeletedAgent {
     /// Always `true` on success.
     pub deleted: bool,
@@ -164,7 +168,7 @@ pub struct DeletedAgent {
 }
 
 /// The answer to `POST /agents/:id/chat`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatReply {
     /// The agent's reply.
     pub response: String,
@@ -180,7 +184,7 @@ pub struct ChatReply {
 }
 
 /// One execution of an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
     /// Unique id, such as `run_xyz789`.
     pub id: String,
@@ -201,7 +205,7 @@ pub struct Run {
 }
 
 /// One page of `GET /agents/:id/runs`, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunPage {
     /// The runs on this page.
     pub runs: Vec<Run>,
@@ -217,7 +221,7 @@ pub struct RunPage {
 }
 
 /// Usage of the current billing period (`GET /usage`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Usage {
     /// Plan name, such as `PRO`.
     pub plan: String,
