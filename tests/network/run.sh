@@ -23,3 +23,7 @@ echo "== network: Python (tests/network/test_network.py, the wheel in build/venv
 root="$PWD"
 (cd "$net_dir" && "$root/build/venv/bin/python" -X faulthandler -m pytest \
     "$root/tests/network/test_network.py" -q -p no:cacheprovider --rootdir "$root/tests/network")
+
+echo "== network: Node (tests/network/network.test.mjs, the package in build/node-scratch)"
+cp tests/network/network.test.mjs build/node-scratch/network.test.mjs
+(cd build/node-scratch && node --test --test-reporter=spec network.test.mjs)
