@@ -10,9 +10,9 @@
 //! with every Python object made on the loop's own thread.
 //!
 //! The future is a `delegir._call.Call` (an `asyncio.Future` that is also a coroutine, see
-//! `_call.py`), and its result is the model itself: the drain hands the reply's JSON to the
-//! call's decoder (a Pydantic `validate_json`), so the Python methods return the future as it
-//! is, with no coroutine or task of their own per call.
+//! `_call.py`), and its result is the model itself: the drain builds the reply's Pydantic
+//! models (`models.rs`; an optional `decode` is applied to them), so the Python methods return
+//! the future as it is, with no coroutine or task of their own per call.
 //!
 //! Cancelling the call (`Call.cancel`, which tasks, `wait_for` and `gather` use) aborts the
 //! runtime task through the call's `_abort`, which drops the core's future: the request is
@@ -30,11 +30,12 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{IntoPyDict, PyBytes};
+use pyo3::types::IntoPyDict;
 use tokio::task::AbortHandle;
 
-use crate::error::to_pyerr;
-use crate::models::Reply;
+use delegir::Error;
+
+use crate::models::{Reply, ToPython};
 use crate::runtime::runtime;
 
 /// A finished call waiting for its loop.
@@ -43,7 +44,7 @@ struct Completion {
     call: Py<PyAny>,
     /// Its `_abort`, released once the call is complete.
     abort: Py<Abort>,
-    /// Turns the reply's JSON into the result (`None`: the result is the JSON `bytes`).
+    /// Applied to the reply's Python value (`None`: the value is the result).
     decode: Option<Py<PyAny>>,
     reply: Reply,
 }
@@ -92,8 +93,8 @@ impl Drain {
     }
 }
 
-/// Completes one call on the loop's thread: its result is `decode(json)` (the model), or the
-/// mapped exception of the core's error, or whatever `decode` raised.
+/// Completes one call on the loop's thread: its result is the reply's models (through `decode`
+/// if any), or the mapped exception of the core's error, or whatever `decode` raised.
 fn complete(py: Python<'_>, completion: Completion) -> PyResult<()> {
     let Completion {
         call,
@@ -106,12 +107,9 @@ fn complete(py: Python<'_>, completion: Completion) -> PyResult<()> {
     if call.call_method0(intern!(py, "done"))?.is_truthy()? {
         return Ok(()); // cancelled while the reply was on its way
     }
-    let result = reply.0.map_err(|e| to_pyerr(py, e)).and_then(|json| {
-        let json = PyBytes::new(py, &json).into_any();
-        match decode {
-            Some(decode) => decode.bind(py).call1((json,)),
-            None => Ok(json),
-        }
+    let result = reply.into_pyobject(py).and_then(|value| match decode {
+        Some(decode) => decode.bind(py).call1((value,)),
+        None => Ok(value),
     });
     match result {
         Ok(value) => call.call_method1(intern!(py, "set_result"), (value,))?,
@@ -187,10 +185,10 @@ pub(crate) fn spawn<'py, T, F>(
     call: F,
 ) -> PyResult<Bound<'py, PyAny>>
 where
-    T: serde::Serialize + 'static,
+    T: ToPython,
     F: Future<Output = delegir::Result<T>> + Send + 'static,
 {
-    let call = call.map(Reply::from_result);
+    let call = settled_on_panic(call.map(Reply::from_result));
     match running_loop(py)? {
         Some(event_loop) => start(py, &event_loop, decode, call),
         None => {
@@ -203,6 +201,20 @@ where
                 .call1((start,))
         }
     }
+}
+
+/// `call`, or the core's `Internal` error if it panics: the panic is caught at the task's
+/// boundary, so the call settles (tokio would otherwise swallow the panic with the task and the
+/// asyncio future would never complete).
+pub(crate) fn settled_on_panic<F>(call: F) -> impl Future<Output = Reply>
+where
+    F: Future<Output = Reply>,
+{
+    // The call owns everything it touches (a client clone, owned arguments); after a panic it
+    // is dropped, never polled again, so no broken state is observed.
+    std::panic::AssertUnwindSafe(call)
+        .catch_unwind()
+        .map(|caught| caught.unwrap_or_else(|payload| Reply(Err(Error::from_panic(&*payload)))))
 }
 
 /// The running event loop of this thread, if any.

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import timedelta, timezone
+from typing import Any, Dict
 
+import pytest
 from conftest import AGENT
-from delegir import Delegir
+from delegir import APIResponseValidationError, AsyncDelegir, Delegir
+from delegir.testing import Emulator
 from delegir.types import Agent, AgentDetail, ChatReply, Run, RunPage, UpdatedAgent, Usage
+from pydantic import BaseModel
 
 
 def test_every_model_round_trips_through_model_dump(client: Delegir) -> None:
@@ -56,3 +60,80 @@ def test_models_are_exported_from_delegir_types() -> None:
 
     for cls in (Agent, AgentDetail, RunPage, Usage, UpdatedAgent):
         assert getattr(types, cls.__name__) is cls
+
+
+# The native core builds the models from the body it decoded (no second parse in Python): each
+# must be what Pydantic itself makes of the same `data`, unknown fields and all.
+
+_DETAIL_DATA: Dict[str, Any] = {
+    "id": "agt_abc123",
+    "name": "Customer Support Agent",
+    "status": "archived",
+    "safety_mode": True,
+    "template": None,
+    "total_runs": 3,
+    "last_active": "2026-03-15T08:30:00.123456+02:00",
+    "created_at": "2026-01-10T14:00:00Z",
+    "region": {"name": "eu-west", "zones": [1, 2.5, None, True, "b"]},
+    "config": {"model": "m", "system_prompt": None, "temperature": 0.7, "max_tokens": 2048, "top_p": 0.9},
+    "channels": ["webchat"],
+}
+
+_PAGE_DATA: Dict[str, Any] = {
+    "runs": [
+        {"id": "run_1", "status": "completed", "tokens_used": 5, "cost": 0.01, "duration_ms": 7,
+         "created_at": "2026-03-15T08:30:00Z", "model": "m"},
+        {"id": "run_2", "status": "failed", "tokens_used": 0, "cost": 0.0, "duration_ms": 1,
+         "created_at": "2026-03-14T23:59:59.5-05:30"},
+    ],
+    "total": 2,
+    "limit": 2,
+    "offset": 0,
+    "cursor": None,
+}
+
+
+def _serve(emu: Emulator, path: str, data: Dict[str, Any]) -> None:
+    emu.add_fault("GET", path, {"kind": "status", "status": 200, "body": {"data": data}})
+
+
+def _same(built: BaseModel, expected: BaseModel) -> None:
+    assert type(built) is type(expected)
+    assert built == expected
+    assert built.model_fields_set == expected.model_fields_set
+    assert built.model_extra == expected.model_extra
+    assert built.model_dump() == expected.model_dump()
+    assert built.model_dump_json() == expected.model_dump_json()
+
+
+def test_the_models_the_core_builds_are_pydantics_own(emu: Emulator, client: Delegir) -> None:
+    _serve(emu, f"/agents/{AGENT}", _DETAIL_DATA)
+    detail = client.agents.get(AGENT)
+    _same(detail, AgentDetail.model_validate_json(json.dumps(_DETAIL_DATA)))
+    _same(detail.config, AgentDetail.model_validate_json(json.dumps(_DETAIL_DATA)).config)
+    assert detail.last_active is not None and detail.last_active.utcoffset() == timedelta(hours=2)
+
+    _serve(emu, f"/agents/{AGENT}/runs", _PAGE_DATA)
+    page = client.agents.runs.list(AGENT, limit=2)
+    expected = RunPage.model_validate_json(json.dumps(_PAGE_DATA))
+    _same(page, expected)
+    for built, run in zip(page.runs, expected.runs):
+        _same(built, run)
+
+
+async def test_the_async_client_builds_the_same_models(emu: Emulator, aclient: AsyncDelegir) -> None:
+    _serve(emu, f"/agents/{AGENT}/runs", _PAGE_DATA)
+    page = await aclient.agents.runs.list(AGENT, limit=2)
+    _same(page, RunPage.model_validate_json(json.dumps(_PAGE_DATA)))
+    _serve(emu, "/agents", {"not": "a list"})
+    with pytest.raises(APIResponseValidationError):
+        await aclient.agents.list()
+
+
+def test_a_built_model_validates_assignment_like_any_other(client: Delegir) -> None:
+    run = client.agents.runs.list(AGENT, limit=1).runs[0]
+    run.status = "archived"
+    assert "status" in run.model_fields_set
+    other = client.agents.runs.list(AGENT, limit=1).runs[0]
+    assert other.status == "completed"
+    assert run.model_copy(update={"tokens_used": 1}).tokens_used == 1
