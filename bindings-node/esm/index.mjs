@@ -9,6 +9,7 @@ export const {
   Runs,
   UsageResource,
   VERSION,
+  APIPromise,
   DelegirError,
   APIStatusError,
   BadRequestError,
@@ -21,3 +22,5 @@ export const {
   APIResponseValidationError,
   APIUserAbortError,
 } = cjs;
+
+export default cjs.Delegir;

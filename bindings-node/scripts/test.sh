@@ -12,7 +12,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pkg="$(dirname "$here")"
 root="$(dirname "$pkg")"
-scratch="$root/build/node-scratch"
+# DELEGIR_NODE_SCRATCH: another project where the package is installed (scripts/check-dist-npm.sh).
+scratch="${DELEGIR_NODE_SCRATCH:-$root/build/node-scratch}"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
     bash "$here/build.sh"

@@ -22,5 +22,7 @@ export class Delegir extends SharedDelegir {
   static override binding = nativeOrWasmBinding;
 }
 
+export default Delegir;
+
 /** Which build `Delegir` runs on here: `'native'` (the napi addon) or `'wasm'`. */
 export const build: () => 'native' | 'wasm' = loadedBuild;

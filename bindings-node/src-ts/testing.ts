@@ -52,6 +52,8 @@ export interface JournalEntry {
   keyFingerprint: string | null;
   /** Time from arrival to the response head, in milliseconds. */
   elapsedMs: number;
+  /** Request headers (lower-case names; `x-api-key` left out), e.g. `headers['user-agent']`. */
+  headers: Record<string, string>;
 }
 
 /**
@@ -154,6 +156,7 @@ export class Emulator {
       outcome: e.outcome as string,
       keyFingerprint: (e.key_fingerprint as string | null) ?? null,
       elapsedMs: e.elapsed_ms as number,
+      headers: (e.headers as Record<string, string> | undefined) ?? {},
     }));
   }
 

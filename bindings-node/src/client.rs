@@ -35,6 +35,12 @@ pub struct NativeClientOptions {
     pub timeout: Option<f64>,
     /// Retries after the first attempt.
     pub max_retries: Option<f64>,
+    /// Bound on everything one call does, in milliseconds.
+    pub total_timeout: Option<f64>,
+    /// Headers every call sends.
+    pub default_headers: Option<std::collections::HashMap<String, String>>,
+    /// Query parameters every call sends (values already strings).
+    pub default_query: Option<std::collections::HashMap<String, String>>,
     /// Longest wait for a rate-limit window, in milliseconds.
     pub max_rate_limit_wait: Option<f64>,
     /// Whether the shared rate-limit ledger paces requests.
@@ -56,7 +62,9 @@ pub struct NativeClientOptions {
 /// A client of the Delegir API (the native half of `Delegir`).
 #[napi]
 pub struct NativeClient {
-    client: Client,
+    pub(crate) client: Client,
+    /// Where a raw-response view leaves its call's response (`options.rs`).
+    pub(crate) capture: Option<delegir::ResponseCapture>,
 }
 
 /// Builds a client, or returns why it cannot be built (missing key, bad URL, bad option).
@@ -64,7 +72,7 @@ pub struct NativeClient {
 #[napi]
 pub fn create_client(
     env: Env,
-    options: NativeClientOptions,
+    mut options: NativeClientOptions,
     on_attempt: Option<Function<'_, AttemptRecord, ()>>,
 ) -> Result<Either<NativeClient, NativeError>> {
     let mut builder = crate::user_agent::identify(&env, Client::builder());
@@ -76,7 +84,19 @@ pub fn create_client(
     }
     let settings = (|| -> std::result::Result<_, NativeError> {
         if let Some(ms) = options.timeout {
-            builder = builder.timeout(millis("timeout", ms, false)?);
+            builder = builder.timeout(
+                validate::timeout("timeout", ms, DurationUnit::Milliseconds)
+                    .map_err(NativeError::from)?,
+            );
+        }
+        if let Some(ms) = options.total_timeout {
+            builder = builder.total_timeout(millis("totalTimeout", ms, false)?);
+        }
+        for (name, value) in options.default_headers.take().unwrap_or_default() {
+            builder = builder.default_header(name, value);
+        }
+        for (name, value) in options.default_query.take().unwrap_or_default() {
+            builder = builder.default_query(name, value);
         }
         if let Some(n) = options.max_retries {
             builder = builder.max_retries(retries(n)?);
@@ -119,7 +139,10 @@ pub fn create_client(
         builder = builder.on_attempt(logging::observer(callback)?);
     }
     Ok(match builder.build() {
-        Ok(client) => Either::A(NativeClient { client }),
+        Ok(client) => Either::A(NativeClient {
+            client,
+            capture: None,
+        }),
         Err(e) => Either::B(NativeError::from(e)),
     })
 }
@@ -149,7 +172,11 @@ impl NativeClient {
             return Ok(self.client.clone());
         }
         let timeout = match timeout {
-            Some(ms) => Some(millis("timeout", ms, false)?),
+            // `Infinity`: no per-attempt limit.
+            Some(ms) => Some(
+                validate::timeout("timeout", ms, DurationUnit::Milliseconds)
+                    .map_err(NativeError::from)?,
+            ),
             None => None,
         };
         if timeout == Some(Duration::ZERO) {
@@ -162,6 +189,7 @@ impl NativeClient {
         Ok(self.client.with_options(RequestOptions {
             timeout,
             max_retries,
+            ..RequestOptions::default()
         }))
     }
 

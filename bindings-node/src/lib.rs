@@ -30,9 +30,13 @@ mod client;
 mod completion;
 mod emulator;
 mod error;
+mod json;
 mod logging;
 mod models;
+mod options;
 mod runtime;
+mod test_hooks;
+mod user_agent;
 
 pub use cancel::CancelToken;
 pub use client::{NativeClient, NativeRunPager};

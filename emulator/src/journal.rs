@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -39,6 +39,10 @@ pub struct JournalEntry {
     pub key_fingerprint: Option<String>,
     /// Time from arrival to the response head being ready, in milliseconds.
     pub elapsed_ms: f64,
+    /// The request headers, names in lower case, repeated values joined with `", "`. The
+    /// `x-api-key` header is left out (the key is never stored; see `key_fingerprint`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// How a request ended, stored without allocating.
@@ -75,6 +79,8 @@ pub(crate) struct Record {
     pub outcome: Outcome,
     pub fingerprint: Option<Arc<str>>,
     pub elapsed: Duration,
+    /// Shares the request's header bytes; rendered only when the journal is read.
+    pub headers: http::HeaderMap,
 }
 
 struct Stored {
@@ -165,7 +171,25 @@ fn render(stored: &Stored) -> JournalEntry {
         outcome: r.outcome.render(),
         key_fingerprint: r.fingerprint.as_deref().map(str::to_owned),
         elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
+        headers: render_headers(&r.headers),
     }
+}
+
+fn render_headers(headers: &http::HeaderMap) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::<String, String>::new();
+    for (name, value) in headers {
+        if name == "x-api-key" {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        out.entry(name.as_str().to_owned())
+            .and_modify(|joined| {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    out
 }
 
 /// The part of a request body worth journaling: `None` when empty, at most 64 KiB, never a view
@@ -194,6 +218,7 @@ mod tests {
             outcome: Outcome::Ok,
             fingerprint: fp.map(Arc::from),
             elapsed: Duration::from_micros(1500),
+            headers: http::HeaderMap::new(),
         }
     }
 
@@ -218,6 +243,22 @@ mod tests {
         assert_eq!(journal.entries(Some("aaa")).len(), 1);
         assert_eq!(journal.clear(Some("aaa")), 1);
         assert_eq!(journal.entries(None)[0].path, "/b");
+    }
+
+    #[test]
+    fn headers_are_journaled_without_the_api_key() {
+        let journal = Journal::new(1);
+        let mut r = record("/h", None);
+        r.headers.insert("user-agent", "sdk/1.0".parse().unwrap());
+        r.headers
+            .insert("x-api-key", "dlg_test_secret".parse().unwrap());
+        r.headers.append("x-many", "a".parse().unwrap());
+        r.headers.append("x-many", "b".parse().unwrap());
+        journal.push(r);
+        let headers = &journal.entries(None)[0].headers;
+        assert_eq!(headers["user-agent"], "sdk/1.0");
+        assert_eq!(headers["x-many"], "a, b");
+        assert!(!headers.contains_key("x-api-key"));
     }
 
     #[test]

@@ -100,6 +100,7 @@ impl Recorder {
                 outcome: Outcome::ClientDisconnected,
                 fingerprint: None,
                 elapsed: Duration::ZERO,
+                headers: parts.headers.clone(),
             }),
         }
     }
