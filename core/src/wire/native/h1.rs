@@ -53,6 +53,11 @@ pub(crate) const READ_CHUNK: usize = 8 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The differential fuzz target against hyper's client (its deliberate differences listed there).
+#[cfg(test)]
+#[path = "h1_fuzz.rs"]
+mod fuzz;
+
 /// How the body of a response is delimited.
 #[derive(Debug, PartialEq, Eq)]
 enum Framing {
@@ -117,17 +122,32 @@ impl Connection {
         request: Vec<u8>,
         max_bytes: usize,
     ) -> Result<(Response, bool), SendError> {
-        self.stream
-            .write_all(&request)
-            .await
-            .map_err(|e| SendError::Unsent(e.into()))?;
-        self.stream
-            .flush()
-            .await
-            .map_err(|e| SendError::Unsent(e.into()))?;
+        let written = write_whole(&mut self.stream, &request).await;
         drop(request);
-        read_response(&mut self.stream, max_bytes).await
+        match written {
+            Ok(()) => read_response(&mut self.stream, max_bytes).await,
+            // The write failed, so the server never had the whole request and cannot have
+            // acted on it; but it may have answered before closing (an early 413, 401 or 429
+            // to a large body it would not read), and then that answer is the outcome.
+            Err(write_error) => match read_response(&mut self.stream, max_bytes).await {
+                Ok((response, _)) => Ok((response, false)),
+                Err(
+                    e @ (SendError::BodyLost { .. }
+                    | SendError::TooLarge { .. }
+                    | SendError::Malformed {
+                        status: Some(_), ..
+                    }),
+                ) => Err(e),
+                Err(_) => Err(SendError::Unsent(write_error.into())),
+            },
+        }
     }
+}
+
+/// Writes a request whole.
+async fn write_whole(stream: &mut Stream, request: &[u8]) -> std::io::Result<()> {
+    stream.write_all(request).await?;
+    stream.flush().await
 }
 
 /// Reads one response whole from `io`, its body up to `max_bytes`; also says whether the
@@ -227,16 +247,20 @@ async fn read_head<R: ReadSome>(io: &mut R, buf: &mut BytesMut) -> Result<Head, 
         } else {
             READ_CHUNK
         };
-        let read = io
-            .read_some(buf, grow)
-            .await
-            .map_err(|e| SendError::Lost(e.into()))?;
+        let read = match io.read_some(buf, grow).await {
+            Ok(read) => read,
+            // Reset before a byte of response: see `SendError::Closed`.
+            Err(e) if buf.is_empty() => return Err(SendError::Closed(e.into())),
+            Err(e) => return Err(SendError::Lost(e.into())),
+        };
         if read == 0 {
-            return Err(SendError::Lost(if buf.is_empty() {
-                "the server closed the connection without a response".into()
+            return Err(if buf.is_empty() {
+                SendError::Closed("the server closed the connection without a response".into())
             } else {
-                "the server closed the connection in the middle of the response head".into()
-            }));
+                SendError::Lost(
+                    "the server closed the connection in the middle of the response head".into(),
+                )
+            });
         }
     }
 }
