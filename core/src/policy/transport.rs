@@ -383,6 +383,9 @@ impl Transport {
 /// A combinator rather than an `async fn` taking the future: an `async fn` would store the
 /// future twice (as its argument and as the value it awaits), ~900 bytes more for every call
 /// in flight.
+// `Failed` holds a `SendError`, which carries the response's meta (132 bytes): returned once per
+// attempt, by value; boxing it would allocate on every failed attempt instead.
+#[allow(clippy::result_large_err)]
 fn attempt_once<'a>(
     sending: impl Future<Output = std::result::Result<Response, SendError>> + 'a,
     admission: &'a mut Option<Admission>,
@@ -392,6 +395,7 @@ fn attempt_once<'a>(
 
 /// Turns what sending produced into a received response or the reason there is none, and
 /// settles the admission with the status and rate-limit headers of any response.
+#[allow(clippy::result_large_err)]
 fn classify(
     result: std::result::Result<Response, SendError>,
     admission: &mut Option<Admission>,
