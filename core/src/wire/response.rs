@@ -29,6 +29,11 @@ pub(crate) enum SendError {
     Unsent(BoxError),
     /// The request may have reached the server; no response head came back.
     Lost(BoxError),
+    /// The request was written whole and the server closed the connection without a byte of
+    /// response. On a reused HTTP/1.1 connection this is usually a keep-alive close that crossed
+    /// the request (the server closed the idle connection as the request went out), but the
+    /// server may also have read the request and failed: it may have reached the server.
+    Closed(BoxError),
     /// The response head came back; the body was cut off or its framing was invalid.
     BodyLost {
         status: u16,
@@ -65,6 +70,7 @@ impl fmt::Display for SendError {
             SendError::Connect(_) => "could not open a connection",
             SendError::Unsent(_) => "the connection closed before the request was sent",
             SendError::Lost(_) => "the connection failed before a response arrived",
+            SendError::Closed(_) => "the server closed the connection without a response",
             SendError::BodyLost { .. } => "the connection failed while the response was read",
             SendError::Malformed { .. } => "the response is not valid HTTP/1.1",
             SendError::TooLarge { .. } => "the response body is larger than allowed",
@@ -78,6 +84,7 @@ impl std::error::Error for SendError {
             SendError::Connect(e)
             | SendError::Unsent(e)
             | SendError::Lost(e)
+            | SendError::Closed(e)
             | SendError::BodyLost { source: e, .. }
             | SendError::Malformed { source: e, .. } => Some(&**e),
             SendError::TooLarge { .. } => None,

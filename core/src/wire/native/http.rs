@@ -30,8 +30,8 @@ use crate::wire::native::connect::Connector;
 use crate::wire::native::encoding;
 use crate::wire::native::h1;
 use crate::wire::native::h2;
-use crate::wire::native::pool::{Http2Body, Http2Sender, Opened, Pool};
-use crate::wire::request::ApiRequest;
+use crate::wire::native::pool::{Http2Body, Http2Shared, Opened, Pool};
+use crate::wire::request::{ApiRequest, Idempotency};
 use crate::wire::response::{Response, SendError};
 
 /// Longest time spent opening a connection (DNS, TCP over every address, a proxy's tunnel,
@@ -78,6 +78,8 @@ pub(crate) struct Outgoing {
     body: Option<Bytes>,
     /// Extra headers, when the call has any.
     extra: Option<Arc<ExtraParams>>,
+    /// Whether sending it twice does no harm (GET, PUT, DELETE; not a chat).
+    idempotent: bool,
 }
 
 impl Http {
@@ -202,6 +204,7 @@ impl Http {
             target,
             body,
             extra: extra.filter(|e| !e.header_list().is_empty()).cloned(),
+            idempotent: request.idempotency == Idempotency::Idempotent,
         })
     }
 
@@ -211,19 +214,32 @@ impl Http {
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        if let Some(sender) = self.pool.live_http2() {
-            return self.send_http2(sender, request, max_bytes).await;
-        }
-        // The request is serialized for each connection it is written to (rarely more than
-        // one) and dropped once written, so that a call waiting for its response holds none.
-        while let Some(mut connection) = self.pool.checkout() {
+        // A request the server provably did not process on a connection it was using is sent
+        // once more, below, on a fresh connection (not on the next idle one: a server that
+        // closed one has likely closed them all), without using the caller's retries. Only
+        // once: if the fresh connection fails too, the attempt loop's rules apply.
+        if let Some(shared) = self.pool.live_http2() {
+            match self.send_http2(shared, request, max_bytes).await {
+                // Refused unprocessed (a stream above a GOAWAY's last-stream-id, a
+                // REFUSED_STREAM); the connection was retired.
+                Err(SendError::Unsent(_)) => {}
+                result => return result,
+            }
+        } else if let Some(mut connection) = self.pool.checkout() {
+            // The request is serialized for each connection it is written to (rarely more
+            // than one) and dropped once written, so that a call waiting for its response
+            // holds none.
             match connection
                 .exchange(self.http1_request(request), max_bytes)
                 .await
             {
-                // Closed meanwhile, before the request was written whole: the server cannot
-                // have acted on it, so it goes to the next connection.
-                Err(SendError::Unsent(_)) => continue,
+                // The write failed without an answer: the server closed the idle connection
+                // and never had the whole request (any method).
+                Err(SendError::Unsent(_)) => {}
+                // Written whole, then closed without a byte of response: usually a keep-alive
+                // close that crossed the request, but the server may have read it, so only a
+                // request that may be repeated goes again (a chat reports the error).
+                Err(SendError::Closed(_)) if request.idempotent => {}
                 result => return self.settle(connection, result, max_bytes),
             }
         }
@@ -236,21 +252,26 @@ impl Http {
                     .await;
                 self.settle(connection, result, max_bytes)
             }
-            Opened::Http2(sender) => self.send_http2(sender, request, max_bytes).await,
+            Opened::Http2(shared) => self.send_http2(shared, request, max_bytes).await,
         }
     }
 
     /// Boxed: hyper's HTTP/2 request and response futures are larger than the whole HTTP/1.1
     /// exchange, and inline they would make every call's future that large.
+    /// A connection that refused the request unprocessed is retired from the pool, so that
+    /// the next request opens a fresh one.
     async fn send_http2(
         &self,
-        sender: Http2Sender,
+        shared: Http2Shared,
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        Box::pin(h2::send(sender, self.http2_request(request), max_bytes))
-            .await
-            .and_then(|response| encoding::decode(response, max_bytes))
+        let Http2Shared { sender, id } = shared;
+        let result = Box::pin(h2::send(sender, self.http2_request(request), max_bytes)).await;
+        if matches!(result, Err(SendError::Unsent(_))) {
+            self.pool.retire_http2(id);
+        }
+        result.and_then(|response| encoding::decode(response, max_bytes))
     }
 
     /// Gives a connection back to the pool if its exchange left it ready for another request,

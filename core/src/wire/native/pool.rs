@@ -19,7 +19,7 @@
 //!   handshake futures would make every call's task larger for a path most calls never take.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -42,6 +42,14 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 pub(crate) type Http2Body = Full<Bytes>;
 pub(crate) type Http2Sender = http2::SendRequest<Http2Body>;
 
+/// The shared HTTP/2 connection as a call holds it: its sender and which connection it is, so
+/// that a call the connection refused can retire exactly that one ([`Pool::retire_http2`]).
+#[derive(Clone)]
+pub(crate) struct Http2Shared {
+    pub(crate) sender: Http2Sender,
+    pub(crate) id: u64,
+}
+
 /// The connections to one origin.
 pub(crate) struct Pool {
     connector: Connector,
@@ -49,7 +57,9 @@ pub(crate) struct Pool {
     /// Idle HTTP/1.1 connections, the most recently used last.
     idle: Mutex<VecDeque<Idle>>,
     /// The HTTP/2 connection every call shares, once one is open.
-    shared: Mutex<Option<Http2Sender>>,
+    shared: Mutex<Option<Http2Shared>>,
+    /// The id of the next HTTP/2 connection opened.
+    next_http2_id: AtomicU64,
     /// Held while a connection that may speak HTTP/2 is opened.
     opening: tokio::sync::Mutex<()>,
     /// Set once TLS negotiated HTTP/1.1: from then on connections are opened concurrently.
@@ -64,7 +74,7 @@ struct Idle {
 /// A new connection.
 pub(crate) enum Opened {
     Http1(h1::Connection),
-    Http2(Http2Sender),
+    Http2(Http2Shared),
 }
 
 impl Pool {
@@ -74,15 +84,26 @@ impl Pool {
             http2_only,
             idle: Mutex::new(VecDeque::new()),
             shared: Mutex::new(None),
+            next_http2_id: AtomicU64::new(0),
             opening: tokio::sync::Mutex::new(()),
             picked_http1: AtomicBool::new(false),
         }
     }
 
     /// The shared HTTP/2 connection if one is open.
-    pub(crate) fn live_http2(&self) -> Option<Http2Sender> {
+    pub(crate) fn live_http2(&self) -> Option<Http2Shared> {
         let shared = self.shared.lock();
-        shared.as_ref().filter(|s| !s.is_closed()).cloned()
+        shared.as_ref().filter(|s| !s.sender.is_closed()).cloned()
+    }
+
+    /// Stops sharing the HTTP/2 connection of this `id` (if it is still the shared one): it
+    /// refused a request (`GOAWAY`, `REFUSED_STREAM`), so the next call opens a fresh one. Its
+    /// streams in flight finish on it; it closes when the last of its senders is dropped.
+    pub(crate) fn retire_http2(&self, id: u64) {
+        let mut shared = self.shared.lock();
+        if shared.as_ref().is_some_and(|s| s.id == id) {
+            *shared = None;
+        }
     }
 
     /// A new connection, or the shared HTTP/2 one if another call opened it meanwhile (see the
@@ -113,8 +134,12 @@ impl Pool {
                 .await
                 .map_err(|e| SendError::Connect(e.into()))?;
             runtime::spawn(connection.map(drop));
-            *self.shared.lock() = Some(sender.clone());
-            Ok(Opened::Http2(sender))
+            let shared = Http2Shared {
+                sender,
+                id: self.next_http2_id.fetch_add(1, Ordering::Relaxed),
+            };
+            *self.shared.lock() = Some(shared.clone());
+            Ok(Opened::Http2(shared))
         } else {
             if self.connector.is_tls() {
                 self.picked_http1.store(true, Ordering::Relaxed);

@@ -1,0 +1,229 @@
+//! Requests that the server answered before reading them, and requests that it provably did not
+//! process, over raw sockets (issue 15, defects 2 and 5 for HTTP/1.1):
+//!
+//! - a server that answers a large chat with 413 (or 401, 429) and closes without reading the
+//!   body makes the write fail; that answer is the outcome, the chat is sent once, and the pool
+//!   does not try the request on each of its idle connections in turn;
+//! - a reused keep-alive connection that the server closes as a request goes out: a GET goes once
+//!   more on a fresh connection without using the retry budget; a chat, which the server may have
+//!   read, is not resent.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use delegir::{Client, ErrorKind};
+use parking_lot::Mutex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const KEY: &str = "dlg_test_early0123456789abcdef";
+const AGENTS: &str = r#"{"data": []}"#;
+
+/// What the raw server does with a request after reading its head.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnChat {
+    /// Answers this status with an error envelope and closes without reading the body.
+    AnswerEarly(u16),
+}
+
+/// What the raw server does with the requests of a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnGet {
+    /// Answers every GET (keep-alive); a chat as `OnChat` says.
+    Answer,
+    /// Like `Answer`, but reads the second request of each connection (any method) and closes
+    /// without a byte of response (a keep-alive close that crossed the request).
+    CloseTheSecond,
+}
+
+/// A raw HTTP/1.1 server that records the request line of every request head it reads.
+struct RawServer {
+    base_url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl RawServer {
+    async fn start(on_get: OnGet, on_chat: OnChat) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (seen, opened) = (Arc::clone(&requests), Arc::clone(&connections));
+        tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                opened.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(socket, Arc::clone(&seen), on_get, on_chat));
+            }
+        });
+        RawServer {
+            base_url,
+            requests,
+            connections,
+        }
+    }
+
+    fn client(&self, max_retries: u32) -> Client {
+        Client::builder()
+            .api_key(KEY)
+            .base_url(&self.base_url)
+            .max_retries(max_retries)
+            .rate_limit(false)
+            .build()
+            .unwrap()
+    }
+
+    fn count(&self, method: &str) -> usize {
+        let prefix = format!("{method} ");
+        self.requests
+            .lock()
+            .iter()
+            .filter(|line| line.starts_with(&prefix))
+            .count()
+    }
+}
+
+async fn serve(
+    mut socket: TcpStream,
+    seen: Arc<Mutex<Vec<String>>>,
+    on_get: OnGet,
+    on_chat: OnChat,
+) {
+    let mut buf = Vec::new();
+    let mut served = 0;
+    loop {
+        // Read one request head.
+        let end = loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        buf.drain(..end);
+        let line = head.lines().next().unwrap_or_default().to_owned();
+        seen.lock().push(line.clone());
+        served += 1;
+        if on_get == OnGet::CloseTheSecond && served == 2 {
+            return;
+        }
+        if line.starts_with("POST ") {
+            let OnChat::AnswerEarly(status) = on_chat;
+            let body = r#"{"error": "Request body too large"}"#;
+            let response = format!(
+                "HTTP/1.1 {status} Early\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+            // Dropped with the body unread: the kernel answers the client's writes with RST.
+            return;
+        }
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{AGENTS}",
+            AGENTS.len()
+        );
+        if socket.write_all(response.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A chat message of about 5 MB: far more than socket buffers hold, so the write is still
+/// going when the server closes.
+fn five_megabytes() -> String {
+    "x".repeat(5 * 1024 * 1024)
+}
+
+#[tokio::test]
+async fn an_early_413_to_a_large_chat_is_reported_and_the_chat_is_sent_once() {
+    let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarly(413)).await;
+    let client = server.client(2);
+    let e = client
+        .agents()
+        .chat("agt_abc123", &five_megabytes())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ApiStatus, "{e:?}");
+    assert!(e.is_api_status());
+    assert_eq!(e.status(), Some(413));
+    assert_eq!(e.message(), "Request body too large");
+    assert!(!e.to_string().contains("not sent"), "{e}");
+    assert_eq!(server.count("POST"), 1, "{:?}", server.requests.lock());
+}
+
+#[tokio::test]
+async fn an_early_answer_is_reported_with_fifty_idle_pooled_connections_and_sent_once() {
+    let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarly(413)).await;
+    let client = server.client(2);
+    // 50 connections in the pool, idle.
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        async move { client.agents().list().await }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(server.connections.load(Ordering::SeqCst), 50);
+    let e = client
+        .agents()
+        .chat("agt_abc123", &five_megabytes())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(413), "{e:?}");
+    assert_eq!(server.count("POST"), 1, "one chat in total");
+    // The pool still serves calls.
+    client.agents().list().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_early_401_is_an_authentication_error() {
+    let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarly(401)).await;
+    let e = server
+        .client(2)
+        .agents()
+        .chat("agt_abc123", &five_megabytes())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Authentication, "{e:?}");
+    assert!(!e.may_have_reached_server());
+    assert_eq!(server.count("POST"), 1);
+}
+
+#[tokio::test]
+async fn a_get_on_a_keep_alive_connection_closed_as_it_went_out_is_sent_again_without_retries() {
+    let server = RawServer::start(OnGet::CloseTheSecond, OnChat::AnswerEarly(413)).await;
+    let client = server.client(0);
+    for _ in 0..5 {
+        client.agents().list().await.unwrap();
+        // Long enough for the pool to see nothing wrong with the idle connection.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Each call after the first met its connection closing (the server closes every
+    // connection's second request) and went again on a fresh one, whose first it answered.
+    assert_eq!(server.count("GET"), 1 + 4 * 2);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_chat_on_a_keep_alive_connection_closed_without_an_answer_is_not_resent() {
+    let server = RawServer::start(OnGet::CloseTheSecond, OnChat::AnswerEarly(413)).await;
+    let client = server.client(2);
+    client.agents().list().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The server reads the chat's head and closes: it may have acted on it.
+    let e = client.agents().chat("agt_abc123", "hi").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e:?}");
+    assert!(e.may_have_reached_server());
+    assert!(e.message().contains("the run may have been created"), "{e}");
+}
