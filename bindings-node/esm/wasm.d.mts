@@ -1,1 +1,2 @@
 export * from '../dist/wasm.js';
+export { default } from '../dist/wasm.js';

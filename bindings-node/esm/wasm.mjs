@@ -8,6 +8,7 @@ export const {
   Runs,
   UsageResource,
   VERSION,
+  APIPromise,
   DelegirError,
   APIStatusError,
   BadRequestError,
@@ -20,3 +21,5 @@ export const {
   APIResponseValidationError,
   APIUserAbortError,
 } = cjs;
+
+export default cjs.Delegir;

@@ -47,6 +47,15 @@ export declare class NativeClient {
   runsPager(id: string, pageSize?: number | undefined | null, timeout?: number | undefined | null, maxRetries?: number | undefined | null): NativeRunPager | NativeError
   /** `GET /usage`. */
   usage(timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * A view with these options over this client's, sharing its pool and ledger; or why the
+   * options are invalid.
+   */
+  withOptions(options: NativeViewOptions): NativeClient | NativeError
+  /** A view whose calls leave their response for [`NativeClient::take_response`]. */
+  capturing(): NativeClient
+  /** The response of the last call made through this capturing view, once. */
+  takeResponse(): NativeResponseInfo | null
 }
 
 /** A running emulator (the native half of `Emulator` in `delegir/testing`). */
@@ -87,6 +96,9 @@ export declare class NativeRunPager {
    */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | NativeError>
 }
+
+/** Test hook: a call whose task panics. Resolves to a failure of code `internal`. */
+export declare function _callThatPanics(): Promise<string | NativeError>
 
 /** What one attempt of a call did. */
 export interface AttemptRecord {
@@ -142,14 +154,28 @@ export interface NativeClientOptions {
   timeout?: number
   /** Retries after the first attempt. */
   maxRetries?: number
+  /** Bound on everything one call does, in milliseconds. */
+  totalTimeout?: number
+  /** Headers every call sends. */
+  defaultHeaders?: Record<string, string>
+  /** Query parameters every call sends (values already strings). */
+  defaultQuery?: Record<string, string>
   /** Longest wait for a rate-limit window, in milliseconds. */
   maxRateLimitWait?: number
   /** Whether the shared rate-limit ledger paces requests. */
   rateLimit?: boolean
+  /** Where the ledger is shared between processes: a `redis://` or `rediss://` URL. */
+  rateLimitStore?: string
   /** Allows plain `http://` to hosts other than loopback. */
   allowInsecureHttp?: boolean
   /** Speaks HTTP/2 from the first byte (h2c) instead of HTTP/1.1. */
   http2PriorKnowledge?: boolean
+  /** The proxy URL (`http://user:password@host:3128`); else the environment's. */
+  proxy?: string
+  /** `false` ignores `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NODE_EXTRA_CA_CERTS`. */
+  trustEnv?: boolean
+  /** A PEM file of certificate authorities trusted in addition to the platform's. */
+  extraCaCerts?: string
 }
 
 /** The configuration fields to change. */
@@ -169,7 +195,8 @@ export interface NativeError {
   /**
    * Stable code: `invalid_argument`, `configuration`, `bad_request`, `authentication`,
    * `not_found`, `rate_limited`, `internal_server`, `api_status`, `connection`, `timeout`,
-   * `response_validation`, `aborted`, or `unknown` for a kind this binding does not know.
+   * `response_validation`, `internal` (a panic caught at the call's boundary: a bug),
+   * `aborted`, or another kind's `as_str` for kinds newer than this binding.
    */
   code: string
   /** The envelope's `error` for API errors, else the core's description. */
@@ -186,8 +213,15 @@ export interface NativeError {
   argument?: string
   /** For `invalid_argument`: the value had the right type but was out of range. */
   outOfRange: boolean
-  /** For `response_validation`: the first characters of the offending body. */
+  /**
+   * The first characters (at most 200) of the response's body: of the offending body for
+   * `response_validation`, of the failing response's body for status errors.
+   */
   bodyExcerpt?: string
+  /** For status errors: the response's headers, `[name, value]` with lowercase names. */
+  headers?: Array<Array<string>>
+  /** For status errors: the response's whole body as text. */
+  body?: string
 }
 
 /** The `X-RateLimit-*` headers of a response (`reset` in Unix epoch seconds). */
@@ -198,6 +232,38 @@ export interface NativeRateLimit {
   remaining: number
   /** When the window resets, in Unix epoch seconds. */
   reset: number
+}
+
+/** The response of a call made through a capturing view. */
+export interface NativeResponseInfo {
+  /** HTTP status. */
+  status: number
+  /** Headers in the order received, `[name, value]` with lowercase names. */
+  headers: Array<Array<string>>
+  /** This call's rate-limit headers. */
+  rateLimit?: NativeRateLimit
+  /** Attempts made. */
+  attempts: number
+  /** Milliseconds from the call's start to its response. */
+  elapsedMs: number
+  /** The body as text. */
+  body: string
+}
+
+/** What `withOptions` / the per-call options add (durations in milliseconds). */
+export interface NativeViewOptions {
+  /** Timeout of each attempt (`Infinity`: none). */
+  timeout?: number
+  /** Retries after the first attempt. */
+  maxRetries?: number
+  /** Bound on everything a call does: attempts, backoff, rate-limit waits. */
+  totalTimeout?: number
+  /** Extra headers. */
+  headers?: Record<string, string>
+  /** Extra query parameters (values already strings). */
+  query?: Record<string, string>
+  /** Extra top-level body fields, as the JSON text of an object. */
+  body?: string
 }
 
 /**

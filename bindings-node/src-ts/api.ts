@@ -5,6 +5,8 @@
 
 export { Agents, Runs, UsageResource } from './client.js';
 export { VERSION } from './version.js';
+export { APIPromise } from './promise.js';
+export type { WithResponse } from './promise.js';
 export {
   DelegirError,
   APIStatusError,
@@ -28,6 +30,7 @@ export type {
   AttemptLog,
   ChatReply,
   ClientOptions,
+  ClientViewOptions,
   DeletedAgent,
   LogLevel,
   Logger,

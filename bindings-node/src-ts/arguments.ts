@@ -78,4 +78,63 @@ export function requestOptions(value: unknown): asserts value is RequestOptions 
   }
   optionalNumber('options.timeout', o.timeout);
   optionalInteger('options.maxRetries', o.maxRetries);
+  optionalNumber('options.totalTimeout', o.totalTimeout);
+  stringRecord('options.headers', o.headers);
+  queryRecord('options.query', o.query);
+  optionalObject('options.body', o.body);
+  knownKeys('options', o, requestOptionKeys);
+}
+
+/** Every key a call's options may have. */
+export const requestOptionKeys: readonly string[] = [
+  'signal',
+  'timeout',
+  'maxRetries',
+  'totalTimeout',
+  'headers',
+  'query',
+  'body',
+];
+
+/**
+ * Refuses keys this SDK does not know, so that an option it would ignore (a misspelling, or one
+ * from another SDK such as `httpAgent`) is an error and not a silent no-op. A key whose value
+ * is `undefined` counts as absent.
+ */
+export function knownKeys(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key) && (value as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(
+        `${name} has an unknown key ${JSON.stringify(key)}; the known keys are ${known.join(', ')}`,
+      );
+    }
+  }
+}
+
+/** An optional object of string values (headers). */
+export function stringRecord(
+  name: string,
+  value: unknown,
+): asserts value is Record<string, string> | undefined {
+  optionalObject(name, value);
+  if (value === undefined) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new TypeError(`${name}[${JSON.stringify(key)}] must be a string, got ${describe(v)}`);
+  }
+}
+
+/** An optional object of query values (strings, finite numbers, booleans). */
+export function queryRecord(
+  name: string,
+  value: unknown,
+): asserts value is Record<string, string | number | boolean> | undefined {
+  optionalObject(name, value);
+  if (value === undefined) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (!(typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      throw new TypeError(
+        `${name}[${JSON.stringify(key)}] must be a string, a finite number or a boolean, got ${describe(v)}`,
+      );
+    }
+  }
 }

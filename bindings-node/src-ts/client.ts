@@ -9,6 +9,7 @@
 
 import type { Binding, CancelToken, NativeClient, NativeError } from './binding.js';
 import * as check from './arguments.js';
+import { APIPromise, type Capture } from './promise.js';
 import { APIUserAbortError, DelegirError, toError, toRateLimit } from './errors.js';
 import { attemptSink } from './logging.js';
 import * as models from './models.js';
@@ -18,6 +19,7 @@ import type {
   AgentUpdate,
   ChatReply,
   ClientOptions,
+  ClientViewOptions,
   DeletedAgent,
   RateLimit,
   RequestOptions,
@@ -31,6 +33,7 @@ import type {
 
 type Outcome = string | NativeError;
 type Start = (
+  native: NativeClient,
   timeout: number | undefined,
   maxRetries: number | undefined,
   token: CancelToken | undefined,
@@ -41,22 +44,77 @@ function settle<T>(outcome: Outcome, convert: (json: string) => T): T {
   throw toError(outcome);
 }
 
+/** Query values as the strings sent (`true` as `true`). */
+function queryStrings(
+  query: Record<string, string | number | boolean> | undefined,
+): Record<string, string> | undefined {
+  if (query === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) out[key] = String(value);
+  return out;
+}
+
+/** Views (option views, raw responses) need the native client's `withOptions`. */
+function requireViews(native: NativeClient): void {
+  if (typeof (native as Partial<NativeClient>).withOptions !== 'function') {
+    throw new DelegirError(
+      'per-call headers, query, body, totalTimeout, withOptions() and withResponse() are not ' +
+        'supported by this build of delegir (the WebAssembly build does not have them yet)',
+    );
+  }
+}
+
+/**
+ * The native client a call goes through: `native` itself (the usual case: nothing is made), or a
+ * view of it with the call's extra headers, query, body fields and overall deadline (the core
+ * checks them), capturing its response for `withResponse()` when asked.
+ */
+function viewFor(native: NativeClient, options: RequestOptions | undefined, capture: Capture | null): NativeClient {
+  let target = native;
+  if (
+    options !== undefined &&
+    (options.headers !== undefined ||
+      options.query !== undefined ||
+      options.body !== undefined ||
+      options.totalTimeout !== undefined)
+  ) {
+    requireViews(native);
+    const view = native.withOptions({
+      totalTimeout: options.totalTimeout,
+      headers: options.headers,
+      query: queryStrings(options.query),
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    if (isNativeError(view)) throw toError(view);
+    target = view;
+  }
+  if (capture !== null) {
+    requireViews(target);
+    target = target.capturing();
+    capture.view = target;
+  }
+  return target;
+}
+
 /**
  * Starts a native call with the per-call options. With a signal, aborting rejects at once with
  * `APIUserAbortError` and fires the call's `CancelToken`, which drops the Rust request.
  */
 function invoke<T>(
   binding: Binding,
+  native: NativeClient,
+  capture: Capture | null,
   options: RequestOptions | undefined,
   start: Start,
   convert: (json: string) => T,
 ): Promise<T> {
+  const target = viewFor(native, options, capture);
   if (options === undefined) {
-    return start(undefined, undefined, undefined).then((o) => settle(o, convert));
+    return start(target, undefined, undefined, undefined).then((o) => settle(o, convert));
   }
   const { signal, timeout, maxRetries } = options;
   if (signal === undefined) {
-    return start(timeout, maxRetries, undefined).then((o) => settle(o, convert));
+    return start(target, timeout, maxRetries, undefined).then((o) => settle(o, convert));
   }
   if (signal.aborted) return Promise.reject(new APIUserAbortError());
   const token = new binding.CancelToken();
@@ -66,7 +124,7 @@ function invoke<T>(
       reject(new APIUserAbortError());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    start(timeout, maxRetries, token).then(
+    start(target, timeout, maxRetries, token).then(
       (outcome) => {
         signal.removeEventListener('abort', onAbort);
         try {
@@ -101,20 +159,24 @@ export class Runs {
    * const page = await client.agents.runs.list('agt_abc123', { limit: 10, offset: 0 });
    * console.log(`${page.runs.length} of ${page.total} runs`);
    */
-  async list(id: string, params?: RunListParams, options?: RequestOptions): Promise<RunPage> {
-    check.string('id', id);
-    check.optionalObject('params', params);
-    const limit = params?.limit;
-    const offset = params?.offset;
-    check.optionalInteger('limit', limit);
-    check.optionalInteger('offset', offset);
-    check.requestOptions(options);
-    return invoke(
-      this.#binding,
-      options,
-      (t, r, c) => this.#native.runs(id, limit, offset, t, r, c),
-      models.runPage,
-    );
+  list(id: string, params?: RunListParams, options?: RequestOptions): APIPromise<RunPage> {
+    return new APIPromise((capture) => {
+      check.string('id', id);
+      check.optionalObject('params', params);
+      const limit = params?.limit;
+      const offset = params?.offset;
+      check.optionalInteger('limit', limit);
+      check.optionalInteger('offset', offset);
+      check.requestOptions(options);
+      return invoke(
+        this.#binding,
+        this.#native,
+        capture,
+        options,
+        (n, t, r, c) => n.runs(id, limit, offset, t, r, c),
+        models.runPage,
+      );
+    });
   }
 
   /**
@@ -137,11 +199,11 @@ export class Runs {
     const pageSize = params?.pageSize;
     check.optionalInteger('pageSize', pageSize);
     check.requestOptions(options);
-    const pager = this.#native.runsPager(id, pageSize, options?.timeout, options?.maxRetries);
+    const pager = viewFor(this.#native, options, null).runsPager(id, pageSize, options?.timeout, options?.maxRetries);
     if (isNativeError(pager)) throw toError(pager);
     const pageOptions = options?.signal ? { signal: options.signal } : undefined;
     for (;;) {
-      const runs = await invoke(this.#binding, pageOptions, (_t, _r, c) => pager.nextPage(c), models.runsOrEnd);
+      const runs = await invoke(this.#binding, this.#native, null, pageOptions, (_n, _t, _r, c) => pager.nextPage(c), models.runsOrEnd);
       if (runs === null) return;
       for (const run of runs) yield run;
     }
@@ -163,16 +225,20 @@ export class Agents {
   }
 
   /** `GET /agents`: every agent of the key's owner. */
-  async list(options?: RequestOptions): Promise<Agent[]> {
-    check.requestOptions(options);
-    return invoke(this.#binding, options, (t, r, c) => this.#native.list(t, r, c), models.agents);
+  list(options?: RequestOptions): APIPromise<Agent[]> {
+    return new APIPromise((capture) => {
+      check.requestOptions(options);
+      return invoke(this.#binding, this.#native, capture, options, (n, t, r, c) => n.list(t, r, c), models.agents);
+    });
   }
 
   /** `GET /agents/:id`: one agent with its configuration and channels. */
-  async get(id: string, options?: RequestOptions): Promise<AgentDetail> {
-    check.string('id', id);
-    check.requestOptions(options);
-    return invoke(this.#binding, options, (t, r, c) => this.#native.get(id, t, r, c), models.agentDetail);
+  get(id: string, options?: RequestOptions): APIPromise<AgentDetail> {
+    return new APIPromise((capture) => {
+      check.string('id', id);
+      check.requestOptions(options);
+      return invoke(this.#binding, this.#native, capture, options, (n, t, r, c) => n.get(id, t, r, c), models.agentDetail);
+    });
   }
 
   /**
@@ -181,47 +247,53 @@ export class Agents {
    * @example
    * await client.agents.update('agt_abc123', { name: 'Support', config: { temperature: 0.5 } });
    */
-  async update(id: string, update: AgentUpdate, options?: RequestOptions): Promise<UpdatedAgent> {
-    check.string('id', id);
-    if (update === undefined) throw new TypeError('update must be an object, got undefined');
-    check.optionalObject('update', update);
-    check.optionalString('update.name', update.name);
-    check.optionalString('update.status', update.status);
-    check.optionalObject('update.config', update.config);
-    const config = update.config;
-    if (config !== undefined) {
-      check.optionalString('update.config.model', config.model);
-      check.optionalString('update.config.systemPrompt', config.systemPrompt);
-      check.optionalNumber('update.config.temperature', config.temperature);
-      check.optionalInteger('update.config.maxTokens', config.maxTokens);
-    }
-    check.requestOptions(options);
-    const payload = {
-      name: update.name,
-      status: update.status,
-      config:
-        config === undefined
-          ? undefined
-          : {
-              model: config.model,
-              systemPrompt: config.systemPrompt,
-              temperature: config.temperature,
-              maxTokens: config.maxTokens,
-            },
-    };
-    return invoke(
-      this.#binding,
-      options,
-      (t, r, c) => this.#native.update(id, payload, t, r, c),
-      models.updatedAgent,
-    );
+  update(id: string, update: AgentUpdate, options?: RequestOptions): APIPromise<UpdatedAgent> {
+    return new APIPromise((capture) => {
+      check.string('id', id);
+      if (update === undefined) throw new TypeError('update must be an object, got undefined');
+      check.optionalObject('update', update);
+      check.optionalString('update.name', update.name);
+      check.optionalString('update.status', update.status);
+      check.optionalObject('update.config', update.config);
+      const config = update.config;
+      if (config !== undefined) {
+        check.optionalString('update.config.model', config.model);
+        check.optionalString('update.config.systemPrompt', config.systemPrompt);
+        check.optionalNumber('update.config.temperature', config.temperature);
+        check.optionalInteger('update.config.maxTokens', config.maxTokens);
+      }
+      check.requestOptions(options);
+      const payload = {
+        name: update.name,
+        status: update.status,
+        config:
+          config === undefined
+            ? undefined
+            : {
+                model: config.model,
+                systemPrompt: config.systemPrompt,
+                temperature: config.temperature,
+                maxTokens: config.maxTokens,
+              },
+      };
+      return invoke(
+        this.#binding,
+        this.#native,
+        capture,
+        options,
+        (n, t, r, c) => n.update(id, payload, t, r, c),
+        models.updatedAgent,
+      );
+    });
   }
 
   /** `DELETE /agents/:id`: deletes the agent with its runs and channels. */
-  async delete(id: string, options?: RequestOptions): Promise<DeletedAgent> {
-    check.string('id', id);
-    check.requestOptions(options);
-    return invoke(this.#binding, options, (t, r, c) => this.#native.delete(id, t, r, c), models.deletedAgent);
+  delete(id: string, options?: RequestOptions): APIPromise<DeletedAgent> {
+    return new APIPromise((capture) => {
+      check.string('id', id);
+      check.requestOptions(options);
+      return invoke(this.#binding, this.#native, capture, options, (n, t, r, c) => n.delete(id, t, r, c), models.deletedAgent);
+    });
   }
 
   /**
@@ -229,11 +301,13 @@ export class Agents {
    * so it is never resent once it may have reached the server: after a timeout or a dropped
    * connection the error's `mayHaveReachedServer` is `true`.
    */
-  async chat(id: string, message: string, options?: RequestOptions): Promise<ChatReply> {
-    check.string('id', id);
-    check.string('message', message);
-    check.requestOptions(options);
-    return invoke(this.#binding, options, (t, r, c) => this.#native.chat(id, message, t, r, c), models.chatReply);
+  chat(id: string, message: string, options?: RequestOptions): APIPromise<ChatReply> {
+    return new APIPromise((capture) => {
+      check.string('id', id);
+      check.string('message', message);
+      check.requestOptions(options);
+      return invoke(this.#binding, this.#native, capture, options, (n, t, r, c) => n.chat(id, message, t, r, c), models.chatReply);
+    });
   }
 }
 
@@ -249,13 +323,44 @@ export class UsageResource {
   }
 
   /** `GET /usage`: usage and limits of the current billing period. */
-  async get(options?: RequestOptions): Promise<Usage> {
-    check.requestOptions(options);
-    return invoke(this.#binding, options, (t, r, c) => this.#native.usage(t, r, c), models.usage);
+  get(options?: RequestOptions): APIPromise<Usage> {
+    return new APIPromise((capture) => {
+      check.requestOptions(options);
+      return invoke(this.#binding, this.#native, capture, options, (n, t, r, c) => n.usage(t, r, c), models.usage);
+    });
   }
 }
 
 const logLevels: readonly string[] = ['debug', 'info', 'warn', 'error', 'off'];
+
+/** Every key of the client's options (anything else is a `TypeError`, never ignored). */
+const clientOptionKeys: readonly string[] = [
+  'apiKey',
+  'baseUrl',
+  'timeout',
+  'totalTimeout',
+  'maxRetries',
+  'maxRateLimitWait',
+  'rateLimit',
+  'rateLimitStore',
+  'allowInsecureHttp',
+  'http2PriorKnowledge',
+  'proxy',
+  'trustEnv',
+  'extraCaCerts',
+  'defaultHeaders',
+  'defaultQuery',
+  'logger',
+  'logLevel',
+  'fetch',
+  'dangerouslyAllowBrowser',
+];
+
+/** Every key `withOptions` takes. */
+const viewOptionKeys: readonly string[] = ['timeout', 'maxRetries', 'totalTimeout', 'defaultHeaders', 'defaultQuery'];
+
+/** The constructor's hidden way to make a view (`withOptions`); a symbol, so no option clashes. */
+const viewOf = Symbol('delegir.viewOf');
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
@@ -288,6 +393,7 @@ export class Delegir {
   /** Usage of the current billing period. */
   readonly usage: UsageResource;
   readonly #native: NativeClient;
+  readonly #binding: Binding;
 
   /**
    * @throws {DelegirError} when no key is given or set in `DELEGIR_API_KEY`, or the base URL is
@@ -295,7 +401,21 @@ export class Delegir {
    * @throws {TypeError} / {RangeError} for an option of the wrong type or out of range.
    */
   constructor(options: ClientOptions = {}) {
+    const view = (options as { [viewOf]?: [NativeClient, Binding] })[viewOf];
+    if (view !== undefined) {
+      // `withOptions`: a view over another client's native client.
+      const [native, binding] = view;
+      this.#native = native;
+      this.#binding = binding;
+      this.agents = new Agents(native, binding);
+      this.usage = new UsageResource(native, binding);
+      return;
+    }
     check.optionalObject('options', options);
+    check.knownKeys('options', options, clientOptionKeys);
+    check.optionalNumber('totalTimeout', options.totalTimeout);
+    check.stringRecord('defaultHeaders', options.defaultHeaders);
+    check.queryRecord('defaultQuery', options.defaultQuery);
     check.optionalString('apiKey', options.apiKey);
     check.optionalString('baseUrl', options.baseUrl);
     check.optionalNumber('timeout', options.timeout);
@@ -336,6 +456,9 @@ export class Delegir {
         apiKey: options.apiKey,
         baseUrl: options.baseUrl,
         timeout: options.timeout,
+        totalTimeout: options.totalTimeout,
+        defaultHeaders: options.defaultHeaders,
+        defaultQuery: queryStrings(options.defaultQuery),
         maxRetries: options.maxRetries,
         maxRateLimitWait: options.maxRateLimitWait,
         rateLimit: options.rateLimit,
@@ -350,8 +473,37 @@ export class Delegir {
     );
     if (!isNativeClient(native)) throw toError(native);
     this.#native = native;
+    this.#binding = binding;
     this.agents = new Agents(native, binding);
     this.usage = new UsageResource(native, binding);
+  }
+
+  /**
+   * A client with these options over this one's, sharing its connection pool and rate-limit
+   * ledger. `defaultHeaders` and `defaultQuery` are added to this client's.
+   *
+   * @example
+   * const patient = client.withOptions({ timeout: 120_000, maxRetries: 5 });
+   */
+  withOptions(options: ClientViewOptions): Delegir {
+    check.optionalObject('options', options);
+    check.knownKeys('options', options, viewOptionKeys);
+    check.optionalNumber('timeout', options.timeout);
+    check.optionalInteger('maxRetries', options.maxRetries);
+    check.optionalNumber('totalTimeout', options.totalTimeout);
+    check.stringRecord('defaultHeaders', options.defaultHeaders);
+    check.queryRecord('defaultQuery', options.defaultQuery);
+    requireViews(this.#native);
+    const native = this.#native.withOptions({
+      timeout: options.timeout,
+      maxRetries: options.maxRetries,
+      totalTimeout: options.totalTimeout,
+      headers: options.defaultHeaders,
+      query: queryStrings(options.defaultQuery),
+    });
+    if (isNativeError(native)) throw toError(native);
+    const Class = this.constructor as new (options: ClientOptions) => Delegir;
+    return new Class({ [viewOf]: [native, this.#binding] } as ClientOptions);
   }
 
   /** The base URL requests go to. */

@@ -43,17 +43,40 @@ export class APIStatusError extends DelegirError {
   readonly retryAfter: number | null;
   /** Whether the server may have acted on the request before failing. */
   readonly mayHaveReachedServer: boolean;
+  /**
+   * The failing response's body: parsed JSON when it is JSON (the API's `{ error }` envelope),
+   * else its text, such as a gateway's HTML error page (which the message quotes too); `null`
+   * when it was empty.
+   */
+  readonly body: unknown;
+  /** The failing response's headers (empty when none came back whole). */
+  readonly headers: Headers;
+  /** The server's `X-Request-Id`, when it sent one: quote it when reporting a problem. */
+  readonly requestId: string | null;
 
   constructor(
     status: number,
     message: string,
-    fields: ErrorFields & { retryAfter?: number | null } = {},
+    fields: ErrorFields & { retryAfter?: number | null; body?: unknown; headers?: Headers } = {},
   ) {
     super(message);
     this.status = status;
     this.rateLimit = fields.rateLimit ?? null;
     this.retryAfter = fields.retryAfter ?? null;
     this.mayHaveReachedServer = fields.mayHaveReachedServer ?? true;
+    this.body = fields.body ?? null;
+    this.headers = fields.headers ?? new Headers();
+    this.requestId = this.headers.get('x-request-id');
+  }
+}
+
+/** A body's text as JSON when it is JSON, else the text itself. */
+function parsedBody(text: string | null | undefined): unknown {
+  if (text == null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 
@@ -123,6 +146,15 @@ export class APIUserAbortError extends DelegirError {
   }
 }
 
+/** A standard `Headers` from the binding's `[name, value]` pairs. */
+function toHeaders(pairs: string[][] | null | undefined): Headers {
+  const headers = new Headers();
+  for (const [name, value] of pairs ?? []) {
+    if (name !== undefined && value !== undefined) headers.append(name, value);
+  }
+  return headers;
+}
+
 /** Converts the binding's rate-limit object (`reset` in epoch seconds). */
 export function toRateLimit(r: NativeRateLimit): RateLimit {
   return { limit: r.limit, remaining: r.remaining, reset: new Date(r.reset * 1000) };
@@ -146,6 +178,9 @@ export function toError(e: NativeError): Error {
       rateLimit,
       retryAfter: e.retryAfterMs ?? null,
       mayHaveReachedServer: e.mayHaveReachedServer,
+      // The whole body when the core kept it (status errors), else its excerpt.
+      body: parsedBody(e.body ?? e.bodyExcerpt),
+      headers: toHeaders(e.headers),
     });
   }
   switch (e.code) {
@@ -169,7 +204,8 @@ export function toError(e: NativeError): Error {
     case 'aborted':
       return new APIUserAbortError(e.message);
     default:
-      // `configuration` and codes newer than this layer.
+      // `configuration`, `internal` (a panic inside the SDK, caught where the call runs: the
+      // message says an internal error happened) and codes newer than this layer.
       return new DelegirError(e.message);
   }
 }

@@ -177,10 +177,42 @@ export interface RateLimit {
 export interface RequestOptions {
   /** Cancels the call: it rejects with `APIUserAbortError` at once and its request is dropped. */
   signal?: AbortSignal;
-  /** Timeout of each attempt of this call, in milliseconds. */
+  /** Timeout of each attempt of this call, in milliseconds (`Infinity`: no per-attempt limit). */
   timeout?: number;
   /** Retries after the first attempt of this call. */
   maxRetries?: number;
+  /**
+   * Bound on everything this call does, in milliseconds: attempts, backoff and rate-limit waits.
+   * When it runs out the call rejects with `APITimeoutError` and its ledger place is released.
+   */
+  totalTimeout?: number;
+  /**
+   * Extra headers (over the client's `defaultHeaders`). `X-API-Key`, `Host`, `Content-Length`,
+   * `Transfer-Encoding` and `Connection` cannot be set; names and values with line breaks or
+   * NUL are refused (`TypeError`) before anything is sent.
+   */
+  headers?: Record<string, string>;
+  /** Extra query parameters (over the client's `defaultQuery` and the call's own). */
+  query?: Record<string, string | number | boolean>;
+  /**
+   * Extra top-level fields of the JSON body, for fields the API added before this SDK knew
+   * them (calls that send a body only: `agents.update`, `agents.chat`).
+   */
+  body?: Record<string, unknown>;
+}
+
+/** What `client.withOptions()` takes: per-client settings a view may change. */
+export interface ClientViewOptions {
+  /** Timeout of each attempt, in milliseconds (`Infinity`: none). */
+  timeout?: number;
+  /** Retries after the first attempt. */
+  maxRetries?: number;
+  /** Bound on everything one call does, in milliseconds. */
+  totalTimeout?: number;
+  /** Headers added to every call of the view (over the client's). */
+  defaultHeaders?: Record<string, string>;
+  /** Query parameters added to every call of the view (over the client's). */
+  defaultQuery?: Record<string, string | number | boolean>;
 }
 
 /** Which page `agents.runs.list()` fetches. */
@@ -234,8 +266,17 @@ export interface ClientOptions {
   apiKey?: string;
   /** The base URL; default `process.env.DELEGIR_BASE_URL`, else `https://delegir.com/api/v1`. */
   baseUrl?: string;
-  /** Timeout of each attempt, in milliseconds (default 60 000). */
+  /** Timeout of each attempt, in milliseconds (default 60 000; `Infinity`: no per-attempt limit). */
   timeout?: number;
+  /**
+   * Bound on everything one call does, in milliseconds: attempts, backoff and rate-limit waits
+   * (default: none). When it runs out the call rejects with `APITimeoutError`.
+   */
+  totalTimeout?: number;
+  /** Headers every call sends (reserved ones such as `X-API-Key` cannot be set). */
+  defaultHeaders?: Record<string, string>;
+  /** Query parameters every call sends. */
+  defaultQuery?: Record<string, string | number | boolean>;
   /** Retries after the first attempt (default 2). */
   maxRetries?: number;
   /**

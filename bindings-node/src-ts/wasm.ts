@@ -20,5 +20,7 @@ export class Delegir extends SharedDelegir {
   static override binding = wasmBinding;
 }
 
+export default Delegir;
+
 /** Which build `Delegir` runs on: always `'wasm'` here. */
 export const build: () => 'native' | 'wasm' = () => 'wasm';

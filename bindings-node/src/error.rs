@@ -16,7 +16,8 @@ use crate::models::NativeRateLimit;
 pub struct NativeError {
     /// Stable code: `invalid_argument`, `configuration`, `bad_request`, `authentication`,
     /// `not_found`, `rate_limited`, `internal_server`, `api_status`, `connection`, `timeout`,
-    /// `response_validation`, `aborted`, or `unknown` for a kind this binding does not know.
+    /// `response_validation`, `internal` (a panic caught at the call's boundary: a bug),
+    /// `aborted`, or another kind's `as_str` for kinds newer than this binding.
     pub code: String,
     /// The envelope's `error` for API errors, else the core's description.
     pub message: String,
@@ -32,8 +33,13 @@ pub struct NativeError {
     pub argument: Option<String>,
     /// For `invalid_argument`: the value had the right type but was out of range.
     pub out_of_range: bool,
-    /// For `response_validation`: the first characters of the offending body.
+    /// The first characters (at most 200) of the response's body: of the offending body for
+    /// `response_validation`, of the failing response's body for status errors.
     pub body_excerpt: Option<String>,
+    /// For status errors: the response's headers, `[name, value]` with lowercase names.
+    pub headers: Option<Vec<Vec<String>>>,
+    /// For status errors: the response's whole body as text.
+    pub body: Option<String>,
 }
 
 /// The stable code of a kind (the core's spelling, shared with the log records).
@@ -53,6 +59,8 @@ impl NativeError {
             argument: None,
             out_of_range: false,
             body_excerpt: None,
+            headers: None,
+            body: None,
         }
     }
 
@@ -87,6 +95,13 @@ impl From<&Error> for NativeError {
             argument: e.argument().map(str::to_owned),
             out_of_range: e.is_out_of_range(),
             body_excerpt: e.body_excerpt().map(str::to_owned),
+            headers: e.headers().map(|headers| {
+                headers
+                    .iter()
+                    .map(|(n, v)| vec![n.clone(), v.clone()])
+                    .collect()
+            }),
+            body: e.body().map(|b| String::from_utf8_lossy(b).into_owned()),
         }
     }
 }

@@ -22,6 +22,7 @@ pub(crate) enum RawHeaders {
 }
 
 /// Most headers listed from an HTTP/1.1 head (the codec accepts no more).
+#[cfg(not(target_arch = "wasm32"))]
 const MAX_HEADERS: usize = 100;
 
 impl RawHeaders {
