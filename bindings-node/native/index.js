@@ -839,5 +839,6 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativeRunPager = nativeBinding.NativeRunPager
+module.exports._callThatPanics = nativeBinding._callThatPanics
 module.exports.createClient = nativeBinding.createClient
 module.exports.startEmulator = nativeBinding.startEmulator

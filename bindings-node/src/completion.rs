@@ -18,14 +18,16 @@
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::FutureExt;
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
-use napi::{Env, Error, Result, Status, check_status, sys};
+use napi::{Either, Env, Error, Result, Status, check_status, sys};
 
+use crate::error::NativeError;
 use crate::runtime::Outcome;
 
 /// A promise's resolver. Only the JavaScript thread that made it resolves it (in [`settle`]);
@@ -107,6 +109,15 @@ where
         unsafe { sys::napi_ref_threadsafe_function(raw_env, tsfn.0) };
     }
     let deferred = Deferred(deferred);
+    // A panic anywhere in the call is caught at the task's boundary and settles the promise
+    // with the core's `Internal` error; without this, tokio would swallow it with the task and
+    // the promise would stay pending forever. The call owns all it touches and is dropped, never
+    // polled again, after a panic.
+    let call = AssertUnwindSafe(call).catch_unwind().map(|caught| {
+        caught.unwrap_or_else(|payload| {
+            Either::B(NativeError::from(delegir::Error::from_panic(&*payload)))
+        })
+    });
     // A combinator, not `async move { call.await ... }`: an async block keeps the captured `call`
     // next to the copy it awaits, doubling the task of every call in flight.
     napi::bindgen_prelude::spawn(call.map(move |outcome| queue.push(deferred, outcome)));

@@ -217,3 +217,39 @@ test('plain http to a remote host is refused at construction', () => {
     DelegirError,
   );
 });
+
+test("a gateway's HTML 502 is an InternalServerError quoting the page", async () => {
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 3, fault: { kind: 'html', status: 502 } });
+  const error = await client.usage.get().catch((e) => e);
+  assert.ok(error instanceof InternalServerError, String(error));
+  assert.ok(error instanceof APIStatusError);
+  assert.equal(error.status, 502);
+  assert.match(error.message, /<center><h1>502 Bad Gateway<\/h1><\/center>/);
+  assert.match(String(error.body), /502 Bad Gateway/);
+  assert.equal(emulator.journal(apiKey).length, 3, 'retried like any 502');
+});
+
+for (const [status, cls] of [
+  [400, BadRequestError],
+  [401, AuthenticationError],
+  [404, NotFoundError],
+  [503, InternalServerError],
+  [403, APIStatusError],
+]) {
+  test(`a gateway's ${status} page is the status error of its status`, async () => {
+    const { apiKey, client } = fresh();
+    const page = `<html><body><h1>${status} from the gateway</h1></body></html>`;
+    emulator.addFault({
+      method: 'POST',
+      path: '/agents/agt_abc123/chat',
+      apiKey,
+      fault: { kind: 'html', status, body: page },
+    });
+    const error = await client.agents.chat('agt_abc123', 'hi').catch((e) => e);
+    assert.equal(error.constructor, cls, String(error));
+    assert.equal(error.status, status);
+    assert.ok(error.message.includes(page), error.message);
+    assert.equal(error.body, page);
+  });
+}
