@@ -188,3 +188,25 @@ def test_with_options_shares_the_pool_and_ledger_and_copy_changes_any_option(emu
     # Closing the client closes its views.
     with pytest.raises(Exception, match="closed"):
         view.usage.get()
+
+
+def test_models_have_to_dict_and_to_json_with_the_apis_names(client: Delegir) -> None:
+    reply = client.agents.chat(AGENT, "hello")
+    as_dict = reply.to_dict()
+    assert as_dict["runId"] == reply.run_id and as_dict["tokensUsed"] == reply.tokens_used
+    assert reply.to_dict(use_api_names=False)["run_id"] == reply.run_id
+    detail = client.agents.get(AGENT)
+    assert json.loads(detail.to_json())["id"] == AGENT
+    assert isinstance(detail.to_dict(mode="json")["created_at"], str)
+    assert "\n" not in detail.to_json(indent=None)
+
+
+def test_run_pages_say_whether_more_follow_and_how_to_get_them(client: Delegir) -> None:
+    page = client.agents.runs.list(AGENT, limit=100, offset=0)
+    assert page.has_more
+    params = page.next_page_params()
+    assert params == {"limit": 100, "offset": 100}
+    following = client.agents.runs.list(AGENT, **params)
+    assert following.runs[0].id != page.runs[-1].id
+    last = client.agents.runs.list(AGENT, limit=10, offset=page.total - 5)
+    assert not last.has_more and last.next_page_params() is None

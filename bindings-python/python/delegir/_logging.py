@@ -9,7 +9,8 @@ last attempt WARNING.
 Forwarding a record takes the GIL on a runtime thread, so a client installs the forwarder only
 when the logger is enabled for at least one of those levels when the client is created, and the
 native side drops records below that level without touching Python. Configure logging before
-creating the client. ``DELEGIR_LOG=debug|info|warn`` adds a stderr handler at that level.
+creating the client. ``DELEGIR_LOG=debug|info|warn|error`` adds a stderr handler at that level
+(``off`` adds none); another value is a :class:`RuntimeWarning` that lists the known ones.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from typing import Callable, Optional, Tuple
 
 __all__ = ["logger"]
@@ -30,6 +32,7 @@ _ENV_LEVELS = {
     "info": logging.INFO,
     "warn": logging.WARNING,
     "warning": logging.WARNING,
+    "error": logging.ERROR,
 }
 _env_applied: Optional[str] = None
 
@@ -40,8 +43,18 @@ def _apply_env() -> None:
     value = os.environ.get("DELEGIR_LOG", "").strip().lower()
     if not value or value == _env_applied:
         return
+    if value == "off":
+        _env_applied = value
+        return
     level = _ENV_LEVELS.get(value)
     if level is None:
+        _env_applied = value  # warn once per distinct value
+        known = ", ".join([*_ENV_LEVELS, "off"])
+        warnings.warn(
+            f"DELEGIR_LOG={value!r} is not a log level and was ignored; the levels are {known}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
         return
     _env_applied = value
     for handler in logger.handlers:

@@ -7,8 +7,9 @@ wire's camelCase names (``runId``, ``tokensUsed``) are accepted as well as the s
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Any, ClassVar, Dict, List, Literal, Optional
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -28,6 +29,56 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+    # Fields whose name on the wire differs from the Python one (`use_api_names`).
+    _api_names: ClassVar[Dict[str, str]] = {}
+
+    def to_dict(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> Dict[str, Any]:
+        """The model as a dict, as openai's models have it: fields under the API's names
+        (``runId``) unless ``use_api_names=False``; ``mode="json"`` gives JSON-safe values
+        (datetimes as ISO 8601 strings). Fields the server sent that the SDK does not know are
+        included."""
+        data = self.model_dump(
+            mode=mode,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
+        if use_api_names and self._api_names:
+            data = {self._api_names.get(key, key): value for key, value in data.items()}
+        return data
+
+    def to_json(
+        self,
+        *,
+        indent: Optional[int] = 2,
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> str:
+        """The model as JSON text (see :meth:`to_dict`), indented by ``indent`` spaces (``None``:
+        one line)."""
+        data = self.to_dict(
+            mode="json",
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            warnings=warnings,
+        )
+        return json.dumps(data, indent=indent)
 
 
 class Agent(_Model):
@@ -100,6 +151,8 @@ class ChatReply(_Model):
     tokens_used: int = Field(validation_alias=AliasChoices("tokens_used", "tokensUsed"))
     """Tokens the run used (``tokensUsed`` on the wire)."""
 
+    _api_names: ClassVar[Dict[str, str]] = {"run_id": "runId", "tokens_used": "tokensUsed"}
+
 
 class Run(_Model):
     """One execution of an agent."""
@@ -122,6 +175,19 @@ class RunPage(_Model):
     """The number of runs the agent has in all."""
     limit: int
     offset: int
+
+    @property
+    def has_more(self) -> bool:
+        """Whether runs follow this page."""
+        return self.offset + len(self.runs) < self.total
+
+    def next_page_params(self) -> Optional[Dict[str, int]]:
+        """The ``limit`` and ``offset`` of the next page, for ``runs.list(id, **params)``, or
+        ``None`` after the last page. (``runs.iter`` pages for you, and handles runs created
+        while paging.)"""
+        if not self.has_more:
+            return None
+        return {"limit": self.limit, "offset": self.offset + len(self.runs)}
 
 
 class Usage(_Model):
