@@ -63,7 +63,10 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key)
-            .field("base_url", &self.base_url)
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(crate::config::redact_userinfo),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -407,12 +410,25 @@ fn rate_limit_store(option: Option<String>, rate_limit: bool) -> Result<Option<S
 
 /// Parses the base URL and refuses plain HTTP to non-loopback hosts unless allowed.
 fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
+    // Messages show the URL without any `user:password@`: a refused URL may hold a password.
+    let shown = crate::config::redact_userinfo(raw);
     let url = Url::parse(raw).map_err(|e| {
         Error::new(
             ErrorKind::Configuration,
-            format!("base URL {raw:?} is not a valid URL ({e}); use e.g. {DEFAULT_BASE_URL}"),
+            format!("base URL {shown:?} is not a valid URL ({e}); use e.g. {DEFAULT_BASE_URL}"),
         )
     })?;
+    let raw = shown.as_str();
+    // Any userinfo: a user name, or only a password (`http://:secret@host`).
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::new(
+            ErrorKind::Configuration,
+            format!(
+                "base URL {raw:?} must not carry credentials (a user name or password before \
+                 `@`); the API key is the only credential, given as the api key option"
+            ),
+        ));
+    }
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}
@@ -434,10 +450,10 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
             ));
         }
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::new(
             ErrorKind::Configuration,
-            format!("base URL {raw:?} must not carry a query, fragment or credentials"),
+            format!("base URL {raw:?} must not carry a query or fragment"),
         ));
     }
     Ok(url)

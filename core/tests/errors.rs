@@ -333,3 +333,29 @@ async fn out_of_range_values_are_flagged_for_range_errors_in_bindings() {
     let e = validate::agent_id("a/b").unwrap_err();
     assert!(!e.is_out_of_range());
 }
+
+#[tokio::test]
+async fn a_base_url_with_any_userinfo_is_refused_without_showing_the_password() {
+    for url in [
+        "http://:hunter2@127.0.0.1:4010/api/v1",
+        "http://user:hunter2@127.0.0.1:4010/api/v1",
+        "https://user:hunter2@delegir.com/api/v1",
+        "http://user@127.0.0.1:4010/api/v1",
+        "https://:hunter2@delegir.com:99999/api/v1",
+        "ftp://user:hunter2@example.com/",
+    ] {
+        let builder = delegir::Client::builder()
+            .api_key("dlg_test_userinfo0123456789")
+            .base_url(url);
+        let debug = format!("{builder:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        let e = builder.build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Configuration, "{url}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("hunter2"), "{url}: {shown}");
+        }
+        if !url.contains("99999") && !url.starts_with("ftp") {
+            assert!(e.message().contains("credentials"), "{url}: {e}");
+        }
+    }
+}
