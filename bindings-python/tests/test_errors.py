@@ -236,3 +236,19 @@ def test_an_error_raised_by_a_call_pickles(client: Delegir, emu: Emulator) -> No
     copy = pickle.loads(pickle.dumps(info.value))
     assert copy.retry_after == info.value.retry_after
     assert copy.rate_limit == info.value.rate_limit
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://:hunter2@127.0.0.1:4010/api/v1",
+        "http://user:hunter2@127.0.0.1:4010/api/v1",
+        "http://user@127.0.0.1:4010/api/v1",
+    ],
+)
+def test_a_base_url_with_any_userinfo_is_refused_without_showing_the_password(url: str) -> None:
+    with pytest.raises(delegir.DelegirError) as info:
+        Delegir(api_key="dlg_test_userinfo0123456789", base_url=url)
+    assert "credentials" in str(info.value)
+    for shown in (str(info.value), repr(info.value), repr(info.value.args)):
+        assert "hunter2" not in shown
