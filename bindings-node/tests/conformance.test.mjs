@@ -47,14 +47,49 @@ function only(args, allowed) {
   }
 }
 
-/** Per-call or client options: seconds become milliseconds, names become camelCase. */
+/** The Node spelling of the neutral option names that are not just camelCase. */
+const RENAMED = { extra_headers: 'headers', extra_query: 'query', extra_body: 'body' };
+const SECONDS = ['timeout', 'total_timeout'];
+
+/** Per-call or client options: seconds become milliseconds, names become Node's. */
 function options(given, allowed, what) {
   const out = {};
   for (const [key, value] of Object.entries(given ?? {})) {
     if (!allowed.includes(key)) throw new RunnerError(`${what} not supported by the Node SDK: ${key}`);
-    out[camel(key)] = key === 'timeout' ? value * 1000 : value;
+    out[RENAMED[key] ?? camel(key)] = SECONDS.includes(key) ? value * 1000 : value;
   }
   return out;
+}
+
+/** Whether every key of `want` is in `got` with an equal value (recursively). */
+function subset(want, got) {
+  if (want !== null && typeof want === 'object' && !Array.isArray(want)) {
+    return got !== null && typeof got === 'object' && Object.entries(want).every(([k, v]) => subset(v, got[k]));
+  }
+  return JSON.stringify(want) === JSON.stringify(got);
+}
+
+/** `last_request`: headers (subset), query parameters (as an object) and JSON body (subset). */
+function lastRequestMismatch(emulator, want) {
+  const entries = emulator.journal(emulator.apiKey);
+  const last = entries.at(-1);
+  if (last === undefined) return 'last_request: nothing was sent';
+  for (const [key, value] of Object.entries(want)) {
+    if (key === 'headers') {
+      if (!subset(value, last.headers)) return `last_request.headers: ${JSON.stringify(last.headers)} lack ${JSON.stringify(value)}`;
+    } else if (key === 'query') {
+      const got = Object.fromEntries(new URLSearchParams(last.query ?? ''));
+      if (JSON.stringify(Object.entries(got).sort()) !== JSON.stringify(Object.entries(value).sort())) {
+        return `last_request.query: expected ${JSON.stringify(value)}, got ${JSON.stringify(got)}`;
+      }
+    } else if (key === 'body') {
+      const got = last.body === null ? null : JSON.parse(last.body);
+      if (!subset(value, got)) return `last_request.body: ${last.body} lacks ${JSON.stringify(value)}`;
+    } else {
+      throw new RunnerError(`unknown last_request expectation ${key}`);
+    }
+  }
+  return null;
 }
 
 async function drain(iterable) {
@@ -229,6 +264,10 @@ function journalMismatch(emulator, second, expect) {
   for (const [outcome, n] of Object.entries(expect.journal_outcomes ?? {})) {
     if ((outcomes[outcome] ?? 0) !== n) return `journal outcome ${outcome}: expected ${n}, got ${outcomes[outcome] ?? 0}`;
   }
+  if ('last_request' in expect) {
+    const mismatch = lastRequestMismatch(emulator, expect.last_request);
+    if (mismatch !== null) return mismatch;
+  }
   if ('second_journal_total' in expect) {
     const got = second ? second.journal().length : 0;
     if (got !== expect.second_journal_total) return `second_journal_total: expected ${expect.second_journal_total}, got ${got}`;
@@ -250,7 +289,7 @@ async function checkJournal(emulator, second, expect) {
 // One scenario
 
 const SETUP = ['rate_limit', 'client', 'before', 'revoke_key', 'second_emulator', 'faults'];
-const EXPECT = ['result', 'length', 'first', 'error', 'journal', 'journal_total', 'journal_outcomes', 'second_journal_total', 'elapsed'];
+const EXPECT = ['result', 'length', 'first', 'error', 'journal', 'journal_total', 'journal_outcomes', 'second_journal_total', 'elapsed', 'last_request'];
 
 async function run(scenario) {
   const setup = scenario.setup ?? {};
@@ -264,7 +303,11 @@ async function run(scenario) {
     const client = new Delegir({
       apiKey: emulator.apiKey,
       baseUrl: emulator.baseUrl,
-      ...options(setup.client, ['max_retries', 'timeout', 'rate_limit'], 'client options'),
+      ...options(
+        setup.client,
+        ['max_retries', 'timeout', 'rate_limit', 'total_timeout', 'default_headers', 'default_query'],
+        'client options',
+      ),
     });
     for (const before of setup.before ?? []) await callApi(client, before.call, before.args ?? {}, undefined);
     if (setup.revoke_key) emulator.revokeKey();
@@ -274,7 +317,13 @@ async function run(scenario) {
       if (second) text = text.replaceAll('{{second_base_url}}', second.baseUrl);
       emulator.addFault({ method: rule.method, path: rule.path, count: rule.count ?? 1, fault: JSON.parse(text) });
     }
-    const opts = scenario.options ? options(scenario.options, ['max_retries', 'timeout'], 'call options') : undefined;
+    const opts = scenario.options
+      ? options(
+          scenario.options,
+          ['max_retries', 'timeout', 'total_timeout', 'extra_headers', 'extra_query', 'extra_body'],
+          'call options',
+        )
+      : undefined;
     const started = performance.now();
     let error = null;
     let result;

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.parse
 from collections import Counter
 from contextlib import ExitStack
 from datetime import datetime
@@ -40,11 +41,11 @@ SCENARIOS = _load()
 KNOWN = {
     "scenario": {"name", "about", "setup", "call", "args", "options", "expect"},
     "setup": {"rate_limit", "client", "before", "revoke_key", "second_emulator", "faults"},
-    "client": {"timeout", "max_retries", "rate_limit"},
-    "options": {"timeout", "max_retries"},
+    "client": {"timeout", "max_retries", "rate_limit", "total_timeout", "default_headers", "default_query"},
+    "options": {"timeout", "max_retries", "total_timeout", "extra_headers", "extra_query", "extra_body"},
     "expect": {
         "result", "length", "first", "error", "journal", "journal_total", "journal_outcomes",
-        "second_journal_total", "elapsed",
+        "second_journal_total", "elapsed", "last_request",
     },
     "error": {"class", "status", "retry_after", "may_have_reached_server", "message_contains"},
 }
@@ -190,10 +191,36 @@ def _journal_problems(expect: Dict[str, Any], emu: Emulator, second: Optional[Em
         got = sum(1 for e in entries if e["outcome"] == outcome)
         if got != count:
             problems.append(f"journal outcome {outcome}: {got}, expected {count}")
+    if "last_request" in expect:
+        problems.extend(_last_request_problems(expect["last_request"], entries))
     if "second_journal_total" in expect:
         got = len(second.journal()) if second is not None else 0
         if got != expect["second_journal_total"]:
             problems.append(f"second_journal_total: {got}, expected {expect['second_journal_total']}")
+    return problems
+
+
+def _last_request_problems(want: Dict[str, Any], entries: List[Dict[str, Any]]) -> List[str]:
+    """``last_request``: headers (subset), query parameters (as a dict) and JSON body (subset) of
+    the key's last request."""
+    if not entries:
+        return ["last_request: nothing was sent"]
+    last = entries[-1]
+    problems: List[str] = []
+    for key, value in want.items():
+        if key == "headers":
+            if not _matches(value, last.get("headers", {})):
+                problems.append(f"last_request.headers {last.get('headers')!r} do not match {value!r}")
+        elif key == "query":
+            got = dict(urllib.parse.parse_qsl(last.get("query") or ""))
+            if got != value:
+                problems.append(f"last_request.query {got!r}, expected {value!r}")
+        elif key == "body":
+            body = json.loads(last["body"]) if last.get("body") else None
+            if not _matches(value, body):
+                problems.append(f"last_request.body {body!r} does not match {value!r}")
+        else:
+            problems.append(f"this runner does not know last_request key {key!r}")
     return problems
 
 

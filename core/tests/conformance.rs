@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use delegir::{
-    AgentConfigUpdate, AgentStatus, AgentUpdate, Client, Error, ErrorKind, RequestOptions,
+    AgentConfigUpdate, AgentStatus, AgentUpdate, Client, Error, ErrorKind, ExtraParams,
+    RequestOptions,
 };
 use delegir_emulator::{Emulator, EmulatorOptions, FaultRule};
 use futures::StreamExt;
@@ -133,6 +134,19 @@ async fn run(s: &Value) -> Result<(), String> {
             "timeout" => builder.timeout(secs(value)?),
             "max_rate_limit_wait" => builder.max_rate_limit_wait(secs(value)?),
             "rate_limit" => builder.rate_limit(value.as_bool().ok_or("rate_limit")?),
+            "total_timeout" => builder.total_timeout(secs(value)?),
+            "default_headers" => {
+                for (name, v) in &obj(value) {
+                    builder = builder.default_header(name, v.as_str().ok_or("header value")?);
+                }
+                builder
+            }
+            "default_query" => {
+                for (name, v) in &obj(value) {
+                    builder = builder.default_query(name, v.as_str().ok_or("query value")?);
+                }
+                builder
+            }
             other => return Err(format!("unknown client option {other:?}")),
         };
     }
@@ -159,19 +173,44 @@ async fn run(s: &Value) -> Result<(), String> {
 
     let options = s.get("options").cloned().unwrap_or(json!({}));
     let mut request = RequestOptions::default();
+    // Extra headers are checked when added: a refused one is the call's outcome.
+    let mut extra: Result<ExtraParams, Error> = Ok(ExtraParams::new());
     for (key, value) in &obj(&options) {
         match key.as_str() {
             "timeout" => request.timeout = Some(secs(value)?),
             "max_retries" => {
                 request.max_retries = Some(value.as_u64().ok_or("max_retries")? as u32)
             }
+            "total_timeout" => request.total_timeout = Some(secs(value)?),
+            "extra_headers" => {
+                for (name, v) in &obj(value) {
+                    let v = v.as_str().ok_or("header value")?.to_owned();
+                    extra = extra.and_then(|x| x.header(name, &v));
+                }
+            }
+            "extra_query" => {
+                for (name, v) in &obj(value) {
+                    let v = v.as_str().ok_or("query value")?.to_owned();
+                    extra = extra.map(|x| x.query(name, v));
+                }
+            }
+            "extra_body" => {
+                for (name, v) in &obj(value) {
+                    extra = extra.map(|x| x.body_field(name, v.clone()));
+                }
+            }
             other => return Err(format!("unknown call option {other:?}")),
         }
     }
-    let client = ctx.client.with_options(request);
     let call = s["call"].as_str().ok_or("no call")?;
     let started = Instant::now();
-    let outcome = call_api(&client, call, &s["args"]).await;
+    let outcome = match extra {
+        Ok(extra) => {
+            let client = ctx.client.with_options(request.with_extra(extra));
+            call_api(&client, call, &s["args"]).await
+        }
+        Err(e) => Err(Failure::Api(e)),
+    };
     let elapsed = started.elapsed().as_secs_f64();
     check(&ctx, &s["expect"], outcome, elapsed).await
 }
@@ -426,7 +465,8 @@ fn class_of(e: &Error) -> &'static str {
     }
 }
 
-const KNOWN_EXPECT: [&str; 9] = [
+const KNOWN_EXPECT: [&str; 10] = [
+    "last_request",
     "result",
     "length",
     "first",
@@ -470,6 +510,16 @@ async fn check(ctx: &Ctx, expect: &Value, outcome: Outcome, elapsed: f64) -> Res
         }
     }
     check_journal(ctx, expect).await?;
+    if let Some(want) = expect.get("last_request") {
+        // Polled like the journal: the emulator records a request when it finishes.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(message) = check_last_request(ctx, want) {
+            if Instant::now() >= deadline {
+                return Err(message);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     if let Some(bounds) = expect.get("elapsed") {
         within(bounds, elapsed, "elapsed")?;
     }
@@ -513,6 +563,41 @@ fn check_error(want: &Value, e: &Error) -> Result<(), String> {
                 }
             }
             other => return Err(format!("unknown error expectation {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// `last_request`: the headers (subset, lowercase names), query parameters (as a map) and
+/// JSON body (subset) of the last request the key sent.
+fn check_last_request(ctx: &Ctx, want: &Value) -> Result<(), String> {
+    let entries = ctx.emulator.journal(Some(&ctx.emulator.api_key()));
+    let last = entries.last().ok_or("last_request: nothing was sent")?;
+    for (key, value) in &obj(want) {
+        match key.as_str() {
+            "headers" => {
+                let got: Map<String, Value> = last
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                matches(value, &Value::Object(got), "last_request.headers")?;
+            }
+            "query" => {
+                let got: Map<String, Value> =
+                    url::form_urlencoded::parse(last.query.as_deref().unwrap_or("").as_bytes())
+                        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                        .collect();
+                if &Value::Object(got.clone()) != value {
+                    return Err(format!("last_request.query: expected {value}, got {got:?}"));
+                }
+            }
+            "body" => {
+                let got: Value = serde_json::from_str(last.body.as_deref().unwrap_or("null"))
+                    .map_err(|e| format!("last_request.body is not JSON: {e}"))?;
+                matches(value, &got, "last_request.body")?;
+            }
+            other => return Err(format!("unknown last_request expectation {other:?}")),
         }
     }
     Ok(())
