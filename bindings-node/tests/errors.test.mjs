@@ -253,3 +253,23 @@ for (const [status, cls] of [
     assert.equal(error.body, page);
   });
 }
+
+test('a base URL with any userinfo is refused without showing the password', () => {
+  for (const baseUrl of [
+    'http://:hunter2@127.0.0.1:4010/api/v1',
+    'http://user:hunter2@127.0.0.1:4010/api/v1',
+    'http://user@127.0.0.1:4010/api/v1',
+  ]) {
+    let error;
+    try {
+      new Delegir({ apiKey: 'dlg_test_userinfo0123456789', baseUrl });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof DelegirError, `${baseUrl}: ${error}`);
+    assert.match(error.message, /credentials/);
+    for (const shown of [error.message, String(error), error.stack ?? '']) {
+      assert.ok(!shown.includes('hunter2'), shown);
+    }
+  }
+});
