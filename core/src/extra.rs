@@ -148,7 +148,10 @@ impl ExtraParams {
             ));
         };
         let mut object: Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
-            Error::invalid_argument("extra_body", format!("the request body is not an object: {e}"))
+            Error::invalid_argument(
+                "extra_body",
+                format!("the request body is not an object: {e}"),
+            )
         })?;
         for (name, value) in &self.body {
             object.insert(name.clone(), value.clone());
@@ -250,7 +253,9 @@ mod tests {
     fn extra_body_fields_merge_into_the_json_object_and_need_a_body() {
         let extra = ExtraParams::new().body_field("priority", Value::from("high"));
         let body = Bytes::from_static(br#"{"message":"hi"}"#);
-        let merged = extra.apply_body(Some(&body), "POST /agents/:id/chat").unwrap();
+        let merged = extra
+            .apply_body(Some(&body), "POST /agents/:id/chat")
+            .unwrap();
         let value: Value = serde_json::from_slice(&merged.unwrap()).unwrap();
         assert_eq!(
             value,

@@ -40,9 +40,8 @@ async fn extra_headers_query_and_body_fields_reach_the_server() {
 async fn extra_query_parameters_replace_the_sdks_own_of_the_same_name() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    let view = client.with_options(
-        RequestOptions::default().with_extra(ExtraParams::new().query("limit", "3")),
-    );
+    let view = client
+        .with_options(RequestOptions::default().with_extra(ExtraParams::new().query("limit", "3")));
     let page = view
         .agents()
         .runs(
@@ -151,13 +150,7 @@ async fn total_timeout_bounds_a_rate_limit_wait_and_releases_the_ledger_place() 
 #[tokio::test]
 async fn total_timeout_bounds_retries_and_their_backoff() {
     let emulator = emulator().await;
-    fault(
-        &emulator,
-        "GET",
-        "/usage",
-        100,
-        Fault::Delay { ms: 400 },
-    );
+    fault(&emulator, "GET", "/usage", 100, Fault::Delay { ms: 400 });
     let client = builder(&emulator)
         .timeout(Duration::from_millis(200))
         .max_retries(50)
@@ -198,12 +191,18 @@ async fn status_errors_carry_the_headers_body_and_request_id_of_their_response()
 #[tokio::test]
 async fn a_raw_response_has_this_calls_status_headers_rate_limit_and_attempts() {
     let emulator = emulator().await;
-    fault(&emulator, "GET", "/usage", 1, Fault::Status {
-        status: 503,
-        body: None,
-        headers: BTreeMap::new(),
-        reset_in_secs: None,
-    });
+    fault(
+        &emulator,
+        "GET",
+        "/usage",
+        1,
+        Fault::Status {
+            status: 503,
+            body: None,
+            headers: BTreeMap::new(),
+            reset_in_secs: None,
+        },
+    );
     let client = client(&emulator);
     let raw = client
         .with_response(|c| async move { c.usage().get().await })
