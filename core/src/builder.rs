@@ -325,6 +325,15 @@ impl ClientBuilder {
             None => env_var(BASE_URL_ENV).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = check_base_url(&base_url, self.allow_insecure_http)?;
+        // The host's fetch has its own proxy and certificate settings: refused, not ignored.
+        #[cfg(target_arch = "wasm32")]
+        if matches!(self.proxy, ProxySetting::Url(_)) || !self.extra_ca_certs.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Configuration,
+                "proxy and extra_ca_certs are not supported on WebAssembly, where requests go \
+                 through the host's fetch (configure the runtime's proxy and certificates instead)",
+            ));
+        }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(Error::out_of_range(

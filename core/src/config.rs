@@ -100,6 +100,8 @@ pub(crate) fn redact_userinfo(url: &str) -> String {
 /// A file of PEM certificates to trust, and the option or environment variable that named it
 /// (errors say which).
 #[derive(Clone, Debug)]
+// Read by the native TLS setup only; WebAssembly refuses the option when the client is built.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) struct CaFile {
     pub(crate) path: PathBuf,
     pub(crate) origin: String,
