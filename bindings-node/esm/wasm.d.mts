@@ -1,2 +1,3 @@
 export * from '../dist/wasm.js';
-export { default } from '../dist/wasm.js';
+import { Delegir } from '../dist/wasm.js';
+export default Delegir;
