@@ -1,0 +1,86 @@
+// The network options: allowInsecureHttp, proxy, trustEnv and extraCaCerts. What needs a real
+// proxy, nginx and a private CA is in tests/network/ (run by tests/network/run.sh); here, what the
+// options do with the emulator alone.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+
+import { Delegir, DelegirError, APIConnectionError } from 'delegir';
+import { Emulator } from 'delegir/testing';
+
+const KEY = 'dlg_test_0123456789abcdef';
+const PASSWORD = 'pr0xy-s3cret';
+const VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
+
+beforeEach(() => {
+  for (const name of VARIABLES) delete process.env[name];
+});
+
+/** A proxy URL (with credentials) on a port where nothing listens. */
+async function deadProxy() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return `http://alice:${PASSWORD}@127.0.0.1:${port}`;
+}
+
+async function withEmulator(body) {
+  const emulator = await Emulator.start({ rateLimit: 0 });
+  try {
+    await body(emulator);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+test('plain http to a remote host needs allowInsecureHttp', () => {
+  assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: 'http://api.example.com/api/v1' }), /allowInsecureHttp|allow_insecure_http/);
+  const client = new Delegir({ apiKey: KEY, baseUrl: 'http://api.example.com/api/v1', allowInsecureHttp: true });
+  assert.equal(client.baseUrl, 'http://api.example.com/api/v1');
+});
+
+test('network options of the wrong type are TypeErrors', () => {
+  for (const options of [{ proxy: 3128 }, { trustEnv: 'no' }, { extraCaCerts: 1 }]) {
+    assert.throws(() => new Delegir({ apiKey: KEY, ...options }), TypeError);
+  }
+});
+
+test('a proxy from the environment is used, never bypassed; trustEnv: false and NO_PROXY skip it', () =>
+  withEmulator(async (emulator) => {
+    process.env.HTTP_PROXY = await deadProxy();
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, maxRetries: 0 });
+    const error = await client.usage.get().then(() => assert.fail('no error'), (e) => e);
+    assert.ok(error instanceof APIConnectionError, String(error));
+    assert.match(error.message, /proxy http:\/\/127\.0\.0\.1:\d+/);
+    assert.ok(!`${error.message} ${inspect(error)}`.includes(PASSWORD));
+    assert.equal(emulator.journal().length, 0, 'the call went direct');
+    await new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, trustEnv: false }).usage.get();
+    process.env.NO_PROXY = '127.0.0.0/8';
+    await new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl }).usage.get();
+  }));
+
+test('the proxy option overrides the environment; its password is never shown', () =>
+  withEmulator(async (emulator) => {
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, proxy: await deadProxy(), maxRetries: 0 });
+    const error = await client.usage.get().then(() => assert.fail('no error'), (e) => e);
+    assert.ok(error instanceof APIConnectionError);
+    assert.ok(!`${error.message} ${inspect(error)} ${inspect(client)} ${JSON.stringify(client)}`.includes(PASSWORD));
+    assert.throws(
+      () => new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, proxy: `socks5://alice:${PASSWORD}@127.0.0.1:1080` }),
+      (e) => e instanceof DelegirError && /only http:\/\/ proxies/.test(e.message) && !e.message.includes(PASSWORD),
+    );
+  }));
+
+test('extraCaCerts must name a file of certificates', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'delegir-ca-'));
+  const https = 'https://api.example.com/api/v1';
+  assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: https, extraCaCerts: join(dir, 'missing.pem') }), (e) =>
+    e instanceof DelegirError && e.message.includes('missing.pem') && e.message.includes('extraCaCerts'));
+  writeFileSync(join(dir, 'empty.pem'), 'not a certificate\n');
+  assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: https, extraCaCerts: join(dir, 'empty.pem') }), /no PEM certificate/);
+});
