@@ -10,8 +10,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash scripts/ensure-debs.sh nginx:nginx tinyproxy:tinyproxy
 
+# Every language runs even when another failed; the script fails at the end if any did.
+failed=()
+
 echo "== network: Rust (core/tests/network.rs)"
-cargo test -p delegir --test network -- --ignored --test-threads=1
+cargo test -p delegir --test network -- --ignored --test-threads=1 || failed+=(Rust)
 
 # Python and Node share one set of components (components.sh) and use the packages their own
 # test scripts built and installed (build/venv, build/node-scratch).
@@ -22,8 +25,15 @@ echo "== network: Python (tests/network/test_network.py, the wheel in build/venv
 # From outside the source tree, so that `import delegir` finds the installed wheel.
 root="$PWD"
 (cd "$net_dir" && "$root/build/venv/bin/python" -X faulthandler -m pytest \
-    "$root/tests/network/test_network.py" -q -p no:cacheprovider --rootdir "$root/tests/network")
+    "$root/tests/network/test_network.py" -q -p no:cacheprovider --rootdir "$root/tests/network") \
+    || failed+=(Python)
 
 echo "== network: Node (tests/network/network.test.mjs, the package in build/node-scratch)"
 cp tests/network/network.test.mjs build/node-scratch/network.test.mjs
-(cd build/node-scratch && node --test --test-reporter=spec network.test.mjs)
+(cd build/node-scratch && node --test --test-reporter=spec network.test.mjs) || failed+=(Node)
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "run.sh: network scenarios failed in: ${failed[*]}" >&2
+    exit 1
+fi
+echo "run.sh: every network scenario passed"
