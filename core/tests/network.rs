@@ -507,6 +507,27 @@ async fn proxies_come_from_each_variable_and_the_option_and_no_proxy_bypasses_th
         );
     }
 
+    // HTTP/2 with prior knowledge to a plain-http server goes through a tunnel too.
+    environment(&[("HTTP_PROXY", &proxy.url())]);
+    let before = proxy.requests().len();
+    let client = common::builder(&emu)
+        .rate_limit(false)
+        .http2_prior_knowledge(true)
+        .build()
+        .unwrap();
+    client.usage().get().await.unwrap();
+    let requests = proxy.requests();
+    let tunnel_to_emulator = format!("CONNECT 127.0.0.1:{} HTTP/1.1", port_of(&emu));
+    assert!(
+        requests[before].starts_with(&tunnel_to_emulator),
+        "{requests:?}"
+    );
+    let versions: Vec<String> = common::journal(&emu)
+        .into_iter()
+        .map(|e| e.http_version)
+        .collect();
+    assert_eq!(versions.last().map(String::as_str), Some("HTTP/2.0"));
+
     // NO_PROXY: by name, by address, by CIDR block, `*`; either case. Direct, not through the
     // (dead) proxy.
     for (variable, value, base) in [
