@@ -243,7 +243,11 @@ async fn an_error_status_with_a_body_over_the_cap_is_still_the_status_error() {
     let e = client.usage().get().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InternalServer);
     assert_eq!(e.status(), Some(503));
-    assert!(e.message().contains("exceeds 1024 bytes"), "{}", e.message());
+    assert!(
+        e.message().contains("exceeds 1024 bytes"),
+        "{}",
+        e.message()
+    );
 }
 
 /// Runs every call that must be refused before sending and checks the kind and argument name.

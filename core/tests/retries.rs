@@ -448,7 +448,11 @@ async fn a_429_is_never_retried_before_its_own_reset_whatever_the_ledger_believe
             retry.wait
         );
         let statuses: Vec<_> = journal(&emu).iter().map(|e| e.status).collect();
-        assert_eq!(statuses, [Some(200), Some(429), Some(200)], "ledger {ledger}");
+        assert_eq!(
+            statuses,
+            [Some(200), Some(429), Some(200)],
+            "ledger {ledger}"
+        );
     }
 }
 

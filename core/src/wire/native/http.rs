@@ -39,6 +39,16 @@ use crate::wire::response::{Response, SendError};
 /// sent the attempt is retried for every method.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How many times one attempt sends a request again after the server provably did not process
+/// it. An HTTP/1.1 connection the server closed as the request went out costs one resend (the
+/// fresh connection it goes to has not been kept idle). HTTP/2 refusals may come in a row: a
+/// server that ends each connection after a number of streams (nginx's `keepalive_requests`)
+/// refuses every stream above it, and when more calls are in flight than that number, the
+/// refused ones can overflow the next connection too. Each resend goes to a connection opened
+/// after the refusing one was retired, so a few are enough; the bound keeps a server that
+/// refuses everything from looping a call.
+const UNPROCESSED_RESENDS: u8 = 3;
+
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// Responses may be gzip (see `encoding.rs`).
@@ -214,15 +224,16 @@ impl Http {
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        // A request the server provably did not process on a connection it was using is sent
-        // once more, below, on a fresh connection (not on the next idle one: a server that
-        // closed one has likely closed them all), without using the caller's retries. Only
-        // once: if the fresh connection fails too, the attempt loop's rules apply.
+        // A request the server provably did not process is sent again on a fresh connection
+        // (not on the next idle one: a server that closed one has likely closed them all),
+        // without using the caller's retries, at most `UNPROCESSED_RESENDS` times; then the
+        // attempt loop's rules apply.
+        let mut resends: u8 = 0;
         if let Some(shared) = self.pool.live_http2() {
             match self.send_http2(shared, request, max_bytes).await {
                 // Refused unprocessed (a stream above a GOAWAY's last-stream-id, a
                 // REFUSED_STREAM); the connection was retired.
-                Err(SendError::Unsent(_)) => {}
+                Err(SendError::Unsent(_)) => resends = 1,
                 result => return result,
             }
         } else if let Some(mut connection) = self.pool.checkout() {
@@ -235,24 +246,33 @@ impl Http {
             {
                 // The write failed without an answer: the server closed the idle connection
                 // and never had the whole request (any method).
-                Err(SendError::Unsent(_)) => {}
+                Err(SendError::Unsent(_)) => resends = UNPROCESSED_RESENDS,
                 // Written whole, then closed without a byte of response: usually a keep-alive
                 // close that crossed the request, but the server may have read it, so only a
                 // request that may be repeated goes again (a chat reports the error).
-                Err(SendError::Closed(_)) if request.idempotent => {}
+                Err(SendError::Closed(_)) if request.idempotent => resends = UNPROCESSED_RESENDS,
                 result => return self.settle(connection, result, max_bytes),
             }
         }
-        // Boxed: see `pool.rs`. With prior knowledge there are no idle HTTP/1.1 connections, and
-        // this opens (or waits for) the shared HTTP/2 one.
-        match Box::pin(self.pool.connect()).await? {
-            Opened::Http1(mut connection) => {
-                let result = connection
-                    .exchange(self.http1_request(request), max_bytes)
-                    .await;
-                self.settle(connection, result, max_bytes)
+        loop {
+            // Boxed: see `pool.rs`. With prior knowledge there are no idle HTTP/1.1
+            // connections, and this opens (or waits for) the shared HTTP/2 one.
+            match Box::pin(self.pool.connect()).await? {
+                // On a fresh HTTP/1.1 connection a failed write is the attempt loop's "not
+                // sent" (the connection was not one the server had been keeping).
+                Opened::Http1(mut connection) => {
+                    let result = connection
+                        .exchange(self.http1_request(request), max_bytes)
+                        .await;
+                    return self.settle(connection, result, max_bytes);
+                }
+                Opened::Http2(shared) => match self.send_http2(shared, request, max_bytes).await {
+                    // Refused by a connection this call found or opened: again on the
+                    // connection opened after that one was retired.
+                    Err(SendError::Unsent(_)) if resends < UNPROCESSED_RESENDS => resends += 1,
+                    result => return result,
+                },
             }
-            Opened::Http2(shared) => self.send_http2(shared, request, max_bytes).await,
         }
     }
 

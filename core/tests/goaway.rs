@@ -1,0 +1,158 @@
+//! HTTP/2 requests the server provably did not process (issue 15, defect 5): a stream the server
+//! refused (`REFUSED_STREAM`) or one above a `GOAWAY`'s last-stream-id is sent again on a fresh
+//! connection, for every method, without using the caller's retry budget (`max_retries = 0`
+//! here), and a chat the server did process is never sent twice.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{ACTIVE, builder, emulator, fault, journal};
+use delegir::Client;
+use delegir_emulator::Fault;
+use futures::future::join_all;
+use tokio::net::{TcpListener, TcpStream};
+
+const CHAT_REPLY: &str = r#"{"data": {"response": "ok", "runId": "run_1", "tokensUsed": 1}}"#;
+
+/// An h2c server that, like nginx with `keepalive_requests`, processes `per_connection` streams
+/// per connection, shuts it down (`GOAWAY`) and refuses the streams that arrive after those
+/// (`REFUSED_STREAM`), and counts the requests it processed and the connections it accepted.
+struct GoawayServer {
+    base_url: String,
+    processed: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl GoawayServer {
+    async fn start(per_connection: usize) -> GoawayServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let processed = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (done, opened) = (Arc::clone(&processed), Arc::clone(&connections));
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                opened.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(socket, per_connection, Arc::clone(&done)));
+            }
+        });
+        GoawayServer {
+            base_url,
+            processed,
+            connections,
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client::builder()
+            .api_key("dlg_test_goaway0123456789abcdef")
+            .base_url(&self.base_url)
+            .http2_prior_knowledge(true)
+            .max_retries(0)
+            .rate_limit(false)
+            .build()
+            .unwrap()
+    }
+}
+
+async fn serve(socket: TcpStream, per_connection: usize, processed: Arc<AtomicUsize>) {
+    let Ok(mut connection) = h2::server::handshake(socket).await else {
+        return;
+    };
+    let mut accepted = 0;
+    while let Some(Ok((request, mut respond))) = connection.accept().await {
+        accepted += 1;
+        if accepted == per_connection {
+            connection.graceful_shutdown();
+        }
+        if accepted > per_connection {
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            continue;
+        }
+        let processed = Arc::clone(&processed);
+        tokio::spawn(async move {
+            let mut body = request.into_body();
+            while let Some(Ok(chunk)) = body.data().await {
+                let _ = body.flow_control().release_capacity(chunk.len());
+            }
+            // Long enough for more streams to arrive while this one is processed.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            processed.fetch_add(1, Ordering::SeqCst);
+            let response = http::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(())
+                .unwrap();
+            if let Ok(mut stream) = respond.send_response(response, false) {
+                let _ = stream.send_data(Bytes::from_static(CHAT_REPLY.as_bytes()), true);
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn chats_across_goaways_all_succeed_without_retries_and_none_is_processed_twice() {
+    // nginx's `keepalive_requests 50` at concurrency 64.
+    let server = GoawayServer::start(50).await;
+    let client = server.client();
+    for round in 0..4 {
+        let before = server.processed.load(Ordering::SeqCst);
+        let chats = (0..64).map(|i| {
+            let client = client.clone();
+            async move { client.agents().chat(ACTIVE, &format!("hello {i}")).await }
+        });
+        let results = join_all(chats).await;
+        let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(failed.is_empty(), "round {round}: {failed:?}");
+        // Every chat processed exactly once: a refused one was not processed, so its resend
+        // is its only run.
+        assert_eq!(
+            server.processed.load(Ordering::SeqCst) - before,
+            64,
+            "round {round}"
+        );
+    }
+    assert!(
+        server.connections.load(Ordering::SeqCst) >= 5,
+        "GOAWAYs happened: {} connections",
+        server.connections.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_stream_on_a_live_connection_is_sent_again_without_using_the_retry_budget() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .http2_prior_knowledge(true)
+        .rate_limit(false)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    client.usage().get().await.unwrap();
+    for (method, path) in [("POST", "/agents/agt_abc123/chat"), ("GET", "/usage")] {
+        fault(&emu, method, path, 1, Fault::RefuseStream);
+    }
+    let reply = client.agents().chat(ACTIVE, "hello").await.unwrap();
+    assert!(reply.run_id.starts_with("run_"));
+    client.usage().get().await.unwrap();
+    let outcomes: Vec<_> = journal(&emu)
+        .into_iter()
+        .map(|e| format!("{} {}", e.method, e.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "GET ok",
+            "POST fault:refuse_stream",
+            "POST ok",
+            "GET fault:refuse_stream",
+            "GET ok"
+        ]
+    );
+    let detail = client.agents().get(ACTIVE).await.unwrap();
+    assert_eq!(detail.agent.total_runs, 1285, "exactly one run was created");
+}
