@@ -8,7 +8,7 @@
 #   bash tests/network/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-bash scripts/ensure-debs.sh nginx:nginx tinyproxy:tinyproxy
+bash scripts/ensure-debs.sh nginx:nginx tinyproxy:tinyproxy openssl:openssl
 
 # Every language runs even when another failed; the script fails at the end if any did.
 failed=()
