@@ -11,7 +11,11 @@
 import type { NativeError, NativeRateLimit } from '../native/index.js';
 import type { RateLimit } from './types.js';
 
-/** The root of every error this SDK raises for a failed call (arguments aside). */
+/**
+ * The root of every error this SDK raises for a failed call (arguments aside). Thrown as such
+ * for configuration problems and for an internal error of the SDK (a bug, caught where the call
+ * runs, so that the call fails instead of staying pending).
+ */
 export class DelegirError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -30,7 +34,10 @@ interface ErrorFields {
   mayHaveReachedServer?: boolean;
 }
 
-/** The server answered with a status that is not a success. */
+/**
+ * The server answered with a status that is not a success, whatever its body: a gateway's HTML
+ * 502 is an `InternalServerError` whose message quotes the page.
+ */
 export class APIStatusError extends DelegirError {
   /** The HTTP status. */
   readonly status: number;
@@ -116,7 +123,7 @@ export class APITimeoutError extends APIConnectionError {
   }
 }
 
-/** A response came back but is not the documented envelope or shape, or is too large. */
+/** A successful (2xx) response came back but is not the documented envelope or shape, or is too large. */
 export class APIResponseValidationError extends DelegirError {
   /** The HTTP status of the offending response, if one came back. */
   readonly status: number | null;

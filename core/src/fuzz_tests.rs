@@ -334,6 +334,8 @@ fn execute(
     decode_all(status, &body, &meta)?;
     let e = decode::api_error(status, &body, &meta, retry::rate_limit_wait(&meta), "");
     check_error(&e, status)?;
+    // Whatever the body, an error status is the status error of its status.
+    prop_assert_eq!(e.kind(), ErrorKind::from_status(status));
     prop_assert!(e.retry_after().is_none() || status == 429);
     let _ = decode::excerpt(&body);
 

@@ -1,12 +1,14 @@
 """The exceptions of the Delegir SDK: one hierarchy rooted at :class:`DelegirError`.
 
 ``DelegirError``
-    ``APIStatusError`` (the server answered with an error status)
+    ``APIStatusError`` (the server answered with an error status, whatever its body: a
+    gateway's HTML 502 is an ``InternalServerError`` quoting the page)
         ``BadRequestError`` 400, ``AuthenticationError`` 401, ``NotFoundError`` 404,
         ``RateLimitError`` 429, ``InternalServerError`` 5xx
     ``APIConnectionError`` (nothing usable came back)
         ``APITimeoutError``
-    ``APIResponseValidationError`` (a response that is not the documented shape, or too large)
+    ``APIResponseValidationError`` (a 2xx response that is not the documented shape, or too
+    large)
 
 Invalid arguments raise ``ValueError`` or ``TypeError`` before anything is sent. These classes are
 plain Python (the native extension imports and raises them) and they pickle, so they cross
@@ -42,7 +44,9 @@ def _rebuild(cls: Type[DelegirError], message: str, kwargs: Dict[str, Any]) -> D
 class DelegirError(Exception):
     """The root of every error the SDK raises (besides ``ValueError``/``TypeError`` for arguments).
 
-    Raised as such for configuration problems, such as a missing API key.
+    Raised as such for configuration problems, such as a missing API key, and for an internal
+    error of the SDK (a bug, caught where the call runs: the call fails with this error instead
+    of hanging or raising a ``BaseException``).
     """
 
     message: str
@@ -176,7 +180,8 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(DelegirError):
-    """A response came back but is not the documented envelope or shape, or is too large."""
+    """A successful (2xx) response came back but is not the documented envelope or shape, or is
+    too large."""
 
     status_code: Optional[int]
     """The HTTP status of the offending response, if known."""

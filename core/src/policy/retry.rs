@@ -14,7 +14,12 @@
 //!
 //! Backoff is "full jitter": `random(0, min(8 s, 0.5 s × 2^retry))`. A 429 waits until the
 //! window resets instead (see [`rate_limit_wait`]), plus up to 100 ms of jitter so that clients
-//! that were refused together do not come back together.
+//! that were refused together do not come back together; never sooner than that 429's own
+//! reset, whatever the rate-limit ledger believed.
+//!
+//! Apart from these rules, the wire layer (`wire/native/http.rs`) sends a request again, without
+//! using the retry budget, when the server provably did not process it: an HTTP/2 stream it
+//! refused, an HTTP/1.1 write to a connection it had closed.
 
 use std::time::Duration;
 
