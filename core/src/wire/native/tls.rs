@@ -3,9 +3,10 @@
 //! private gateway), which are *added* to the platform's roots.
 //!
 //! On Linux the platform's roots are read by `rustls-native-certs`, which honours
-//! `SSL_CERT_FILE` and `SSL_CERT_DIR` (they then replace the system store, as in OpenSSL). A
-//! variable that names a missing file, or a file without a certificate, would otherwise only
-//! show up as "unknown issuer" on the first call: it is checked here, when the client is built.
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR` (they then replace the system store, as in OpenSSL). An
+//! `SSL_CERT_FILE` that names a missing file, or a file without a certificate, would otherwise
+//! only show up as "unknown issuer" on the first call: it is checked here, when the client is
+//! built.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -70,21 +71,13 @@ fn read_certificates(path: &Path, origin: &str) -> Result<Vec<CertificateDer<'st
     Ok(certificates)
 }
 
-/// `SSL_CERT_FILE` must name a file with certificates and each `SSL_CERT_DIR` entry a
-/// directory, when set (see the module's documentation).
+/// `SSL_CERT_FILE`, when set, must name a file with certificates (see the module's
+/// documentation). `SSL_CERT_DIR` is left to the verifier: OpenSSL skips a directory that is
+/// missing, and so does `rustls-native-certs`; with no root left at all, building the verifier
+/// fails and says so.
 fn check_openssl_variables() -> Result<(), String> {
     if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
         read_certificates(Path::new(&file), "SSL_CERT_FILE")?;
-    }
-    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
-        for dir in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(format!(
-                    "SSL_CERT_DIR names {}, which is not a directory",
-                    dir.display()
-                ));
-            }
-        }
     }
     Ok(())
 }
