@@ -655,7 +655,14 @@ async fn a_proxy_that_refuses_or_is_dead_fails_clearly_and_never_shows_its_passw
         .build()
         .unwrap();
     let error = denied.usage().get().await.unwrap_err();
-    assert!(matches!(error.status(), Some(401 | 407)), "{error}");
+    // Only a proxy answers 407: a connection error naming the proxy, like a refused tunnel.
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(
+        error.message().contains(&format!(
+            "the proxy http://{authority} refused to forward the request: HTTP 407"
+        )),
+        "{error}"
+    );
 
     // Proxies that refuse a tunnel the usual ways.
     for status in [

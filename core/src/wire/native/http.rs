@@ -28,6 +28,7 @@ use crate::extra::ExtraParams;
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::native::connect::Connector;
 use crate::wire::native::encoding;
+use crate::wire::native::proxy;
 use crate::wire::native::h1;
 use crate::wire::native::h2;
 use crate::wire::native::pool::{Http2Body, Http2Shared, Opened, Pool};
@@ -305,6 +306,19 @@ impl Http {
         let (response, reusable) = result?;
         if reusable {
             self.pool.checkin(connection);
+        }
+        // Only a proxy answers 407: it refused to forward the request, as it would refuse a
+        // tunnel, and the API never saw it.
+        if response.status == 407
+            && let Some(proxy) = self.pool.forwarding_proxy()
+        {
+            let refused = proxy::refusal(
+                proxy,
+                "to forward the request",
+                407,
+                "Proxy Authentication Required",
+            );
+            return Err(SendError::Connect(refused.into()));
         }
         encoding::decode(response, max_bytes)
     }

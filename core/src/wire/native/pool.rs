@@ -90,6 +90,11 @@ impl Pool {
         }
     }
 
+    /// The proxy plain-HTTP requests are forwarded through, if any.
+    pub(crate) fn forwarding_proxy(&self) -> Option<&crate::wire::native::proxy::Proxy> {
+        self.connector.forwarding_proxy()
+    }
+
     /// The shared HTTP/2 connection if one is open.
     pub(crate) fn live_http2(&self) -> Option<Http2Shared> {
         let shared = self.shared.lock();

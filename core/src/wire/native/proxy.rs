@@ -170,7 +170,17 @@ pub(crate) async fn tunnel(
     if (200..300).contains(&status) {
         return Ok(());
     }
-    let reason = response.reason.unwrap_or_default();
+    Err(refusal(
+        proxy,
+        &format!("to open a tunnel to {authority}"),
+        status,
+        response.reason.unwrap_or_default(),
+    ))
+}
+
+/// What a proxy's refusal says: the proxy (without credentials), what it refused, its answer,
+/// and for 401/407 what to do about the credentials.
+pub(crate) fn refusal(proxy: &Proxy, what: &str, status: u16, reason: &str) -> String {
     let hint = match status {
         // 401: what some proxies (tinyproxy) answer instead of 407.
         401 | 407 if proxy.authorization.is_some() => {
@@ -182,10 +192,10 @@ pub(crate) async fn tunnel(
         }
         _ => "",
     };
-    Err(format!(
-        "the proxy {} refused to open a tunnel to {authority}: HTTP {status} {reason}{hint}",
+    format!(
+        "the proxy {} refused {what}: HTTP {status} {reason}{hint}",
         proxy.shown
-    ))
+    )
 }
 
 #[cfg(test)]
