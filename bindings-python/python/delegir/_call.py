@@ -1,25 +1,32 @@
 """``Call``: what every method of :class:`~delegir.AsyncDelegir` returns.
 
-A call is an asyncio future of the model, made by the native core when the method is called: the
-request is already on its way (as with a task, or a JavaScript promise). Being a future,
-``await``, ``asyncio.gather``, ``asyncio.wait``, ``asyncio.wait_for`` and ``ensure_future`` use
-it as it is; ``gather`` over 10,000 calls makes no task and no coroutine per call (the benchmark
-measured those as a third of the memory of a call in flight). It is also a coroutine, so
-``asyncio.create_task(call)`` and ``TaskGroup.create_task(call)`` work as they do with any
-``async def`` method: the task waits on the call through :meth:`send` below.
+A call is an asyncio future of the model that is also a coroutine, and like a coroutine it is
+lazy: nothing is sent until it is first awaited, scheduled or given a callback. ``await call``,
+``asyncio.create_task(call)``, ``TaskGroup.create_task(call)``, ``asyncio.ensure_future(call)``,
+``asyncio.gather``, ``asyncio.wait_for`` and ``asyncio.shield`` all start it (they either await
+it, step it as a coroutine through :meth:`send`, or check whether it is a future, which is where
+it starts). A call that is garbage-collected without ever starting sent nothing and warns
+``RuntimeWarning: ... was never awaited``, as a coroutine does: ``client.agents.chat(id, "hi")``
+without ``await`` never creates a billed run by accident.
+
+Being a future, ``gather`` over 10,000 calls makes no task and no coroutine per call (the
+benchmark measured those as a third of the memory of a call in flight); until it starts, a call
+holds its request's future boxed, and starting it moves that into the runtime's task.
 
 Cancelling the call (directly, through its task, a timeout or a cancelled ``gather``) abandons
 the request in the core: its connection is closed and its place in the rate-limit ledger
-released. The reply never arrives then, and nothing else happens to the future.
+released. The reply never arrives then, and nothing else happens to the future. Cancelling a
+call that never started sends nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import warnings
 from collections.abc import Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar, Union
 
 __all__ = ["Call", "coroutine_function", "deferred"]
 
@@ -35,14 +42,60 @@ def coroutine_function(function: _F) -> _F:
     return function if mark is None else mark(function)
 
 
+class _Abort(Protocol):
+    def __call__(self) -> None: ...
+    def start(self, call: object) -> None: ...
+    def unstarted(self) -> bool: ...
+
+
+# The C future's own slot for `_asyncio_future_blocking`, which `Call` wraps.
+_FUTURE_BLOCKING: Any = vars(asyncio.Future)["_asyncio_future_blocking"]
+
+
 class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
     """An API call in flight: an asyncio future of its result, and a coroutine that awaits it."""
 
     __slots__ = ("_abort",)
 
     if TYPE_CHECKING:
-        # Set by the native core right after it makes the future: aborts the request.
-        _abort: Callable[[], None]
+        # Set by the native core right after it makes the future: starts (`start(call)`), aborts
+        # (`()`) and tells whether the call never started (`unstarted()`).
+        _abort: _Abort
+
+    # Where a call starts: asyncio asks `_asyncio_future_blocking` of anything it is about to
+    # treat as a future (`isfuture`, so `ensure_future`, `gather`, `wait_for`, `shield`; a task
+    # stepping a coroutine that yields it), and `await` and callbacks have their own hooks below.
+
+    @property  # type: ignore[override]
+    def _asyncio_future_blocking(self) -> bool:
+        self._abort.start(self)
+        return _FUTURE_BLOCKING.__get__(self)  # type: ignore[no-any-return]
+
+    @_asyncio_future_blocking.setter
+    def _asyncio_future_blocking(self, value: bool) -> None:
+        _FUTURE_BLOCKING.__set__(self, value)
+
+    def __await__(self) -> Any:
+        self._abort.start(self)
+        return super().__await__()
+
+    __iter__ = __await__
+
+    def add_done_callback(self, fn: Callable[[Any], object], /, *, context: Any = None) -> None:
+        self._abort.start(self)
+        super().add_done_callback(fn, context=context)
+
+    def __del__(self) -> None:
+        abort = getattr(self, "_abort", None)
+        if abort is not None and abort.unstarted():
+            abort()
+            warnings.warn(
+                "a delegir call was never awaited, so its request was never sent (await it, or "
+                "schedule it with asyncio.create_task or asyncio.gather)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        super().__del__()
 
     def cancel(self, msg: Any = None) -> bool:
         """Cancels the call and abandons its request (see the module's documentation)."""
@@ -56,6 +109,7 @@ class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
     # `StopIteration` carries the result, or its exception is raised.
 
     def send(self, value: None) -> Any:
+        self._abort.start(self)
         if not self.done():
             self._asyncio_future_blocking = True
             return self
