@@ -348,6 +348,7 @@ const clientOptionKeys: readonly string[] = [
   'proxy',
   'trustEnv',
   'extraCaCerts',
+  'connectTimeout',
   'defaultHeaders',
   'defaultQuery',
   'logger',
@@ -428,6 +429,7 @@ export class Delegir {
     check.optionalString('proxy', options.proxy);
     check.optionalBoolean('trustEnv', options.trustEnv);
     check.optionalString('extraCaCerts', options.extraCaCerts);
+    check.optionalNumber('connectTimeout', options.connectTimeout);
     check.optionalObject('logger', options.logger);
     check.optionalString('logLevel', options.logLevel);
     if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
@@ -468,6 +470,7 @@ export class Delegir {
         proxy: options.proxy,
         trustEnv: options.trustEnv,
         extraCaCerts: options.extraCaCerts,
+        connectTimeout: options.connectTimeout,
       },
       attemptSink(options.logger, options.logLevel),
     );

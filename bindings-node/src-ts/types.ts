@@ -322,6 +322,12 @@ export interface ClientOptions {
    */
   extraCaCerts?: string;
   /**
+   * Longest time spent opening a connection, in milliseconds (default 10 000, never more than
+   * `timeout`): DNS, TCP over every address of the host (tried 250 ms apart), a proxy's tunnel,
+   * TLS. Running out throws `APITimeoutError`; nothing was sent, so it is retried for every call.
+   */
+  connectTimeout?: number;
+  /**
    * Receives one record per attempt. Records go to `logger[level]` with `level` per record:
    * `debug` for a success, `info` for a failure that is retried, `warn` for a final failure.
    */

@@ -57,6 +57,8 @@ pub struct NativeClientOptions {
     pub trust_env: Option<bool>,
     /// A PEM file of certificate authorities trusted in addition to the platform's.
     pub extra_ca_certs: Option<String>,
+    /// Longest time spent opening a connection, in milliseconds.
+    pub connect_timeout: Option<f64>,
 }
 
 /// A client of the Delegir API (the native half of `Delegir`).
@@ -103,6 +105,9 @@ pub fn create_client(
         }
         if let Some(ms) = options.max_rate_limit_wait {
             builder = builder.max_rate_limit_wait(millis("maxRateLimitWait", ms, true)?);
+        }
+        if let Some(ms) = options.connect_timeout {
+            builder = builder.connect_timeout(millis("connectTimeout", ms, false)?);
         }
         Ok(builder)
     })();

@@ -45,10 +45,17 @@ test('plain http to a remote host needs allowInsecureHttp', () => {
 });
 
 test('network options of the wrong type are TypeErrors', () => {
-  for (const options of [{ proxy: 3128 }, { trustEnv: 'no' }, { extraCaCerts: 1 }]) {
+  for (const options of [{ proxy: 3128 }, { trustEnv: 'no' }, { extraCaCerts: 1 }, { connectTimeout: '5' }]) {
     assert.throws(() => new Delegir({ apiKey: KEY, ...options }), TypeError);
   }
 });
+
+test('connectTimeout is milliseconds greater than zero', () =>
+  withEmulator(async (emulator) => {
+    assert.throws(() => new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, connectTimeout: 0 }), /connectTimeout/);
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, connectTimeout: 2500 });
+    assert.equal((await client.agents.get('agt_abc123')).id, 'agt_abc123');
+  }));
 
 test('a proxy from the environment is used, never bypassed; trustEnv: false and NO_PROXY skip it', () =>
   withEmulator(async (emulator) => {

@@ -42,7 +42,7 @@ pub struct NativeClient {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30, total_timeout=None, default_headers=None, default_query=None, rate_limit_store=None, allow_insecure_http=false, proxy=None, trust_env=true, extra_ca_certs=None))]
+    #[pyo3(signature = (api_key=None, *, base_url=None, timeout=None, max_retries=None, max_rate_limit_wait=None, rate_limit=true, http2_prior_knowledge=false, on_attempt=None, log_level=30, total_timeout=None, default_headers=None, default_query=None, rate_limit_store=None, allow_insecure_http=false, proxy=None, trust_env=true, extra_ca_certs=None, connect_timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -63,6 +63,7 @@ impl NativeClient {
         proxy: Option<String>,
         trust_env: bool,
         extra_ca_certs: Option<std::path::PathBuf>,
+        connect_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let mut builder = crate::user_agent::identify(py, Client::builder())
             .rate_limit(rate_limit)
@@ -104,6 +105,9 @@ impl NativeClient {
             trust_env,
             extra_ca_certs,
         );
+        if let Some(t) = connect_timeout {
+            builder = builder.connect_timeout(seconds("connect_timeout", t, false)?);
+        }
         let client = build(&builder).map_err(|e| Python::attach(|py| to_pyerr(py, e)))?;
         Ok(NativeClient {
             base_url: client.config().base_url().to_owned(),

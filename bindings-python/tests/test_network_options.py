@@ -41,10 +41,18 @@ def test_network_keywords_of_the_wrong_type_are_type_errors() -> None:
         {"proxy": 3128},
         {"trust_env": "no"},
         {"extra_ca_certs": 1},
+        {"connect_timeout": "5"},
     ]
     for keywords in wrong:
         with pytest.raises(TypeError, match=next(iter(keywords))):
             Delegir("dlg_test_0123456789abcdef", **keywords)
+
+
+def test_connect_timeout_is_seconds_greater_than_zero(emu: Emulator) -> None:
+    with pytest.raises(ValueError, match="connect_timeout"):
+        Delegir(emu.api_key, base_url=emu.base_url, connect_timeout=0)
+    with Delegir(emu.api_key, base_url=emu.base_url, connect_timeout=2.5) as client:
+        assert client.agents.get(AGENT).id == AGENT
 
 
 def test_a_proxy_from_the_environment_is_used_and_trust_env_false_ignores_it(

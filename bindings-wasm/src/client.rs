@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
-use delegir::{Client, RequestOptions, RunPager};
+use delegir::{Client, ExtraParams, RequestOptions, ResponseCapture, RunPager};
 use futures::FutureExt;
 use futures::lock::Mutex;
 use js_sys::{Function, Promise, Reflect};
@@ -26,12 +26,14 @@ use crate::logging;
 const ENV_VARS: [&str; 2] = [delegir::API_KEY_ENV, delegir::BASE_URL_ENV];
 
 /// Options of the napi addon that configure its own connections or a Redis store.
-const NATIVE_ONLY: [&str; 3] = ["proxy", "extraCaCerts", "rateLimitStore"];
+const NATIVE_ONLY: [&str; 4] = ["proxy", "extraCaCerts", "connectTimeout", "rateLimitStore"];
 
 /// A client of the Delegir API (the WebAssembly half of `Delegir`).
 #[wasm_bindgen]
 pub struct NativeClient {
     client: Client,
+    /// Where a raw-response view leaves its call's response (`capturing`).
+    capture: Option<ResponseCapture>,
 }
 
 /// A property of a plain options object; `undefined` and `null` read as absent.
@@ -53,6 +55,77 @@ fn boolean(object: &JsValue, key: &str) -> Option<bool> {
     property(object, key).and_then(|v| v.as_bool())
 }
 
+/// The string-valued properties of an object property (`{ name: value }`), in their order; the
+/// TypeScript layer checked that the values are strings.
+fn string_entries(object: &JsValue, key: &str) -> Vec<(String, String)> {
+    let Some(map) = property(object, key) else {
+        return Vec::new();
+    };
+    js_sys::Object::entries(map.unchecked_ref())
+        .iter()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.unchecked_into();
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// The core's extras from the per-call or view options (`headers`, `query`: objects of strings;
+/// `body`: the JSON text of an object), as the napi addon's `options.rs` makes them.
+fn extra_params(options: &JsValue) -> Result<Option<ExtraParams>, JsValue> {
+    let mut extra = ExtraParams::new();
+    for (name, value) in string_entries(options, "headers") {
+        extra = extra.header(&name, &value).map_err(|e| {
+            let failure = native_error(&e);
+            let _ = Reflect::set(&failure, &"argument".into(), &"headers".into());
+            failure
+        })?;
+    }
+    for (name, value) in string_entries(options, "query") {
+        extra = extra.query(name, value);
+    }
+    if let Some(json) = string(options, "body") {
+        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
+            .map_err(|e| {
+                error::out_of_range(
+                    "body",
+                    &format!("options.body must be an object of JSON values: {e}"),
+                )
+            })?;
+        for (name, value) in fields {
+            extra = extra.body_field(name, value);
+        }
+    }
+    Ok((!extra.is_empty()).then_some(extra))
+}
+
+/// Per-call or view options as the core's [`RequestOptions`].
+fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
+    let fail = |e: delegir::Error| native_error(&e);
+    let timeout = number(options, "timeout")
+        .map(|ms| validate::timeout("timeout", ms, DurationUnit::Milliseconds))
+        .transpose()
+        .map_err(fail)?;
+    let max_retries = number(options, "maxRetries")
+        .map(|n| validate::retries("maxRetries", n))
+        .transpose()
+        .map_err(fail)?;
+    let total_timeout = number(options, "totalTimeout")
+        .map(|ms| millis("totalTimeout", ms, false))
+        .transpose()
+        .map_err(fail)?;
+    let mut request = RequestOptions {
+        timeout,
+        max_retries,
+        total_timeout,
+        extra: None,
+    };
+    if let Some(extra) = extra_params(options)? {
+        request = request.with_extra(extra);
+    }
+    Ok(request)
+}
+
 /// Builds a client from the options object (`apiKey`, `baseUrl`, `timeout`, `maxRetries`,
 /// `maxRateLimitWait`, `rateLimit`, `allowInsecureHttp`, `http2PriorKnowledge`, `fetch`, and
 /// `env`: the host's environment variables), or returns why it cannot be built. The TypeScript
@@ -60,7 +133,11 @@ fn boolean(object: &JsValue, key: &str) -> Option<bool> {
 #[wasm_bindgen(js_name = createClient)]
 pub fn create_client(options: JsValue, on_attempt: Option<Function>) -> JsValue {
     match build(&options, on_attempt) {
-        Ok(client) => NativeClient { client }.into(),
+        Ok(client) => NativeClient {
+            client,
+            capture: None,
+        }
+        .into(),
         Err(e) => e,
     }
 }
@@ -99,7 +176,18 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
         builder = builder.base_url(url);
     }
     if let Some(ms) = number(options, "timeout") {
-        builder = builder.timeout(millis("timeout", ms, false).map_err(fail)?);
+        // `Infinity`: no per-attempt limit.
+        builder = builder
+            .timeout(validate::timeout("timeout", ms, DurationUnit::Milliseconds).map_err(fail)?);
+    }
+    if let Some(ms) = number(options, "totalTimeout") {
+        builder = builder.total_timeout(millis("totalTimeout", ms, false).map_err(fail)?);
+    }
+    for (name, value) in string_entries(options, "defaultHeaders") {
+        builder = builder.default_header(name, value);
+    }
+    for (name, value) in string_entries(options, "defaultQuery") {
+        builder = builder.default_query(name, value);
     }
     if let Some(n) = number(options, "maxRetries") {
         builder = builder.max_retries(validate::retries("maxRetries", n).map_err(fail)?);
@@ -176,8 +264,9 @@ impl NativeClient {
             return Ok(self.client.clone());
         }
         let fail = |e: delegir::Error| native_error(&e);
+        // `Infinity`: no per-attempt limit.
         let timeout = timeout
-            .map(|ms| millis("timeout", ms, false))
+            .map(|ms| validate::timeout("timeout", ms, DurationUnit::Milliseconds))
             .transpose()
             .map_err(fail)?;
         if timeout == Some(Duration::ZERO) {
@@ -232,6 +321,61 @@ impl NativeClient {
             Some(r) => error::rate_limit(&r),
             None => JsValue::NULL,
         }
+    }
+
+    /// A view with these options (`timeout`, `maxRetries`, `totalTimeout`, `headers`, `query`,
+    /// `body`) over this client's, sharing its ledger; or why the options are invalid.
+    #[wasm_bindgen(js_name = withOptions)]
+    pub fn with_options(&self, options: JsValue) -> JsValue {
+        match request_options(&options) {
+            Ok(request) => NativeClient {
+                client: self.client.with_options(request),
+                capture: self.capture.clone(),
+            }
+            .into(),
+            Err(failure) => failure,
+        }
+    }
+
+    /// A view whose calls leave their response for `takeResponse`.
+    pub fn capturing(&self) -> NativeClient {
+        let (client, capture) = self.client.capturing();
+        NativeClient {
+            client,
+            capture: Some(capture),
+        }
+    }
+
+    /// The response of the last call made through this capturing view, once: `{ status,
+    /// headers: [[name, value]], rateLimit, attempts, elapsedMs, body }`, or `null`.
+    #[wasm_bindgen(js_name = takeResponse)]
+    pub fn take_response(&self) -> JsValue {
+        let Some(info) = self.capture.as_ref().and_then(ResponseCapture::take) else {
+            return JsValue::NULL;
+        };
+        let headers: js_sys::Array = info
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
+            })
+            .collect();
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
+        };
+        set("status", f64::from(info.status).into());
+        set("headers", headers.into());
+        set(
+            "rateLimit",
+            info.rate_limit
+                .as_ref()
+                .map_or(JsValue::NULL, error::rate_limit),
+        );
+        set("attempts", f64::from(info.attempts).into());
+        set("elapsedMs", (info.elapsed.as_secs_f64() * 1000.0).into());
+        set("body", info.text().into());
+        object.into()
     }
 
     /// `GET /agents`.

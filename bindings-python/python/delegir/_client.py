@@ -194,7 +194,11 @@ _VIEW_OPTIONS = frozenset({"timeout", "max_retries", "total_timeout"})
 
 
 def _network(
-    allow_insecure_http: object, proxy: object, trust_env: object, extra_ca_certs: object
+    allow_insecure_http: object,
+    proxy: object,
+    trust_env: object,
+    extra_ca_certs: object,
+    connect_timeout: object = None,
 ) -> Dict[str, Any]:
     """The network keywords, type-checked, as the native client takes them."""
     if not isinstance(allow_insecure_http, bool):
@@ -205,11 +209,16 @@ def _network(
         raise _type_error("trust_env", "a bool", trust_env)
     if extra_ca_certs is not None and not isinstance(extra_ca_certs, (str, os.PathLike)):
         raise _type_error("extra_ca_certs", "a path (str or os.PathLike) or None", extra_ca_certs)
+    if connect_timeout is not None and (
+        isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float))
+    ):
+        raise _type_error("connect_timeout", "a number of seconds or None", connect_timeout)
     return {
         "allow_insecure_http": allow_insecure_http,
         "proxy": proxy,
         "trust_env": trust_env,
         "extra_ca_certs": None if extra_ca_certs is None else os.fspath(extra_ca_certs),
+        "connect_timeout": None if connect_timeout is None else float(connect_timeout),
     }
 
 
@@ -241,6 +250,7 @@ class _ClientBase:
         proxy: Optional[str] = None,
         trust_env: bool = True,
         extra_ca_certs: Union[str, os.PathLike[str], None] = None,
+        connect_timeout: Optional[float] = None,
         default_headers: Headers = None,
         default_query: Query = None,
     ) -> None:
@@ -259,6 +269,7 @@ class _ClientBase:
             "proxy": proxy,
             "trust_env": trust_env,
             "extra_ca_certs": extra_ca_certs,
+            "connect_timeout": connect_timeout,
             "default_headers": default_headers,
             "default_query": default_query,
         }
@@ -271,7 +282,7 @@ class _ClientBase:
             rate_limit,
             http2_prior_knowledge,
             rate_limit_store,
-            _network(allow_insecure_http, proxy, trust_env, extra_ca_certs),
+            _network(allow_insecure_http, proxy, trust_env, extra_ca_certs, connect_timeout),
             _escape(total_timeout, default_headers, default_query),
         )
         self._attach(self._native)

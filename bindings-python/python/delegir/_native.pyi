@@ -45,6 +45,7 @@ class NativeClient:
         proxy: Optional[str] = None,
         trust_env: bool = True,
         extra_ca_certs: Optional[str] = None,
+        connect_timeout: Optional[float] = None,
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
