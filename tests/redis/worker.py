@@ -4,7 +4,8 @@
 prints one JSON line: its calls that succeeded, failed with ``RateLimitError``, or failed otherwise.
 The store comes from ``DELEGIR_RATE_LIMIT_STORE`` when the run sets it (the core reads it), so this
 file is the same with and without the store. ``ROUTE=agent`` calls ``agents.get`` instead of
-``usage.get`` (the run that kills a process with calls held in flight by a delay fault).
+``usage.get`` (the run that kills a process with calls held in flight by a delay fault), and
+``START_AFTER`` seconds delays its first call.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ async def main() -> None:
     route = os.environ.get("ROUTE", "usage")
     counts = {"ok": 0, "rate_limited": 0, "other": 0}
     errors: list[str] = []
+    await asyncio.sleep(float(os.environ.get("START_AFTER", "0")))
     deadline = time.monotonic() + seconds
     async with AsyncDelegir() as client:
 

@@ -56,7 +56,7 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 /// How often waiters ask again while another process's probe or turn is pending.
 pub(crate) const POLL: Duration = Duration::from_millis(10);
 /// After an outage, how often a `PING` checks whether Redis is back.
-pub(crate) const RETRY_AFTER_OUTAGE: Duration = Duration::from_secs(1);
+pub(crate) const RETRY_AFTER_OUTAGE: Duration = Duration::from_millis(500);
 /// Keys live this long after their last use (plus the rest of the current window).
 const KEY_TTL: Duration = Duration::from_secs(600);
 /// A wait within this much of `max_wait` is still waited (see memory.rs).
@@ -76,6 +76,8 @@ pub(crate) struct RedisLedger {
     inner: Mutex<Inner>,
     /// Wakes the driver: a new waiter, a release, a cancellation.
     wake: Notify,
+    /// Wakes calls waiting in the fallback when Redis is back.
+    recovered: Notify,
 }
 
 impl fmt::Debug for RedisLedger {
@@ -143,7 +145,11 @@ struct Inner {
 
 enum Health {
     Up,
-    Down { retry_at: Instant, checking: bool },
+    /// Unreachable: a `PING` every [`RETRY_AFTER_OUTAGE`] waits for it (`recover`).
+    Down,
+    /// The Redis client could not be made from the URL (the builder checks it, so never in
+    /// practice): the fallback for good.
+    Broken,
 }
 
 struct Waiter {
@@ -336,10 +342,7 @@ impl RedisLedger {
         let client = redis::Client::open(store.expose());
         let health = match client {
             Ok(_) => Health::Up,
-            Err(_) => Health::Down {
-                retry_at: clock.now() + Duration::from_secs(86_400 * 365),
-                checking: true,
-            },
+            Err(_) => Health::Broken,
         };
         let client = client.unwrap_or_else(|_| {
             redis::Client::open("redis://127.0.0.1:1/").expect("a constant URL parses")
@@ -365,6 +368,7 @@ impl RedisLedger {
                 connection: None,
             }),
             wake: Notify::new(),
+            recovered: Notify::new(),
         }
     }
 
@@ -406,63 +410,62 @@ impl RedisLedger {
     /// resets later than `max_wait`.
     pub(crate) async fn admit(self: &Arc<Self>, max_wait: Duration) -> Result<Admission, Duration> {
         let started = self.clock.now();
-        let queued = {
-            let mut inner = self.inner.lock();
-            if self.usable(&mut inner) {
-                let (sender, receiver) = oneshot::channel();
-                let id = inner.next_waiter;
-                inner.next_waiter += 1;
-                inner.waiters.push_back(Waiter {
-                    id,
-                    ticket: 0,
-                    deadline: started + max_wait,
-                    reply: sender,
-                });
-                self.ensure_driver(&mut inner);
-                Some((id, receiver))
-            } else {
-                None
-            }
-        };
-        let Some((id, receiver)) = queued else {
-            return self.fallback.admit(max_wait).await.map(Admission::Memory);
-        };
-        self.wake.notify_one();
-        let mut guard = WaiterGuard {
-            ledger: self,
-            id,
-            armed: true,
-        };
-        let grant = receiver.await;
-        guard.armed = false;
-        match grant {
-            Ok(Grant::Place(mut admission)) => {
-                admission.used = true;
-                Ok(Admission::Redis(admission))
-            }
-            Ok(Grant::TooLong(wait)) => Err(wait),
-            Ok(Grant::Fallback) | Err(_) => {
+        loop {
+            // Armed before health is read, so that a recovery in between is not missed.
+            let recovered = self.recovered.notified();
+            tokio::pin!(recovered);
+            recovered.as_mut().enable();
+            let queued = {
+                let mut inner = self.inner.lock();
+                if self.usable(&mut inner) {
+                    let (sender, receiver) = oneshot::channel();
+                    let id = inner.next_waiter;
+                    inner.next_waiter += 1;
+                    inner.waiters.push_back(Waiter {
+                        id,
+                        ticket: 0,
+                        deadline: started + max_wait,
+                        reply: sender,
+                    });
+                    self.ensure_driver(&mut inner);
+                    Some((id, receiver))
+                } else {
+                    None
+                }
+            };
+            let Some((id, receiver)) = queued else {
+                // Redis is down: this process's ledger, until Redis is back (then the wait
+                // moves to the shared ledger, which the fallback would otherwise overrun).
                 let left = max_wait.saturating_sub(self.clock.now() - started);
-                self.fallback.admit(left).await.map(Admission::Memory)
+                tokio::select! {
+                    admitted = self.fallback.admit(left) => {
+                        return admitted.map(Admission::Memory);
+                    }
+                    _ = recovered => continue,
+                }
+            };
+            self.wake.notify_one();
+            let mut guard = WaiterGuard {
+                ledger: self,
+                id,
+                armed: true,
+            };
+            let grant = receiver.await;
+            guard.armed = false;
+            match grant {
+                Ok(Grant::Place(mut admission)) => {
+                    admission.used = true;
+                    return Ok(Admission::Redis(admission));
+                }
+                Ok(Grant::TooLong(wait)) => return Err(wait),
+                Ok(Grant::Fallback) | Err(_) => continue,
             }
         }
     }
 
-    /// Whether calls go to Redis now; while it is down, starts a `PING` when one is due.
-    fn usable(self: &Arc<Self>, inner: &mut Inner) -> bool {
-        match &mut inner.health {
-            Health::Up => true,
-            Health::Down { retry_at, checking } => {
-                if !*checking
-                    && self.clock.now() >= *retry_at
-                    && let Ok(runtime) = tokio::runtime::Handle::try_current()
-                {
-                    *checking = true;
-                    runtime.spawn(Arc::clone(self).check());
-                }
-                false
-            }
-        }
+    /// Whether calls go to Redis now (else to the fallback, while a `PING` loop waits for it).
+    fn usable(&self, inner: &mut Inner) -> bool {
+        matches!(inner.health, Health::Up)
     }
 
     /// Starts the driver unless it runs. Outside a runtime (an admission dropped on a foreign
@@ -642,7 +645,7 @@ impl RedisLedger {
 
     /// Redis failed: one WARN line, waiters go to the in-process ledger, a `PING` will tell
     /// when it is back.
-    fn go_down(&self, inner: &mut Inner, cause: String) {
+    fn go_down(self: &Arc<Self>, inner: &mut Inner, cause: String) {
         if matches!(inner.health, Health::Up) {
             tracing::warn!(
                 target: "delegir",
@@ -651,11 +654,11 @@ impl RedisLedger {
                  ledger only until it is back",
                 self.store
             );
+            inner.health = Health::Down;
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(RedisLedger::recover(Arc::downgrade(self)));
+            }
         }
-        inner.health = Health::Down {
-            retry_at: self.clock.now() + RETRY_AFTER_OUTAGE,
-            checking: false,
-        };
         inner.generation += 1;
         inner.owner = new_owner();
         inner.next_place = 0;
@@ -668,34 +671,41 @@ impl RedisLedger {
         }
     }
 
-    /// While down: is Redis back?
-    async fn check(self: Arc<Self>) {
-        let connection = self.connection(&mut self.inner.lock());
-        let ok = match connection {
-            Some(mut connection) => matches!(
-                tokio::time::timeout(
-                    REDIS_TIMEOUT,
-                    redis::cmd("PING").query_async::<String>(&mut connection),
-                )
-                .await,
-                Ok(Ok(_))
-            ),
-            None => false,
-        };
-        let mut inner = self.inner.lock();
-        if ok {
-            tracing::info!(
-                target: "delegir",
-                store = %self.store,
-                "the rate-limit store {} is reachable again; the shared ledger resumes",
-                self.store
-            );
-            inner.health = Health::Up;
-        } else {
-            inner.health = Health::Down {
-                retry_at: self.clock.now() + RETRY_AFTER_OUTAGE,
-                checking: false,
+    /// While down: a `PING` every [`RETRY_AFTER_OUTAGE`] until Redis answers (or the ledger is
+    /// dropped), then the shared ledger resumes. It does not wait for calls to come by: calls
+    /// waiting in the fallback do not ask.
+    async fn recover(ledger: Weak<RedisLedger>) {
+        loop {
+            tokio::time::sleep(RETRY_AFTER_OUTAGE).await;
+            let Some(ledger) = ledger.upgrade() else {
+                return;
             };
+            let Some(mut connection) = ledger.connection(&mut ledger.inner.lock()) else {
+                return;
+            };
+            // After a restart the first command may only find the old connection dead (and start
+            // a new one): ask twice.
+            let mut ok = false;
+            for _ in 0..2 {
+                let ping = redis::cmd("PING");
+                let answer = ping.query_async::<String>(&mut connection);
+                if let Ok(Ok(_)) = tokio::time::timeout(REDIS_TIMEOUT, answer).await {
+                    ok = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if ok {
+                tracing::info!(
+                    target: "delegir",
+                    store = %ledger.store,
+                    "the rate-limit store {} is reachable again; the shared ledger resumes",
+                    ledger.store
+                );
+                ledger.inner.lock().health = Health::Up;
+                ledger.recovered.notify_waiters();
+                return;
+            }
         }
     }
 
