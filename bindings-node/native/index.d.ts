@@ -176,6 +176,8 @@ export interface NativeClientOptions {
   trustEnv?: boolean
   /** A PEM file of certificate authorities trusted in addition to the platform's. */
   extraCaCerts?: string
+  /** Longest time spent opening a connection, in milliseconds. */
+  connectTimeout?: number
 }
 
 /** The configuration fields to change. */
