@@ -83,6 +83,14 @@ def test_the_proxy_keyword_overrides_the_environment_and_its_password_is_never_s
     assert "pr0xy-s3cret" not in str(refused.value)
 
 
+def test_a_copy_keeps_the_proxy_and_its_password_stays_hidden(emu: Emulator) -> None:
+    client = Delegir(emu.api_key, base_url=emu.base_url, proxy=dead_proxy(), max_retries=0)
+    copied = client.copy(rate_limit=False)
+    with pytest.raises(APIConnectionError, match="proxy"):
+        copied.usage.get()
+    assert "pr0xy-s3cret" not in repr(vars(client)) + repr(vars(copied))
+
+
 def test_extra_ca_certs_must_name_a_file_of_certificates(tmp_path: Path) -> None:
     https = "https://api.example.com/api/v1"
     missing = tmp_path / "missing.pem"

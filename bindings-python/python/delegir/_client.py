@@ -179,7 +179,7 @@ def _escape(total_timeout: object, default_headers: object, default_query: objec
 
 
 class _Secret:
-    """The API key kept for :meth:`copy`, never shown."""
+    """The API key (or a proxy URL with its password) kept for :meth:`copy`, never shown."""
 
     __slots__ = ("value",)
 
@@ -266,7 +266,7 @@ class _ClientBase:
             "http2_prior_knowledge": http2_prior_knowledge,
             "rate_limit_store": rate_limit_store,
             "allow_insecure_http": allow_insecure_http,
-            "proxy": proxy,
+            "proxy": _Secret(proxy),
             "trust_env": trust_env,
             "extra_ca_certs": extra_ca_certs,
             "connect_timeout": connect_timeout,
@@ -352,9 +352,9 @@ class _ClientBase:
         return self._rebuild(options)
 
     def _rebuild(self, options: Dict[str, Any]) -> Self:
-        kwargs = dict(options)
+        kwargs: Dict[str, Any] = {k: v.value if isinstance(v, _Secret) else v for k, v in options.items()}
         key = kwargs.pop("api_key")
-        return type(self)(key.value if isinstance(key, _Secret) else key, **kwargs)
+        return type(self)(key, **kwargs)
 
     @property
     def with_raw_response(self) -> Any:
