@@ -34,6 +34,9 @@ tools=(
     "mypy>=1.10"
     "pyright>=1.1.380"
     "ruff>=0.6"
+    # AsyncDelegir under trio, directly and through AnyIO (tests/test_trio.py).
+    "trio>=0.25"
+    "anyio>=4"
 )
 stamp="$venv/.delegir-tools"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${tools[*]}" ]; then

@@ -336,4 +336,37 @@ impl Deferred {
         };
         start(py, &event_loop, decode, call)
     }
+
+    /// Starts the call for an event loop other than asyncio's (trio, through `_call.py`): when
+    /// it ends, `callback(result, exception)` is called on a runtime thread (with the GIL), which
+    /// hands it to the loop thread-safely. Returns the call's `_abort` (calling it abandons the
+    /// request). One GIL acquisition per call on a runtime thread, which asyncio's batched
+    /// completion avoids; trio has no equivalent of `add_reader` batching worth the complexity.
+    fn start_threaded(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<Py<Abort>> {
+        let taken = self.call.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some((decode, call)) = taken else {
+            return Err(PyRuntimeError::new_err("this call was already started"));
+        };
+        let task = runtime().spawn(call.map(move |reply| {
+            Python::attach(|py| {
+                let result = reply.into_pyobject(py).and_then(|value| match &decode {
+                    Some(decode) => decode.bind(py).call1((value,)),
+                    None => Ok(value),
+                });
+                let outcome = match result {
+                    Ok(value) => callback.call1(py, (value, py.None())),
+                    Err(e) => callback.call1(py, (py.None(), e.into_value(py))),
+                };
+                if let Err(e) = outcome {
+                    e.write_unraisable(py, None);
+                }
+            });
+        }));
+        Py::new(
+            py,
+            Abort {
+                task: Mutex::new(CallState::Running(task.abort_handle())),
+            },
+        )
+    }
 }

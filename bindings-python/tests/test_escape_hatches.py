@@ -206,6 +206,7 @@ def test_run_pages_say_whether_more_follow_and_how_to_get_them(client: Delegir) 
     assert page.has_more
     params = page.next_page_params()
     assert params == {"limit": 100, "offset": 100}
+    assert params is not None
     following = client.agents.runs.list(AGENT, limit=params["limit"], offset=params["offset"])
     assert following.runs[0].id != page.runs[-1].id
     last = client.agents.runs.list(AGENT, limit=10, offset=page.total - 5)

@@ -22,15 +22,18 @@ call that never started sends nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import sys
 import warnings
 from collections.abc import Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, TypeVar, Union
 
 __all__ = ["Call", "coroutine_function", "deferred"]
 
 _T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -134,7 +137,60 @@ class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
         self.cancel()
 
 
-async def deferred(start: Callable[[], Call[_T]]) -> _T:
-    """A call made outside a running event loop (``asyncio.run(client.usage.get())``): the
-    native core returns this coroutine, which starts the call when a loop runs it."""
-    return await start()
+class _Deferred(Protocol[_T_co]):
+    """The native side of a call made outside a running asyncio loop."""
+
+    def __call__(self) -> Call[_T_co]: ...
+    def start_threaded(self, callback: Callable[[Any, Optional[BaseException]], None]) -> _Abort: ...
+
+
+async def deferred(start: _Deferred[_T]) -> _T:
+    """A call made outside a running asyncio event loop: ``asyncio.run(client.usage.get())``, or
+    under trio (directly or through AnyIO). The native core returns this coroutine, which starts
+    the call when a loop runs it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return await start()
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            pass
+        else:
+            return await _under_trio(trio, start)  # type: ignore[no-any-return]
+    raise RuntimeError("AsyncDelegir needs a running asyncio (or uvloop) or trio event loop")
+
+
+async def _under_trio(trio: Any, start: _Deferred[_T]) -> Any:
+    """Runs the call on the core's runtime and waits for it the trio way: the runtime thread hands
+    the outcome to trio's loop (``run_sync_soon``), which wakes this task. Cancelling the task
+    (a cancel scope, a timeout) abandons the request and frees its rate-limit place."""
+    task = trio.lowlevel.current_task()
+    token = trio.lowlevel.current_trio_token()
+    outcome: List[Any] = []
+
+    def wake(value: Any, error: Optional[BaseException]) -> None:
+        if not outcome:  # not cancelled meanwhile
+            outcome.append((value, error))
+            trio.lowlevel.reschedule(task)
+
+    def arrived(value: Any, error: Optional[BaseException]) -> None:  # on a runtime thread
+        with contextlib.suppress(trio.RunFinishedError):
+            token.run_sync_soon(wake, value, error)
+
+    abort = start.start_threaded(arrived)
+
+    def cancelled(raise_cancel: Any) -> Any:
+        outcome.append(None)
+        abort()
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    await trio.lowlevel.wait_task_rescheduled(cancelled)
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value
