@@ -28,18 +28,17 @@ fi
 rm -rf dist
 npx tsc -p tsconfig.json
 
-# Hook for the WebAssembly build that the main package carries (issue 16): whichever of these
-# scripts exists builds its files into bindings-node/, where package.json `files` picks them up.
-for wasm_build in scripts/build-wasm.sh scripts/wasm-build.sh scripts/build-wasm.mjs; do
-    if [ -f "$wasm_build" ]; then
-        echo "dist-npm: WebAssembly build: bindings-node/$wasm_build"
-        case "$wasm_build" in
-            *.sh) bash "$wasm_build" ;;
-            *.mjs) node "$wasm_build" ;;
-        esac
-        break
-    fi
-done
+# The WebAssembly build that the main package carries (issue 16; what runtimes without an addon
+# load): bindings-wasm/scripts/build.sh writes it into bindings-node/wasm/, which package.json
+# `files` lists. It builds in the repository's own target dir (its script reads the module from
+# there), not in make dist's. DIST_SKIP_WASM=1 packs whatever bindings-node/wasm/ holds already.
+wasm_build="$root/bindings-wasm/scripts/build.sh"
+if [ -f "$wasm_build" ] && [ "${DIST_SKIP_WASM:-0}" != "1" ]; then
+    echo "dist-npm: the WebAssembly build ($wasm_build)"
+    env -u CARGO_TARGET_DIR bash "$wasm_build"
+elif [ ! -f "$wasm_build" ]; then
+    echo "dist-npm: no bindings-wasm/scripts/build.sh: the main package carries no WebAssembly build" >&2
+fi
 
 # The main package: exactly the files `npm pack` would take, minus native addons.
 main="$stage/delegir"

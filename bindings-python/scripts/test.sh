@@ -6,7 +6,9 @@
 #   bash bindings-python/scripts/test.sh             # what CI and `make test-python` run
 #   SKIP_BUILD=1 bash bindings-python/scripts/test.sh   # reuse the installed wheel
 #   DELEGIR_WHEEL=dist/python/delegir-...-manylinux2014_x86_64...whl bash bindings-python/scripts/test.sh
-#       # a given wheel (what `make dist` built), installed in a fresh venv, build/wheel-venv
+#       # a given wheel (what `make dist` built), installed in build/venv made afresh (what
+#       # `make test` does, so the extension is compiled once, by make dist; later tests such as
+#       # tests/network use that venv)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +17,6 @@ root="$(dirname "$crate")"
 venv="$root/build/venv"
 
 if [ -n "${DELEGIR_WHEEL:-}" ]; then
-    venv="$root/build/wheel-venv"
     bash "$here/install-wheel.sh" "$DELEGIR_WHEEL" "$venv"
 elif [ "${SKIP_BUILD:-0}" != "1" ]; then
     bash "$here/build.sh"
