@@ -85,9 +85,13 @@ def parse(path: str) -> list[Block]:
         j = i + 1
         while j < len(lines):
             close = FENCE.match(lines[j])
-            if close and close["fence"][0] == fence[0] and len(close["fence"]) >= len(fence):
-                if not close["info"].strip():
-                    break
+            if (
+                close
+                and close["fence"][0] == fence[0]
+                and len(close["fence"]) >= len(fence)
+                and not close["info"].strip()
+            ):
+                break
             # A block indented under a list item: its lines lose the fence's indentation.
             line = lines[j]
             body.append(line[indent:] if line[:indent].strip() == "" else line.lstrip())
@@ -98,9 +102,7 @@ def parse(path: str) -> list[Block]:
         skipped = bool(SKIP_WORDS & {w.lower() for w in words[1:]}) or (
             previous.startswith("<!--") and "no-run" in previous
         )
-        blocks.append(
-            Block(path, i + 1, info, "\n".join(body) + "\n", LANGUAGES.get(language, ""), skipped)
-        )
+        blocks.append(Block(path, i + 1, info, "\n".join(body) + "\n", LANGUAGES.get(language, ""), skipped))
         i = j + 1
     return blocks
 
@@ -117,9 +119,7 @@ def fresh_key() -> str:
 def run(block: Block, command: list[str], cwd: Path) -> bool:
     env = dict(os.environ, DELEGIR_API_KEY=fresh_key())
     try:
-        done = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
-        )
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         print(f"FAIL {block.name} ({block.kind}): no end after {TIMEOUT} s")
         return False
@@ -168,9 +168,7 @@ def run_node(blocks: list[Block]) -> list[bool]:
             "include": ["src/*.mts"],
         }
         (docs / "tsconfig.json").write_text(json.dumps(tsconfig))
-        tsc = subprocess.run(
-            ["npx", "tsc", "-p", "tsconfig.json"], cwd=docs, capture_output=True, text=True
-        )
+        tsc = subprocess.run(["npx", "tsc", "-p", "tsconfig.json"], cwd=docs, capture_output=True, text=True)
         if tsc.returncode != 0:
             print("FAIL tsc --strict over the TypeScript blocks:\n" + tsc.stdout + tsc.stderr)
             for n, block in enumerate(blocks):
@@ -235,7 +233,9 @@ def run_rust(blocks: list[Block]) -> list[bool]:
     shutil.copy(ROOT / "Cargo.lock", crate / "Cargo.lock")
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     build = subprocess.run(
-        ["cargo", "build", "--quiet", "--target-dir", target], cwd=crate, text=True,
+        ["cargo", "build", "--quiet", "--target-dir", target],
+        cwd=crate,
+        text=True,
         capture_output=True,
     )
     if build.returncode != 0:
