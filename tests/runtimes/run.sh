@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The npm package on every JavaScript runtime, from the packed tarball (build/npm, made by
+# bindings-node/scripts/build.sh), against the emulator:
+#   1. Node, WebAssembly build: the conformance scenarios (tests/conformance) with `delegir`
+#      resolved to the wasm build (`--conditions=worker`), and tests/runtimes/node/*.test.mjs
+#      (fetch option, options refused per build, abort and timeout, secrets)
+#   2. workerd: tests/runtimes/workerd.sh (wrangler bundle, workerd, 20 requests per 2 s)
+#   3. Deno (--allow-net --allow-env, no --allow-ffi) and Bun: the quickstart
+#   4. esbuild --bundle --platform=browser, and --platform=neutral with the worker conditions,
+#      with no plugin and no loader; the browser bundle refuses a page without
+#      dangerouslyAllowBrowser (browser-check.mjs)
+#   5. the native-missing fallback: a copy of the package without its addon still runs the
+#      quickstart through `import` and `require`
+# Runtimes come from npm into build/runtimes (cached). Sizes and timings are printed.
+#
+#   bash tests/runtimes/run.sh               # after bindings-node/scripts/build.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+runtimes="$root/build/runtimes"
+bin="$runtimes/node_modules/.bin"
+
+# The runtimes, pinned (TOOLCHAIN.md). wrangler 4 wants Node 22: workerd.sh runs it on Bun.
+versions="workerd@1.20261123.1 wrangler@4.164.0 deno@2.9.6 bun@1.4.5 esbuild@0.28.2"
+mkdir -p "$runtimes"
+if [ "$(cat "$runtimes/.versions" 2>/dev/null)" != "$versions" ]; then
+    echo '{"name":"delegir-runtimes","private":true}' > "$runtimes/package.json"
+    # shellcheck disable=SC2086
+    (cd "$runtimes" && npm install --no-audit --no-fund --loglevel=error $versions)
+    echo "$versions" > "$runtimes/.versions"
+fi
+
+# A project with the packed tarball installed (its own copy: other builds may repack meanwhile).
+if ! ls "$root"/build/npm/delegir-*.tgz >/dev/null 2>&1; then
+    bash "$root/bindings-node/scripts/build.sh"
+fi
+tarball="$(ls "$root"/build/npm/delegir-*.tgz | head -n 1)"
+app="$runtimes/app"
+rm -rf "$app"
+mkdir -p "$app"
+cp "$tarball" "$app/delegir.tgz"
+echo '{"name":"delegir-runtimes-app","private":true}' > "$app/package.json"
+(cd "$app" && npm install --no-save --no-audit --no-fund --loglevel=error ./delegir.tgz)
+cp "$root/examples/node/quickstart.mjs" "$app/"
+cp -r "$root/bindings-node/tests" "$app/node-tests"
+cp "$here"/node/*.test.mjs "$here/fallback-check.cjs" "$here/browser-check.mjs" "$here/bundle/entry.mjs" "$app/"
+
+# shellcheck source=scripts/start-emulator.sh
+source "$root/scripts/start-emulator.sh"
+start_emulator
+cd "$app"
+
+echo "runtimes: 1. Node on the WebAssembly build: conformance scenarios, options"
+node --conditions=worker -e "import('delegir').then((m) => { if (m.build() !== 'wasm') process.exit(1); })"
+DELEGIR_CONFORMANCE_DIR="$root/tests/conformance" \
+    node --conditions=worker --test --test-reporter=dot node-tests/conformance.test.mjs
+node --test --test-reporter=dot ./*.test.mjs
+
+echo "runtimes: 2. workerd"
+bash "$here/workerd.sh"
+
+echo "runtimes: 3. Deno (--allow-net --allow-env) and Bun: the quickstart"
+deno_build="$("$bin/deno" eval --quiet "import { build } from 'delegir'; console.log(build())" 2>&1 || true)"
+[ "$deno_build" = "wasm" ] || { echo "Deno: expected the wasm build, got: $deno_build" >&2; exit 1; }
+DENO_NO_UPDATE_CHECK=1 "$bin/deno" run --quiet --allow-net --allow-env quickstart.mjs > deno.out
+tail -n 3 deno.out
+bun_build="$("$bin/bun" -e "import { build } from 'delegir'; console.log(build())")"
+[ "$bun_build" = "native" ] || { echo "Bun: expected the native build, got: $bun_build" >&2; exit 1; }
+"$bin/bun" quickstart.mjs > bun.out
+tail -n 3 bun.out
+
+echo "runtimes: 4. esbuild bundles (no plugin, no loader) and the browser refusal"
+"$bin/esbuild" entry.mjs --bundle --platform=browser --log-level=warning \
+    --outfile=out/browser.js
+"$bin/esbuild" entry.mjs --bundle --platform=neutral --format=esm \
+    --conditions=worker,browser --main-fields=module,main --log-level=warning --outfile=out/neutral.mjs
+node browser-check.mjs out/browser.js
+for f in out/browser.js out/neutral.mjs; do
+    echo "  $f: $(( $(wc -c < "$f") / 1024 )) KiB ($(( $(gzip -9 -c "$f" | wc -c) / 1024 )) KiB gzip)"
+done
+
+echo "runtimes: 5. without the addon: import and require fall back to the WebAssembly build"
+fallback="$runtimes/fallback"
+rm -rf "$fallback"
+mkdir -p "$fallback/node_modules"
+cp -r "$app/node_modules/delegir" "$fallback/node_modules/"
+rm -f "$fallback"/node_modules/delegir/native/*.node
+cp quickstart.mjs fallback-check.cjs "$fallback/"
+(cd "$fallback" && node -e "import('delegir').then((m) => { if (m.build() !== 'wasm') process.exit(1); })" \
+    && node quickstart.mjs | tail -n 2 && node fallback-check.cjs)
+echo "runtimes: all passed"
