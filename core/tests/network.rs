@@ -574,8 +574,15 @@ async fn proxies_come_from_each_variable_and_the_option_and_no_proxy_bypasses_th
     assert_eq!(proxy.requests().len(), before + 1, "no_proxy() went direct");
 
     // Many calls through the tunnel, over HTTP/1.1 and h2 (fewer than nginx's
-    // `keepalive_requests`: GOAWAY is the load test's subject).
-    for (port, calls) in [(nginx.h1, 200), (nginx.h2, 40)] {
+    // `keepalive_requests`: GOAWAY is the load test's subject): ALPN still picks the protocol
+    // inside the tunnel, as nginx's log shows.
+    for (port, calls, protocol) in [(nginx.h1, 200, "HTTP/1.1"), (nginx.h2, 40, "HTTP/2.0")] {
+        let served = |log: &str| {
+            log.lines()
+                .filter(|l| l.starts_with(&format!("{port} {protocol} GET 200")))
+                .count()
+        };
+        let before = served(&std::fs::read_to_string(&nginx.access_log).unwrap());
         let client = https_builder(&emu, port)
             .extra_ca_certs(&ca)
             .proxy(proxy.url())
@@ -587,6 +594,12 @@ async fn proxies_come_from_each_variable_and_the_option_and_no_proxy_bypasses_th
             errors.is_empty(),
             "{:?}",
             errors.first().map(ToString::to_string)
+        );
+        let after = served(&std::fs::read_to_string(&nginx.access_log).unwrap());
+        assert_eq!(
+            after - before,
+            calls,
+            "{calls} calls over {protocol} through the tunnel"
         );
     }
     environment(&[]);
