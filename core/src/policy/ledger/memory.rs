@@ -176,6 +176,17 @@ impl State {
     }
 }
 
+/// What the ledger knows of the current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WindowView {
+    /// Nothing, or the window has passed: a probe goes first.
+    Unknown,
+    /// No rate-limit headers: everything is admitted.
+    Unlimited,
+    /// The window identified by `reset`, open until `ends_at`.
+    Open { reset: i64, ends_at: Instant },
+}
+
 /// The place of one admitted request. Settle it with what came back; dropping it unsettled
 /// (a cancelled call) releases the place.
 #[derive(Debug)]
@@ -355,6 +366,18 @@ impl MemoryLedger {
         }
         drop(s);
         self.changed.notify_waiters();
+    }
+
+    /// What the ledger knows of the current window (the Redis store's fallback shares it out).
+    pub(crate) fn window(&self) -> WindowView {
+        let s = self.state.lock();
+        match s.knowledge {
+            Knowledge::Unlimited => WindowView::Unlimited,
+            Knowledge::Window { reset, ends_at, .. } if self.clock.now() < ends_at => {
+                WindowView::Open { reset, ends_at }
+            }
+            _ => WindowView::Unknown,
+        }
     }
 
     /// Folds what a response said into the ledger without a place of its own: the Redis store

@@ -39,7 +39,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, oneshot};
 
-use super::memory::MemoryLedger;
+use super::memory::{MemoryLedger, WindowView};
 use super::server_clock::ServerClock;
 use super::store::StoreUrl;
 use super::{Admission, Observed};
@@ -57,6 +57,8 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 pub(crate) const POLL: Duration = Duration::from_millis(10);
 /// After an outage, how often a `PING` checks whether Redis is back.
 pub(crate) const RETRY_AFTER_OUTAGE: Duration = Duration::from_millis(500);
+/// While Redis is down, how long other calls wait for one call's probe before probing too.
+const PROBE_PATIENCE: Duration = Duration::from_secs(1);
 /// Keys live this long after their last use (plus the rest of the current window).
 const KEY_TTL: Duration = Duration::from_secs(600);
 /// A wait within this much of `max_wait` is still waited (see memory.rs).
@@ -141,6 +143,20 @@ struct Inner {
     driver: bool,
     server_clock: ServerClock,
     connection: Option<ConnectionManager>,
+    /// Processes sharing the key at the last script call, and the key's limit: while Redis is
+    /// down, this process takes only its share of each window (`fallback_admit`).
+    peers: u64,
+    limit: u64,
+    share: Share,
+}
+
+/// This process's use of the current window while Redis is down.
+#[derive(Debug, Default)]
+struct Share {
+    reset: i64,
+    used: u64,
+    /// When a call went to the fallback to probe an unknown window (others wait for its answer).
+    probing: Option<Instant>,
 }
 
 enum Health {
@@ -234,6 +250,8 @@ pub(crate) struct SyncReply {
     /// The (single) admission is the probe.
     pub(crate) probe: bool,
     pub(crate) granted: u64,
+    /// Processes with a live lease, this one included (the fallback's share of the quota).
+    pub(crate) peers: u64,
     /// Per waiter: `None` if admitted (places `next_place..` in order), else its ticket.
     pub(crate) waiters: Vec<Option<u64>>,
 }
@@ -289,7 +307,7 @@ pub(crate) async fn sync(
 }
 
 fn parse_reply(raw: &[i64], waiters: usize) -> Option<SyncReply> {
-    let (head, rest) = raw.split_at_checked(5)?;
+    let (head, rest) = raw.split_at_checked(6)?;
     if rest.len() != waiters {
         return None;
     }
@@ -306,6 +324,7 @@ fn parse_reply(raw: &[i64], waiters: usize) -> Option<SyncReply> {
         available: u64::try_from(head[2]).unwrap_or(0),
         probe: head[3] == 1,
         granted: u64::try_from(head[4]).ok()?,
+        peers: u64::try_from(head[5]).unwrap_or(1),
         waiters: rest
             .iter()
             .map(|&t| u64::try_from(t).ok().filter(|t| *t > 0))
@@ -366,6 +385,9 @@ impl RedisLedger {
                 driver: false,
                 server_clock: ServerClock::default(),
                 connection: None,
+                peers: 1,
+                limit: 0,
+                share: Share::default(),
             }),
             wake: Notify::new(),
             recovered: Notify::new(),
@@ -436,11 +458,8 @@ impl RedisLedger {
             let Some((id, receiver)) = queued else {
                 // Redis is down: this process's ledger, until Redis is back (then the wait
                 // moves to the shared ledger, which the fallback would otherwise overrun).
-                let left = max_wait.saturating_sub(self.clock.now() - started);
                 tokio::select! {
-                    admitted = self.fallback.admit(left) => {
-                        return admitted.map(Admission::Memory);
-                    }
+                    admitted = self.fallback_admit(started, max_wait) => return admitted,
                     _ = recovered => continue,
                 }
             };
@@ -459,6 +478,60 @@ impl RedisLedger {
                 }
                 Ok(Grant::TooLong(wait)) => return Err(wait),
                 Ok(Grant::Fallback) | Err(_) => continue,
+            }
+        }
+    }
+
+    /// Admission by this process's ledger while Redis is down, within this process's share of
+    /// each window (the key's limit divided by the processes that shared it at the last script
+    /// call), so that the processes that all fell back do not overrun the quota together.
+    async fn fallback_admit(
+        &self,
+        started: Instant,
+        max_wait: Duration,
+    ) -> Result<Admission, Duration> {
+        loop {
+            let now = self.clock.now();
+            let left = max_wait.saturating_sub(now - started);
+            let wait_until = {
+                let mut inner = self.inner.lock();
+                let share = (inner.peers > 1 && inner.limit > 0)
+                    .then(|| (inner.limit / inner.peers).max(1));
+                match (share, self.fallback.window()) {
+                    (None, _) | (_, WindowView::Unlimited) => None,
+                    (Some(share), WindowView::Open { reset, ends_at }) => {
+                        if inner.share.reset != reset {
+                            inner.share = Share {
+                                reset,
+                                ..Share::default()
+                            };
+                        }
+                        if inner.share.used < share {
+                            inner.share.used += 1;
+                            None
+                        } else {
+                            Some(ends_at)
+                        }
+                    }
+                    // One call probes; the others wait for its answer (or a second, if none).
+                    (Some(_), WindowView::Unknown) => match inner.share.probing {
+                        Some(since) if now < since + PROBE_PATIENCE => Some(now + POLL),
+                        _ => {
+                            inner.share.probing = Some(now);
+                            None
+                        }
+                    },
+                }
+            };
+            match wait_until {
+                None => return self.fallback.admit(left).await.map(Admission::Memory),
+                Some(at) => {
+                    let wait = at.saturating_duration_since(now);
+                    if wait > left + DATE_RESOLUTION {
+                        return Err(wait);
+                    }
+                    self.clock.sleep(wait).await;
+                }
             }
         }
     }
@@ -590,6 +663,7 @@ impl RedisLedger {
         let generation = inner.generation;
         let mut place = request.next_place;
         inner.next_place = request.next_place + reply.granted;
+        inner.peers = reply.peers.max(1);
         inner.held += reply.granted as usize;
         // The window's end, by our clock: waiters whose deadline comes first fail now.
         let window_end =
@@ -717,6 +791,9 @@ impl RedisLedger {
                 let mut inner = self.inner.lock();
                 if let Some(date) = meta.server_date {
                     inner.server_clock.learn(date, self.clock.as_ref());
+                }
+                if let Some(rl) = meta.rate_limit {
+                    inner.limit = rl.limit;
                 }
                 Release::of_response(
                     place,

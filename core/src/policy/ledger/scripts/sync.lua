@@ -18,8 +18,8 @@
 --         place, probe (0|1), kind (r: response with rate-limit headers, n: response without,
 --         x: no response, u: never used), is_429 (0|1), reset (raw X-RateLimit-Reset),
 --         remaining, until_ms (upper bound of the time to the reset), retry_ms (-1: none)
--- Returns: { code, wait_ms, available, probe (0|1), granted, then per waiter 0 (admitted) or
---           its ticket number }
+-- Returns: { code, wait_ms, available, probe (0|1), granted, owners (live processes), then per
+--           waiter 0 (admitted) or its ticket number }
 --   code 0: unlimited (the server sends no rate-limit headers)
 --        1: a window is open; waiters not admitted wait for its end (wait_ms) unless places
 --           remain (available > 0) that waiters ahead of them are about to take
@@ -71,6 +71,7 @@ for _, o in ipairs(dead) do
   redis.call('ZREM', k_owners, o)
 end
 redis.call('ZADD', k_owners, now + lease, owner)
+local peers = redis.call('ZCARD', k_owners)
 
 -- 2. What responses said, and the places they free.
 n = tonumber(ARGV[i]); i = i + 1
@@ -169,6 +170,6 @@ end
 local expiry = ttl + math.max(ends - now, 0)
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, expiry) end
 
-local reply = { code, wait, available, probed, granted }
+local reply = { code, wait, available, probed, granted, peers }
 for k = 1, #waiters do reply[#reply + 1] = tonumber(waiters[k]) end
 return reply
