@@ -3,11 +3,12 @@
 //   node contender.mjs throughput CONTENDER WORKLOAD CONCURRENCY SECONDS BASE_URL KEY
 //   node contender.mjs ratelimit delegir SECONDS TASKS BASE_URL KEY
 //
-// Contenders: `delegir` (the SDK, rateLimit: false), `undici` (undici.request) and `fetch` (the
+// Contenders: `delegir` (the SDK, rateLimit: false), `delegir-wasm` (its WebAssembly build), `undici` (undici.request) and `fetch` (the
 // global fetch), the last two followed by JSON.parse into the SDK's shape (camelCase keys, Date
 // timestamps). Every one sends, checks the status and parses. Prints one JSON line; CPU time
 // (process.cpuUsage) is measured after a warm-up, peak RSS is process.resourceUsage().maxRSS.
 import { Delegir } from 'delegir';
+import { Delegir as WasmDelegir } from 'delegir/wasm';
 import { request } from 'undici';
 
 const AGENT = 'agt_abc123';
@@ -59,8 +60,10 @@ function target(base, workload) {
 }
 
 function caller(name, workload, base, key) {
-  if (name === 'delegir') {
-    const client = new Delegir({ apiKey: key, baseUrl: base, rateLimit: false });
+  if (name === 'delegir' || name === 'delegir-wasm') {
+    // `delegir-wasm`: the WebAssembly build, which sends through the global fetch (bench/wasm.sh).
+    const Client = name === 'delegir' ? Delegir : WasmDelegir;
+    const client = new Client({ apiKey: key, baseUrl: base, rateLimit: false });
     if (workload === 'small') return () => client.agents.get(AGENT);
     if (workload === 'large') return () => client.agents.runs.list(AGENT, { limit: 100 });
     return () => client.agents.chat(AGENT, MESSAGE);

@@ -9,10 +9,8 @@
 //! Fields the server sent that the core does not know (`extra`) are kept, under the server's own
 //! spelling. No napi or wasm-bindgen types here.
 
-use delegir::{
-    AgentDetail, ChatReply, DeletedAgent, Extra, Run, RunPage, UpdatedAgent, Usage,
-};
 use delegir::{Agent, AgentConfig};
+use delegir::{AgentDetail, ChatReply, DeletedAgent, Extra, Run, RunPage, UpdatedAgent, Usage};
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -237,7 +235,9 @@ impl ToJson for Option<Vec<Run>> {
     fn to_json(&self) -> serde_json::Result<String> {
         match self {
             None => Ok("null".to_owned()),
-            Some(runs) => serde_json::to_string(&runs.iter().map(RunView::from).collect::<Vec<_>>()),
+            Some(runs) => {
+                serde_json::to_string(&runs.iter().map(RunView::from).collect::<Vec<_>>())
+            }
         }
     }
 }

@@ -160,8 +160,11 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
             ));
         }
     }
-    let mut builder = Client::builder()
-        .user_agent_suffix(concat!("delegir-node/", env!("CARGO_PKG_VERSION"), " (wasm)"));
+    let mut builder = Client::builder().user_agent_suffix(concat!(
+        "delegir-node/",
+        env!("CARGO_PKG_VERSION"),
+        " (wasm)"
+    ));
     if let Some(env) = property(options, "env") {
         let vars = ENV_VARS
             .iter()
@@ -468,8 +471,7 @@ impl NativeClient {
         cancel: Option<CancelToken>,
     ) -> Promise {
         // Whole numbers (the TypeScript layer checked); the core checks their range.
-        let query = match validate::runs_query(limit.map(|n| n as i64), offset.map(|n| n as i64))
-        {
+        let query = match validate::runs_query(limit.map(|n| n as i64), offset.map(|n| n as i64)) {
             Ok(query) => query,
             Err(e) => return settled(native_error(&e)),
         };
@@ -525,8 +527,6 @@ impl NativeRunPager {
     #[wasm_bindgen(js_name = nextPage)]
     pub fn next_page(&self, cancel: Option<CancelToken>) -> Promise {
         let pager = Rc::clone(&self.pager);
-        run(cancel, async move {
-            pager.lock().await.next_page().await
-        })
+        run(cancel, async move { pager.lock().await.next_page().await })
     }
 }

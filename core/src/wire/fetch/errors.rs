@@ -87,11 +87,7 @@ fn describe(error: &JsValue) -> String {
             .as_string()
             .unwrap_or_else(|| "a value that is not an Error".to_owned());
     };
-    let mut text = format!(
-        "{}: {}",
-        String::from(e.name()),
-        String::from(e.message())
-    );
+    let mut text = format!("{}: {}", String::from(e.name()), String::from(e.message()));
     let cause = e.cause();
     if let Some(cause) = cause.dyn_ref::<js_sys::Error>() {
         text.push_str(&format!(" ({})", String::from(cause.message())));

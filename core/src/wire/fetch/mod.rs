@@ -168,7 +168,9 @@ impl Http {
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
         let mut abort = AbortOnDrop::new().map_err(|e| SendError::Connect(Box::new(e)))?;
-        let init = self.init(request, &abort).map_err(|e| SendError::Connect(Box::new(e)))?;
+        let init = self
+            .init(request, &abort)
+            .map_err(|e| SendError::Connect(Box::new(e)))?;
         let called = match &self.fetch {
             Some(FetchFunction(SingleThreaded(function))) => {
                 function.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)

@@ -68,7 +68,9 @@ pub(super) async fn body(
 ) -> Result<Bytes, BodyError> {
     let lost = |what: &str, e: &JsValue| BodyError::Lost(FetchError::from_js(what, e));
     if content_length.is_some_and(|n| n <= max as u64) {
-        let promise = response.array_buffer().map_err(|e| lost("arrayBuffer", &e))?;
+        let promise = response
+            .array_buffer()
+            .map_err(|e| lost("arrayBuffer", &e))?;
         let buffer = JsFuture::from(promise)
             .await
             .map_err(|e| lost("reading the body", &e))?;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The WebAssembly build under Node against a hand-written client on the same fetch (global fetch
+# + JSON.parse into the SDK's shape): calls/s at concurrency 64 on the small GET and the runs page,
+# in alternating rounds (ratio = median of the rounds' paired ratios), plus the module's size.
+# A short run by default; results go to bench/WASM.md. Not part of `make bench`'s driver, whose
+# contenders (bench/node/contender.mjs) it reuses.
+#
+#   bash bench/wasm.sh                 # ROUNDS=3 SECONDS=2 (after bindings-node/scripts/build.sh)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rounds="${ROUNDS:-3}"
+seconds="${SECONDS_PER_RUN:-2}"
+
+cargo build --release --quiet -p delegir-emulator
+ls build/npm/delegir-*.tgz >/dev/null 2>&1 || bash bindings-node/scripts/build.sh
+(cd bench/node && npm ci --no-audit --no-fund --loglevel=error \
+    && npm install --no-save --no-audit --no-fund --loglevel=error "$root"/build/npm/delegir-*.tgz)
+
+log="$(mktemp)"
+target/release/delegir-emulator --port 0 --rate-limit 0 --quiet >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do grep -q listening "$log" && break; sleep 0.05; done
+base="$(sed -n 's/^Delegir emulator listening on //p' "$log")"
+
+node - "$base" "$rounds" "$seconds" <<'JS'
+const { execFileSync } = require('node:child_process');
+const { readFileSync, writeFileSync } = require('node:fs');
+const { gzipSync } = require('node:zlib');
+const os = require('node:os');
+const [base, rounds, seconds] = process.argv.slice(2);
+let n = 0;
+const run = (name, workload) => {
+  n += 1;
+  const key = `dlg_test_wasmbench${String(n).padStart(8, '0')}`;
+  const out = execFileSync('node', ['contender.mjs', 'throughput', name, workload, '64', seconds, base, key], { cwd: 'bench/node' });
+  const r = JSON.parse(out.toString());
+  if (r.errors) throw new Error(`${name} ${workload}: ${r.errors} errors, last ${r.last_error}`);
+  return { rate: r.calls / r.seconds, cpuUs: (r.cpu_s * 1e6) / r.calls };
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+for (const workload of ['small', 'large']) {
+  const ratios = [], wasm = [], fetch = [];
+  for (let i = 0; i < Number(rounds); i++) {
+    const order = i % 2 ? ['delegir-wasm', 'fetch'] : ['fetch', 'delegir-wasm'];
+    const got = {};
+    for (const name of order) got[name] = run(name, workload);
+    wasm.push(got['delegir-wasm']);
+    fetch.push(got.fetch);
+    ratios.push(got['delegir-wasm'].rate / got.fetch.rate);
+  }
+  rows.push({ workload, ratio: median(ratios), ratios,
+    wasm: median(wasm.map((w) => w.rate)), fetch: median(fetch.map((f) => f.rate)),
+    wasmCpu: median(wasm.map((w) => w.cpuUs)), fetchCpu: median(fetch.map((f) => f.cpuUs)) });
+}
+const module = readFileSync('bindings-node/wasm/delegir.wasm');
+const size = `${(module.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(module, { level: 9 }).length / 1024).toFixed(0)} KiB gzip`;
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const lines = [
+  '# The WebAssembly build under Node (bench/wasm.sh)',
+  '',
+  `Run of ${when} UTC, ${rounds} rounds of ${seconds} s per contender, concurrency 64, ` +
+    `${os.cpus().length} cores (${os.cpus()[0].model}), Node ${process.version}; the emulator on the same cores.`,
+  'Baseline: the global `fetch` + `JSON.parse` into the SDK\'s shape (camelCase, `Date`s); ' +
+    'the SDK\'s WebAssembly build sends through the same `fetch`.',
+  '',
+  '| workload | wasm SDK calls/s | fetch + JSON.parse calls/s | ratio (median of rounds) | rounds | client CPU per call, wasm / fetch |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs |`),
+  '',
+  `WebAssembly module (bindings-node/wasm/delegir.wasm): ${size}.`,
+  '',
+];
+writeFileSync('bench/WASM.md', lines.join('\n'));
+console.log(lines.join('\n'));
+JS
