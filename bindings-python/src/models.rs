@@ -21,7 +21,9 @@ use delegir::{
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTzInfo};
+use std::os::raw::c_int;
+
+use pyo3::types::{PyDateTime, PyDict, PyList, PyModule, PySet, PyString, PyType, PyTzInfo};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -61,72 +63,180 @@ pub(crate) fn rate_limit(rl: Option<delegir::RateLimit>) -> Option<(u64, u64, i6
     rl.map(|r| (r.limit, r.remaining, r.reset))
 }
 
-/// The classes of `delegir.types` and the helpers every model needs, imported once.
+/// One model class of `delegir.types` with templates of its instances' `__dict__` (the
+/// declared fields, in order, all `None`) and `__pydantic_fields_set__`: an instance's dict is a
+/// copy of the template (allocated at its final size, the keys already in place) whose values
+/// are then replaced, and its fields set a copy of the template set.
+struct ModelClass {
+    class: Py<PyType>,
+    fields: Py<PyDict>,
+    fields_set: Py<PySet>,
+}
+
+impl ModelClass {
+    fn new(
+        py: Python<'_>,
+        types: &Bound<'_, PyModule>,
+        name: &str,
+        fields: &[&str],
+    ) -> PyResult<Self> {
+        let class = types.getattr(name)?.cast_into::<PyType>()?.unbind();
+        let dict = PyDict::new(py);
+        for field in fields {
+            dict.set_item(PyString::intern(py, field), py.None())?;
+        }
+        let set = PySet::new(py, dict.keys())?.unbind();
+        Ok(ModelClass {
+            class,
+            fields: dict.unbind(),
+            fields_set: set,
+        })
+    }
+
+    /// A copy of the template `__dict__`, for the instance's values.
+    fn dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        // SAFETY: PyDict_Copy of a dict we own returns a new reference (or NULL with an error).
+        unsafe {
+            Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyDict_Copy(self.fields.as_ptr()))
+                .map(|d| d.cast_into_unchecked())
+        }
+    }
+}
+
+/// The classes of `delegir.types` and what every model needs, made once.
 struct Classes {
-    agent: Py<PyAny>,
-    agent_config: Py<PyAny>,
-    agent_detail: Py<PyAny>,
-    updated_agent: Py<PyAny>,
-    deleted_agent: Py<PyAny>,
-    chat_reply: Py<PyAny>,
-    run: Py<PyAny>,
-    run_page: Py<PyAny>,
-    usage: Py<PyAny>,
-    object_new: Py<PyAny>,
+    agent: ModelClass,
+    agent_config: ModelClass,
+    agent_detail: ModelClass,
+    updated_agent: ModelClass,
+    deleted_agent: ModelClass,
+    chat_reply: ModelClass,
+    run: ModelClass,
+    run_page: ModelClass,
+    usage: ModelClass,
     /// `pydantic_core.TzInfo`, the tzinfo Pydantic gives parsed timestamps.
     tz_info: Py<PyAny>,
     /// `TzInfo(0)`: the API's timestamps are UTC.
-    utc: Py<PyTzInfo>,
+    utc: Py<PyAny>,
+    datetime_api: Option<DateTimeApi>,
 }
+
+const AGENT_FIELDS: [&str; 8] = [
+    "id",
+    "name",
+    "status",
+    "safety_mode",
+    "template",
+    "total_runs",
+    "last_active",
+    "created_at",
+];
 
 fn classes(py: Python<'_>) -> PyResult<&Classes> {
     static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
     CLASSES.get_or_try_init(py, || {
-        let types = py.import("delegir.types")?;
-        let get = |name: &str| types.getattr(name).map(Bound::unbind);
+        let t = py.import("delegir.types")?;
+        let detail_fields: Vec<&str> = AGENT_FIELDS
+            .iter()
+            .copied()
+            .chain(["config", "channels"])
+            .collect();
         let tz_info = py.import("pydantic_core")?.getattr("TzInfo")?;
-        let utc = tz_info.call1((0,))?.cast_into::<PyTzInfo>()?.unbind();
+        let utc = tz_info.call1((0,))?.unbind();
         Ok(Classes {
-            agent: get("Agent")?,
-            agent_config: get("AgentConfig")?,
-            agent_detail: get("AgentDetail")?,
-            updated_agent: get("UpdatedAgent")?,
-            deleted_agent: get("DeletedAgent")?,
-            chat_reply: get("ChatReply")?,
-            run: get("Run")?,
-            run_page: get("RunPage")?,
-            usage: get("Usage")?,
-            object_new: py.import("builtins")?.getattr("object")?.getattr("__new__")?.unbind(),
+            agent: ModelClass::new(py, &t, "Agent", &AGENT_FIELDS)?,
+            agent_config: ModelClass::new(
+                py,
+                &t,
+                "AgentConfig",
+                &["model", "system_prompt", "temperature", "max_tokens"],
+            )?,
+            agent_detail: ModelClass::new(py, &t, "AgentDetail", &detail_fields)?,
+            updated_agent: ModelClass::new(
+                py,
+                &t,
+                "UpdatedAgent",
+                &["id", "name", "status", "updated_at"],
+            )?,
+            deleted_agent: ModelClass::new(py, &t, "DeletedAgent", &["deleted", "id"])?,
+            chat_reply: ModelClass::new(
+                py,
+                &t,
+                "ChatReply",
+                &["response", "run_id", "tokens_used"],
+            )?,
+            run: ModelClass::new(
+                py,
+                &t,
+                "Run",
+                &[
+                    "id",
+                    "status",
+                    "tokens_used",
+                    "cost",
+                    "duration_ms",
+                    "created_at",
+                ],
+            )?,
+            run_page: ModelClass::new(py, &t, "RunPage", &["runs", "total", "limit", "offset"])?,
+            usage: ModelClass::new(
+                py,
+                &t,
+                "Usage",
+                &[
+                    "plan",
+                    "runs_used",
+                    "runs_limit",
+                    "tokens_this_month",
+                    "cost_this_month",
+                    "billing_period_start",
+                    "billing_period_end",
+                ],
+            )?,
             tz_info: tz_info.unbind(),
             utc,
+            datetime_api: DateTimeApi::import(py),
         })
     })
 }
 
-/// A Pydantic model instance of `class` with `fields` (the declared ones) and `extra`, made as
-/// Pydantic's validator makes it (no `__init__`, no validation: the core has validated).
+/// A Pydantic model instance of `model` whose `__dict__` is `fields` (a copy of the class's
+/// template with every value set) and whose extra fields are `extra`, made as Pydantic's
+/// validator makes it (no `__init__`, no validation: the core has validated).
 fn model<'py>(
     py: Python<'py>,
-    c: &Classes,
-    class: &Py<PyAny>,
+    model: &ModelClass,
     fields: Bound<'py, PyDict>,
     extra: &Extra,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let instance = c.object_new.bind(py).call1((class.bind(py),))?;
-    let extra = extra_dict(py, extra)?;
-    // SAFETY: PySet_New copies the keys of a dict we own; the result is a new reference.
-    let fields_set = unsafe {
-        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PySet_New(fields.as_ptr()))?
+    // SAFETY: the class is a heap type subclassing `object` with no `__new__` of its own, whose
+    // `tp_alloc` is PyType_GenericAlloc: what `object.__new__(cls)` calls. Each call returns a
+    // new reference or NULL with an error; PySet_New copies the template set.
+    let (instance, fields_set) = unsafe {
+        let instance = Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyType_GenericAlloc(model.class.as_ptr().cast(), 0),
+        )?;
+        let fields_set =
+            Bound::from_owned_ptr_or_err(py, pyo3::ffi::PySet_New(model.fields_set.as_ptr()))?;
+        (instance, fields_set)
     };
-    if !extra.is_empty() {
-        for key in extra.keys() {
-            fields_set.call_method1(intern!(py, "add"), (key,))?;
-        }
+    let extra = extra_dict(py, extra)?;
+    for key in extra.keys() {
+        fields_set.call_method1(intern!(py, "add"), (key,))?;
     }
     force_setattr(&instance, intern!(py, "__dict__"), fields.as_any())?;
     force_setattr(&instance, intern!(py, "__pydantic_extra__"), extra.as_any())?;
-    force_setattr(&instance, intern!(py, "__pydantic_fields_set__"), &fields_set)?;
-    force_setattr(&instance, intern!(py, "__pydantic_private__"), &py.None().into_bound(py))?;
+    force_setattr(
+        &instance,
+        intern!(py, "__pydantic_fields_set__"),
+        &fields_set,
+    )?;
+    force_setattr(
+        &instance,
+        intern!(py, "__pydantic_private__"),
+        &py.None().into_bound(py),
+    )?;
     Ok(instance)
 }
 
@@ -148,6 +258,65 @@ fn force_setattr<'py>(
     }
 }
 
+/// The `datetime` module's C API (the `datetime.datetime_CAPI` capsule): its layout is fixed
+/// and only ever extended (CPython's `datetime.h`); the fields used here are there since 3.7.
+/// pyo3 offers the capsule only to non-abi3 builds; an abi3 build would otherwise make each
+/// `datetime` with a Python-level call (8 arguments parsed from a tuple): a third of the cost of
+/// building a `Run`.
+#[repr(C)]
+struct DateTimeCapi {
+    date_type: *mut pyo3::ffi::PyTypeObject,
+    datetime_type: *mut pyo3::ffi::PyTypeObject,
+    time_type: *mut pyo3::ffi::PyTypeObject,
+    delta_type: *mut pyo3::ffi::PyTypeObject,
+    tzinfo_type: *mut pyo3::ffi::PyTypeObject,
+    timezone_utc: *mut pyo3::ffi::PyObject,
+    date_from_date: unsafe extern "C" fn(
+        c_int,
+        c_int,
+        c_int,
+        *mut pyo3::ffi::PyTypeObject,
+    ) -> *mut pyo3::ffi::PyObject,
+    datetime_from_date_and_time: unsafe extern "C" fn(
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+        c_int,
+        *mut pyo3::ffi::PyObject,
+        *mut pyo3::ffi::PyTypeObject,
+    ) -> *mut pyo3::ffi::PyObject,
+}
+
+/// The capsule, imported once (it lives as long as the interpreter).
+struct DateTimeApi(&'static DateTimeCapi);
+
+// SAFETY: the capsule is immutable static data of the `datetime` module; it is only used with
+// the GIL held.
+unsafe impl Send for DateTimeApi {}
+unsafe impl Sync for DateTimeApi {}
+
+impl DateTimeApi {
+    fn import(py: Python<'_>) -> Option<DateTimeApi> {
+        // SAFETY: PyCapsule_Import returns the capsule's pointer or NULL with an error set,
+        // which is cleared here (the Python-level constructor is used then).
+        let capi = unsafe {
+            pyo3::ffi::PyCapsule_Import(c"datetime.datetime_CAPI".as_ptr(), 0)
+                .cast::<DateTimeCapi>()
+                .as_ref()
+        };
+        match capi {
+            Some(capi) => Some(DateTimeApi(capi)),
+            None => {
+                drop(PyErr::take(py));
+                None
+            }
+        }
+    }
+}
+
 /// An aware `datetime` of `at`, with Pydantic's `TzInfo` as a parsed timestamp has it.
 fn datetime<'py>(py: Python<'py>, c: &Classes, at: &OffsetDateTime) -> PyResult<Bound<'py, PyAny>> {
     let offset = at.offset().whole_seconds();
@@ -155,21 +324,41 @@ fn datetime<'py>(py: Python<'py>, c: &Classes, at: &OffsetDateTime) -> PyResult<
     let tz = if offset == 0 {
         c.utc.bind(py)
     } else {
-        tz = c.tz_info.bind(py).call1((offset,))?.cast_into::<PyTzInfo>()?;
+        tz = c.tz_info.bind(py).call1((offset,))?;
         &tz
     };
-    PyDateTime::new(
-        py,
-        at.year(),
-        at.month() as u8,
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.microsecond(),
-        Some(tz),
-    )
-    .map(Bound::into_any)
+    match &c.datetime_api {
+        // SAFETY: the constructor of the C API with valid fields (`time` checked them) and a
+        // borrowed tzinfo; it returns a new reference or NULL with an error.
+        Some(api) => unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                (api.0.datetime_from_date_and_time)(
+                    at.year(),
+                    c_int::from(u8::from(at.month())),
+                    c_int::from(at.day()),
+                    c_int::from(at.hour()),
+                    c_int::from(at.minute()),
+                    c_int::from(at.second()),
+                    at.microsecond() as c_int,
+                    tz.as_ptr(),
+                    api.0.datetime_type,
+                ),
+            )
+        },
+        None => PyDateTime::new(
+            py,
+            at.year(),
+            at.month() as u8,
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.microsecond(),
+            Some(tz.cast::<PyTzInfo>()?),
+        )
+        .map(Bound::into_any),
+    }
 }
 
 fn extra_dict<'py>(py: Python<'py>, extra: &Extra) -> PyResult<Bound<'py, PyDict>> {
@@ -202,8 +391,13 @@ fn json_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
     })
 }
 
-fn agent_fields<'py>(py: Python<'py>, c: &Classes, a: &Agent) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
+fn agent_fields<'py>(
+    py: Python<'py>,
+    c: &Classes,
+    class: &ModelClass,
+    a: &Agent,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = class.dict(py)?;
     d.set_item(intern!(py, "id"), &a.id)?;
     d.set_item(intern!(py, "name"), &a.name)?;
     d.set_item(intern!(py, "status"), a.status.as_str())?;
@@ -220,100 +414,109 @@ fn agent_fields<'py>(py: Python<'py>, c: &Classes, a: &Agent) -> PyResult<Bound<
 }
 
 fn agent<'py>(py: Python<'py>, c: &Classes, a: &Agent) -> PyResult<Bound<'py, PyAny>> {
-    model(py, c, &c.agent, agent_fields(py, c, a)?, &a.extra)
+    model(py, &c.agent, agent_fields(py, c, &c.agent, a)?, &a.extra)
 }
 
 fn agent_config<'py>(py: Python<'py>, c: &Classes, a: &AgentConfig) -> PyResult<Bound<'py, PyAny>> {
-    let d = PyDict::new(py);
+    let d = c.agent_config.dict(py)?;
     d.set_item(intern!(py, "model"), a.model.as_deref())?;
     d.set_item(intern!(py, "system_prompt"), a.system_prompt.as_deref())?;
     d.set_item(intern!(py, "temperature"), a.temperature)?;
     d.set_item(intern!(py, "max_tokens"), a.max_tokens)?;
-    model(py, c, &c.agent_config, d, &a.extra)
+    model(py, &c.agent_config, d, &a.extra)
 }
 
 fn run<'py>(py: Python<'py>, c: &Classes, r: &Run) -> PyResult<Bound<'py, PyAny>> {
-    let d = PyDict::new(py);
+    let d = c.run.dict(py)?;
     d.set_item(intern!(py, "id"), &r.id)?;
-    d.set_item(intern!(py, "status"), &r.status)?;
+    // Nearly every run has one of two statuses: the same interned string serves them all.
+    let status = match r.status.as_str() {
+        "completed" => intern!(py, "completed").clone(),
+        "failed" => intern!(py, "failed").clone(),
+        other => PyString::new(py, other),
+    };
+    d.set_item(intern!(py, "status"), status)?;
     d.set_item(intern!(py, "tokens_used"), r.tokens_used)?;
     d.set_item(intern!(py, "cost"), r.cost)?;
     d.set_item(intern!(py, "duration_ms"), r.duration_ms)?;
     d.set_item(intern!(py, "created_at"), datetime(py, c, &r.created_at)?)?;
-    model(py, c, &c.run, d, &r.extra)
+    model(py, &c.run, d, &r.extra)
 }
 
 fn runs<'py>(py: Python<'py>, c: &Classes, runs: &[Run]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for r in runs {
-        list.append(run(py, c, r)?)?;
-    }
-    Ok(list)
+    let built = runs
+        .iter()
+        .map(|r| run(py, c, r))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, built)
 }
 
 impl ToPython for Vec<Agent> {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let list = PyList::empty(py);
-        for a in self {
-            list.append(agent(py, c, a)?)?;
-        }
-        Ok(list.into_any())
+        let built = self
+            .iter()
+            .map(|a| agent(py, c, a))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(py, built)?.into_any())
     }
 }
 
 impl ToPython for AgentDetail {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = agent_fields(py, c, &self.agent)?;
+        let d = agent_fields(py, c, &c.agent_detail, &self.agent)?;
         d.set_item(intern!(py, "config"), agent_config(py, c, &self.config)?)?;
         d.set_item(intern!(py, "channels"), &self.channels)?;
-        model(py, c, &c.agent_detail, d, &self.agent.extra)
+        model(py, &c.agent_detail, d, &self.agent.extra)
     }
 }
 
 impl ToPython for UpdatedAgent {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = PyDict::new(py);
+        let d = c.updated_agent.dict(py)?;
         d.set_item(intern!(py, "id"), &self.id)?;
         d.set_item(intern!(py, "name"), &self.name)?;
         d.set_item(intern!(py, "status"), self.status.as_str())?;
-        d.set_item(intern!(py, "updated_at"), datetime(py, c, &self.updated_at)?)?;
-        model(py, c, &c.updated_agent, d, &self.extra)
+        d.set_item(
+            intern!(py, "updated_at"),
+            datetime(py, c, &self.updated_at)?,
+        )?;
+        model(py, &c.updated_agent, d, &self.extra)
     }
 }
 
 impl ToPython for DeletedAgent {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = PyDict::new(py);
+        let d = c.deleted_agent.dict(py)?;
         d.set_item(intern!(py, "deleted"), self.deleted)?;
         d.set_item(intern!(py, "id"), &self.id)?;
-        model(py, c, &c.deleted_agent, d, &self.extra)
+        model(py, &c.deleted_agent, d, &self.extra)
     }
 }
 
 impl ToPython for ChatReply {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = PyDict::new(py);
+        let d = c.chat_reply.dict(py)?;
         d.set_item(intern!(py, "response"), &self.response)?;
         d.set_item(intern!(py, "run_id"), &self.run_id)?;
         d.set_item(intern!(py, "tokens_used"), self.tokens_used)?;
-        model(py, c, &c.chat_reply, d, &self.extra)
+        model(py, &c.chat_reply, d, &self.extra)
     }
 }
 
 impl ToPython for RunPage {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = PyDict::new(py);
+        let d = c.run_page.dict(py)?;
         d.set_item(intern!(py, "runs"), runs(py, c, &self.runs)?)?;
         d.set_item(intern!(py, "total"), self.total)?;
         d.set_item(intern!(py, "limit"), self.limit)?;
         d.set_item(intern!(py, "offset"), self.offset)?;
-        model(py, c, &c.run_page, d, &self.extra)
+        model(py, &c.run_page, d, &self.extra)
     }
 }
 
@@ -330,7 +533,7 @@ impl ToPython for Option<Vec<Run>> {
 impl ToPython for Usage {
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
-        let d = PyDict::new(py);
+        let d = c.usage.dict(py)?;
         d.set_item(intern!(py, "plan"), &self.plan)?;
         d.set_item(intern!(py, "runs_used"), self.runs_used)?;
         d.set_item(intern!(py, "runs_limit"), self.runs_limit)?;
@@ -344,7 +547,7 @@ impl ToPython for Usage {
             intern!(py, "billing_period_end"),
             datetime(py, c, &self.billing_period_end)?,
         )?;
-        model(py, c, &c.usage, d, &self.extra)
+        model(py, &c.usage, d, &self.extra)
     }
 }
 
