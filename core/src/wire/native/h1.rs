@@ -42,7 +42,8 @@ pub(crate) const MAX_CHUNK_LINE_BYTES: usize = 4096;
 /// The most bytes of chunk extensions in one body, all lines together (hyper's limit: a body of
 /// one-byte chunks cannot carry megabytes of extensions).
 pub(crate) const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
-/// The largest trailer section after the last chunk (hyper's limit), and its most fields.
+/// The trailer section after the last chunk must be shorter than this (hyper's limit); it has
+/// at most [`MAX_TRAILERS`] fields.
 pub(crate) const MAX_TRAILER_BYTES: usize = 16 * 1024;
 const MAX_TRAILERS: usize = MAX_HEADERS;
 /// The read buffer's first size: the API's small responses (head and body) fit in one read.
@@ -503,11 +504,12 @@ fn parse_chunk_line(buf: &[u8], extensions_before: usize) -> Result<Option<Chunk
 
 /// Finds the end of what follows the last chunk: CRLF, or trailer fields each ending in CRLF and
 /// then CRLF. `None` while incomplete; the length of the section once complete (checked as
-/// hyper checks it: at most [`MAX_TRAILER_BYTES`] and [`MAX_TRAILERS`] fields, valid fields).
+/// hyper checks it: under [`MAX_TRAILER_BYTES`], at most [`MAX_TRAILERS`] fields, valid fields).
 fn scan_trailers(buf: &[u8]) -> Result<Option<usize>, String> {
-    let too_large = || format!("the trailer section is larger than {MAX_TRAILER_BYTES} bytes");
+    // Under the limit, as in hyper (which fails once its trailer buffer reaches it).
+    let too_large = || format!("the trailer section reaches {MAX_TRAILER_BYTES} bytes");
     let incomplete = |buf: &[u8]| {
-        if buf.len() > MAX_TRAILER_BYTES {
+        if buf.len() >= MAX_TRAILER_BYTES {
             Err(too_large())
         } else {
             Ok(None)
@@ -521,7 +523,7 @@ fn scan_trailers(buf: &[u8]) -> Result<Option<usize>, String> {
             (None, _) | (Some(b'\r'), None) => return incomplete(buf),
             (Some(b'\r'), Some(b'\n')) => {
                 let end = line + 2;
-                if end > MAX_TRAILER_BYTES {
+                if end >= MAX_TRAILER_BYTES {
                     return Err(too_large());
                 }
                 if fields > 0 {
