@@ -15,6 +15,7 @@ mod logging;
 mod models;
 mod options;
 mod runtime;
+mod store_log;
 mod test_hooks;
 mod user_agent;
 
@@ -23,6 +24,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     allocator::configure();
+    store_log::install();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::NativeRunPager>()?;

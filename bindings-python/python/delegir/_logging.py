@@ -99,6 +99,13 @@ def _emit(
     )
 
 
+def _store_event(level: int, message: str) -> None:
+    """A line of the rate-limit store (``rate_limit_store``): Redis unreachable (WARNING) or back
+    (INFO). The URL in it has no password."""
+    _apply_env()
+    logger.log(level, "%s", message)
+
+
 Observer = Callable[
     [int, str, str, str, Optional[int], int, float, float, Optional[str], bool], None
 ]
