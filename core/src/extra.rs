@@ -38,11 +38,37 @@ pub const RESERVED_HEADERS: [&str; 5] = [
 /// let options = delegir::RequestOptions::default().with_extra(extra);
 /// # let _ = options; Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExtraParams {
     headers: Vec<(HeaderName, HeaderValue)>,
     query: Vec<(String, String)>,
     body: Map<String, Value>,
+}
+
+/// Header names and query/body keys only: a header may carry a token of the user's, and
+/// `Debug` output ends up in logs.
+impl std::fmt::Debug for ExtraParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraParams")
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "query",
+                &self
+                    .query
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("body", &self.body.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl ExtraParams {
@@ -222,6 +248,20 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{value:?}");
         }
         assert!(ExtraParams::new().header("User-Agent", "mine").is_ok());
+    }
+
+    #[test]
+    fn debug_shows_names_but_never_values() {
+        let extra = ExtraParams::new()
+            .header("Authorization", "Bearer secret-token")
+            .unwrap()
+            .query("sig", "secret-sig");
+        let text = format!("{extra:?}");
+        assert!(
+            text.contains("authorization") && text.contains("sig"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
     }
 
     #[test]
