@@ -495,8 +495,9 @@ impl RedisLedger {
             let left = max_wait.saturating_sub(now - started);
             let wait_until = {
                 let mut inner = self.inner.lock();
+                // Each process may also send a probe per window: leave room for those.
                 let share = (inner.peers > 1 && inner.limit > 0)
-                    .then(|| (inner.limit / inner.peers).max(1));
+                    .then(|| (inner.limit.saturating_sub(inner.peers) / inner.peers).max(1));
                 match (share, self.fallback.window()) {
                     (None, _) | (_, WindowView::Unlimited) => None,
                     (Some(share), WindowView::Open { reset, ends_at }) => {
@@ -524,7 +525,23 @@ impl RedisLedger {
                 }
             };
             match wait_until {
-                None => return self.fallback.admit(left).await.map(Admission::Memory),
+                None => {
+                    let admitted = self.fallback.admit(left).await;
+                    // Admitted in a later window than the one it was counted in: count it there.
+                    if admitted.is_ok()
+                        && let WindowView::Open { reset, .. } = self.fallback.window()
+                    {
+                        let mut inner = self.inner.lock();
+                        if inner.share.reset != reset {
+                            inner.share = Share {
+                                reset,
+                                used: 1,
+                                probing: None,
+                            };
+                        }
+                    }
+                    return admitted.map(Admission::Memory);
+                }
                 Some(at) => {
                     let wait = at.saturating_duration_since(now);
                     if wait > left + DATE_RESOLUTION {
@@ -794,6 +811,14 @@ impl RedisLedger {
                 }
                 if let Some(rl) = meta.rate_limit {
                     inner.limit = rl.limit;
+                    // What this process used of the window, should Redis go away within it.
+                    if inner.share.reset != rl.reset {
+                        inner.share = Share {
+                            reset: rl.reset,
+                            ..Share::default()
+                        };
+                    }
+                    inner.share.used += 1;
                 }
                 Release::of_response(
                     place,
