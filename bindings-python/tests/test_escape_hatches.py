@@ -163,8 +163,8 @@ async def test_async_raw_responses_are_per_call_under_concurrency(emu: Emulator)
     remaining = sorted(r.rate_limit.remaining for r in raws if r.rate_limit is not None)
     assert remaining == [55, 56, 57, 58, 59]
     assert len(page.parse().runs) == 2
-    with pytest.raises(AttributeError, match=r"runs\.list"):
-        _ = client.with_raw_response.agents.runs.iter
+    with pytest.raises(AttributeError):  # many requests, no one response: use runs.list
+        _ = client.with_raw_response.agents.runs.iter  # type: ignore[attr-defined]
 
 
 def test_with_options_shares_the_pool_and_ledger_and_copy_changes_any_option(emu: Emulator) -> None:

@@ -26,14 +26,13 @@ import contextlib
 import inspect
 import sys
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, TypeVar, Union
 
 __all__ = ["Call", "coroutine_function", "deferred"]
 
 _T = TypeVar("_T")
-_T_co = TypeVar("_T_co", covariant=True)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -69,7 +68,7 @@ class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
     # treat as a future (`isfuture`, so `ensure_future`, `gather`, `wait_for`, `shield`; a task
     # stepping a coroutine that yields it), and `await` and callbacks have their own hooks below.
 
-    @property  # type: ignore[override]
+    @property
     def _asyncio_future_blocking(self) -> bool:
         self._abort.start(self)
         return _FUTURE_BLOCKING.__get__(self)  # type: ignore[no-any-return]
@@ -78,7 +77,7 @@ class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
     def _asyncio_future_blocking(self, value: bool) -> None:
         _FUTURE_BLOCKING.__set__(self, value)
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, _T]:
         self._abort.start(self)
         return super().__await__()
 
@@ -137,10 +136,10 @@ class Call(asyncio.Future[_T], Coroutine[Any, Any, _T]):
         self.cancel()
 
 
-class _Deferred(Protocol[_T_co]):
+class _Deferred(Protocol[_T]):
     """The native side of a call made outside a running asyncio loop."""
 
-    def __call__(self) -> Call[_T_co]: ...
+    def __call__(self) -> Call[_T]: ...
     def start_threaded(self, callback: Callable[[Any, Optional[BaseException]], None]) -> _Abort: ...
 
 

@@ -46,6 +46,7 @@ from ._options import (
     query_pairs,
 )
 from ._options import view as _view
+from ._raw import AsyncRawClient, RawClient
 from .types import (
     Agent,
     AgentConfig,
@@ -127,7 +128,7 @@ def _update_args(
 def _native_client(
     api_key: Optional[str],
     base_url: Optional[str],
-    timeout: float,
+    timeout: Optional[float],
     max_retries: int,
     max_rate_limit_wait: float,
     rate_limit: bool,
@@ -356,15 +357,8 @@ class _ClientBase:
         key = kwargs.pop("api_key")
         return type(self)(key, **kwargs)
 
-    @property
-    def with_raw_response(self) -> Any:
-        """The resources again, whose methods return a :class:`~delegir.RawResponse` (status,
-        case-insensitive headers, this call's rate limit, attempts, elapsed time, text and
-        ``parse()``) instead of the model::
-
-            raw = client.with_raw_response.agents.get("agt_abc123")
-            print(raw.status_code, raw.headers["x-ratelimit-remaining"], raw.parse().name)
-        """
+    def _raw_proxy(self) -> RawResponseProxy:
+        """What ``with_raw_response`` is made of (see the subclasses' typed property)."""
         cls = type(self)
         options = self._options
 
@@ -606,6 +600,17 @@ class AsyncDelegir(_ClientBase):
         self.agents = AsyncAgents(native)
         self.usage = AsyncUsage(native)
 
+    @property
+    def with_raw_response(self) -> AsyncRawClient:
+        """The resources again, whose methods return an awaitable of a
+        :class:`~delegir.RawResponse` (status, case-insensitive headers, this call's rate limit,
+        attempts, elapsed time, text and ``parse()``) instead of the model::
+
+            raw = await client.with_raw_response.agents.get("agt_abc123")
+            print(raw.status_code, raw.headers["x-ratelimit-remaining"], raw.parse().name)
+        """
+        return AsyncRawClient(self._raw_proxy())
+
     async def close(self) -> None:
         """Releases the connection pool; later calls raise :class:`DelegirError`."""
         self._native.close()
@@ -826,6 +831,17 @@ class Delegir(_ClientBase):
     def _attach(self, native: NativeClient) -> None:
         self.agents = Agents(native)
         self.usage = UsageResource(native)
+
+    @property
+    def with_raw_response(self) -> RawClient:
+        """The resources again, whose methods return a :class:`~delegir.RawResponse` (status,
+        case-insensitive headers, this call's rate limit, attempts, elapsed time, text and
+        ``parse()``) instead of the model::
+
+            raw = client.with_raw_response.agents.get("agt_abc123")
+            print(raw.status_code, raw.headers["x-ratelimit-remaining"], raw.parse().name)
+        """
+        return RawClient(self._raw_proxy())
 
     def close(self) -> None:
         """Releases the connection pool; later calls raise :class:`DelegirError`."""
