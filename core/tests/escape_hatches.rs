@@ -138,7 +138,18 @@ async fn total_timeout_bounds_a_rate_limit_wait_and_releases_the_ledger_place() 
     let took = started.elapsed();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
     assert!(error.message().contains("total_timeout"), "{error}");
+    // It waited for the ledger and never left: safe to send again, and the error says so.
+    assert!(!error.may_have_reached_server(), "{error:?}");
+    assert!(error.message().contains("was not sent"), "{error}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
+    // The same for a chat: no "the run may have been created".
+    let error = bounded.agents().chat(ACTIVE, "hi").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(!error.may_have_reached_server());
+    assert!(
+        !error.message().contains("may have been created"),
+        "{error}"
+    );
     // Only the first call reached the server.
     assert_eq!(journal(&emulator).len(), 1);
     // The place was released: a call with a larger budget is refused by the window, not by a
@@ -161,6 +172,7 @@ async fn total_timeout_bounds_retries_and_their_backoff() {
     let error = client.usage().get().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout);
     assert!(error.message().contains("total_timeout"), "{error}");
+    assert!(error.may_have_reached_server());
     assert!(started.elapsed() < Duration::from_secs(8));
 }
 

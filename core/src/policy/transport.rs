@@ -11,6 +11,8 @@
 //! are kept small (every call in flight carries one).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -114,23 +116,34 @@ impl Transport {
         request: ApiRequest,
     ) -> impl Future<Output = Result<T>> + 'a {
         match options.total_timeout.or(self.config.total_timeout) {
-            None => futures::future::Either::Left(self.attempts(options, capture, request)),
+            None => {
+                futures::future::Either::Left(self.attempts(options, capture, None, request))
+            }
             Some(total) => {
                 let method = request.method.clone();
                 let route = request.route;
-                let bounded = runtime::timeout(total, self.attempts(options, capture, request));
+                let idempotency = request.idempotency;
+                // Set once an attempt is handed to the wire: until then (waiting for the ledger,
+                // say) the request provably never left, and the error says so.
+                let sent = Arc::new(AtomicBool::new(false));
+                let attempts = self.attempts(options, capture, Some(Arc::clone(&sent)), request);
+                let bounded = runtime::timeout(total, attempts);
                 futures::future::Either::Right(Box::pin(bounded).map(move |result| {
                     // On expiry the attempts' future was dropped, and its ledger place with it.
                     result.unwrap_or_else(|runtime::Elapsed| {
+                        let sent = sent.load(Ordering::Relaxed);
+                        let outcome = if sent { Outcome::TimedOut } else { Outcome::NotSent };
+                        let note = retry::note(idempotency, outcome);
                         Err(Error::new(
                             ErrorKind::Timeout,
                             format!(
                                 "{method} {route} did not complete within total_timeout ({:.1} s: \
-                                 attempts, backoff and rate-limit waits together)",
-                                total.as_secs_f64()
+                                 attempts, backoff and rate-limit waits together){}{note}",
+                                total.as_secs_f64(),
+                                if sent { "" } else { "; the request was not sent" },
                             ),
                         )
-                        .with_may_have_reached_server(true))
+                        .with_may_have_reached_server(sent))
                     })
                 }))
             }
@@ -147,6 +160,7 @@ impl Transport {
         &'a self,
         options: &'a RequestOptions,
         capture: Option<&'a ResponseCapture>,
+        sent: Option<Arc<AtomicBool>>,
         request: ApiRequest,
     ) -> impl Future<Output = Result<T>> + 'a {
         async move {
@@ -189,6 +203,9 @@ impl Transport {
                 };
                 let wait = wait_started.elapsed();
 
+                if let Some(sent) = &sent {
+                    sent.store(true, Ordering::Relaxed);
+                }
                 let started = Instant::now();
                 let result = runtime::timeout(
                     timeout,
