@@ -269,7 +269,21 @@ export interface NativeViewOptions {
 }
 
 /**
+ * Sends the rate-limit store's log lines to `callback` (the first registration in the process
+ * wins; a `tracing` subscriber already set by the process wins too).
+ */
+export declare function setStoreLogSink(callback: (arg: StoreLogLine) => void): void
+
+/**
  * Starts an emulator on 127.0.0.1 and a free port. `rate_limit` is requests per key per window
  * (0 turns limiting off; default 60); `rate_window_ms` the window (default 60 000 ms).
  */
 export declare function startEmulator(rateLimit?: number | undefined | null, rateWindowMs?: number | undefined | null): NativeEmulator
+
+/** One line of the rate-limit store. */
+export interface StoreLogLine {
+  /** `warn` (Redis unreachable: this process's ledger only) or `info` (Redis is back). */
+  level: string
+  /** The line, with the store URL without its password. */
+  message: string
+}

@@ -841,4 +841,5 @@ module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativeRunPager = nativeBinding.NativeRunPager
 module.exports._callThatPanics = nativeBinding._callThatPanics
 module.exports.createClient = nativeBinding.createClient
+module.exports.setStoreLogSink = nativeBinding.setStoreLogSink
 module.exports.startEmulator = nativeBinding.startEmulator

@@ -6,7 +6,7 @@
  * installed when something will be logged, so a client without logging pays nothing.
  */
 
-import type { AttemptRecord } from '../native/index.js';
+import { setStoreLogSink, type AttemptRecord } from '../native/index.js';
 import type { AttemptLog, LogLevel, Logger } from './types.js';
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
@@ -72,4 +72,18 @@ export function attemptSink(
       // A failing logger must not break the calls it observes.
     }
   };
+}
+
+// The rate-limit store's lines (`rateLimitStore`): Redis unreachable is a process warning (the
+// URL in it has no password), as Node libraries report trouble that does not fail a call; the
+// line saying Redis is back goes to stderr under DELEGIR_LOG=debug|info. The WebAssembly build
+// has no store and no such function.
+if (typeof setStoreLogSink === 'function') {
+  setStoreLogSink((line) => {
+    if (line.level === 'warn') {
+      process.emitWarning(line.message, { code: 'DELEGIR_RATE_LIMIT_STORE' });
+    } else if (['debug', 'info'].includes(process.env.DELEGIR_LOG ?? '')) {
+      process.stderr.write(`delegir ${line.level}: ${line.message}\n`);
+    }
+  });
 }

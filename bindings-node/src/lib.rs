@@ -35,6 +35,7 @@ mod logging;
 mod models;
 mod options;
 mod runtime;
+mod store_log;
 mod test_hooks;
 mod user_agent;
 
