@@ -547,7 +547,18 @@ impl ErrorSource {
                     .with_retry_after(retry_after)
                     .with_source(source);
                 }
+                // Written in part to a connection that closed (an HTTP/1.1 write that failed
+                // without an answer, an HTTP/2 refusal): the server never processed it.
+                let unsent = matches!(
+                    source.downcast_ref::<SendError>(),
+                    Some(SendError::Unsent(_))
+                );
                 let message = match (outcome, status) {
+                    (Outcome::NotSent, _) if unsent => format!(
+                        "the connection to the API at {} closed before the request was taken \
+                         ({cause}); the server did not process it",
+                        config.base_url()
+                    ),
                     (Outcome::NotSent, _) => format!(
                         "could not connect to the API at {} ({cause}); the request was not sent",
                         config.base_url()
