@@ -15,18 +15,15 @@ main="$npm_dir/delegir-$version.tgz"
 gnu="$npm_dir/delegir-linux-x64-gnu-$version.tgz"
 failures=0
 
+# A project like the one bindings-node/scripts/build.sh makes for the suite (its package.json,
+# read from that script so that the two never drift), without delegir.
 scratch_project() {
     local dir="$1"
     rm -rf "$dir"
     mkdir -p "$dir"
-    cat > "$dir/package.json" <<'JSON'
-{
-  "name": "delegir-dist-check",
-  "version": "0.0.0",
-  "private": true,
-  "devDependencies": { "@types/node": "^20.19.0", "typescript": "~5.9.0" }
-}
-JSON
+    sed -n "/^cat > \"\$scratch\/package.json\" <<'JSON'$/,/^JSON$/p" "$root/bindings-node/scripts/build.sh" |
+        sed '1d;$d' > "$dir/package.json"
+    node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$dir/package.json"
 }
 
 # 1. With the platform package: the addon comes from it, and the suite passes.
