@@ -58,8 +58,8 @@ function queryStrings(
 function requireViews(native: NativeClient): void {
   if (typeof (native as Partial<NativeClient>).withOptions !== 'function') {
     throw new DelegirError(
-      'per-call headers, query, body, totalTimeout, withOptions() and withResponse() are not ' +
-        'supported by this build of delegir (the WebAssembly build does not have them yet)',
+      'per-call headers, query, body, totalTimeout, withOptions() and withResponse() need a ' +
+        'native module as recent as this package; this one is older (reinstall delegir)',
     );
   }
 }
