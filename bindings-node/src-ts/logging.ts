@@ -6,7 +6,7 @@
  * installed when something will be logged, so a client without logging pays nothing.
  */
 
-import { setStoreLogSink, type AttemptRecord } from '../native/index.js';
+import type { AttemptRecord } from '../native/index.js';
 import type { AttemptLog, LogLevel, Logger } from './types.js';
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
@@ -74,11 +74,18 @@ export function attemptSink(
   };
 }
 
-// The rate-limit store's lines (`rateLimitStore`): Redis unreachable is a process warning (the
-// URL in it has no password), as Node libraries report trouble that does not fail a call; the
-// line saying Redis is back goes to stderr under DELEGIR_LOG=debug|info. The WebAssembly build
-// has no store and no such function.
-if (typeof setStoreLogSink === 'function') {
+/** The napi addon's hook for the rate-limit store's log lines. */
+type StoreLogHook = (sink: (line: { level: string; message: string }) => void) => void;
+
+/**
+ * The rate-limit store's lines (`rateLimitStore`): Redis unreachable is a process warning (the
+ * URL in it has no password), as Node libraries report trouble that does not fail a call; the
+ * line saying Redis is back goes to stderr under DELEGIR_LOG=debug|info. Called by
+ * `native-binding.ts` when the addon loads (a value import of the addon here would pull it into
+ * the WebAssembly build and its bundles); the WebAssembly build has no store and no such hook.
+ */
+export function installStoreLogSink(setStoreLogSink: StoreLogHook | undefined): void {
+  if (typeof setStoreLogSink !== 'function') return;
   setStoreLogSink((line) => {
     if (line.level === 'warn') {
       process.emitWarning(line.message, { code: 'DELEGIR_RATE_LIMIT_STORE' });

@@ -5,6 +5,7 @@
  */
 
 import type { Binding } from './binding.js';
+import { installStoreLogSink } from './logging.js';
 import { wasmBinding } from './wasm-binding.js';
 
 let loaded: Binding | undefined;
@@ -18,6 +19,9 @@ export function nativeOrWasmBinding(): Binding {
     addon = require('../native/index.js') as typeof import('../native/index.js');
   } catch {
     addon = undefined;
+  }
+  if (addon !== undefined) {
+    installStoreLogSink((addon as { setStoreLogSink?: Parameters<typeof installStoreLogSink>[0] }).setStoreLogSink);
   }
   loaded =
     addon === undefined

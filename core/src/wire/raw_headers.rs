@@ -17,8 +17,12 @@ pub(crate) enum RawHeaders {
     /// The HTTP/1.1 head as received: status line and header lines.
     #[cfg(not(target_arch = "wasm32"))]
     Http1(Bytes),
-    /// A header map (HTTP/2, or the fetch wire's `Headers`).
+    /// A header map (HTTP/2).
     Http2(Box<HeaderMap>),
+    /// The fetch wire's `Headers` object, listed only when asked for (walking it crosses into
+    /// JavaScript once per header).
+    #[cfg(target_arch = "wasm32")]
+    Fetch(crate::wire::fetch::ResponseHeaders),
 }
 
 /// Most headers listed from an HTTP/1.1 head (the codec accepts no more).
@@ -54,6 +58,12 @@ impl RawHeaders {
             RawHeaders::Http2(map) => map
                 .iter()
                 .map(|(name, value)| pair(name.as_str(), value.as_bytes()))
+                .collect(),
+            #[cfg(target_arch = "wasm32")]
+            RawHeaders::Fetch(headers) => headers
+                .to_list()
+                .iter()
+                .map(|(name, value)| pair(name, value.as_bytes()))
                 .collect(),
         }
     }

@@ -41,6 +41,7 @@ use crate::wire::response::{Response, SendError};
 
 use abort::AbortOnDrop;
 use errors::FetchError;
+pub(crate) use read::ResponseHeaders;
 
 #[wasm_bindgen]
 extern "C" {

@@ -1,14 +1,14 @@
 //! Reading a `fetch` response: the headers the SDK needs and the body, up to the size cap.
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 
 use super::errors::FetchError;
-use crate::wire::headers::{self, ResponseMeta};
+use crate::runtime::SingleThreaded;
+use crate::wire::headers::{Relevant, ResponseMeta};
 use crate::wire::raw_headers::RawHeaders;
 
 /// What the head of a response says.
@@ -18,36 +18,52 @@ pub(super) struct Head {
     pub(super) content_length: Option<u64>,
 }
 
-/// Walks the response's `Headers` once into a map (kept for errors and raw responses), then reads
-/// the rate-limit headers, `Date`, `Retry-After` and `Content-Length` from it.
+/// The headers the SDK reads, each fetched by name (a handful of calls into JavaScript); the
+/// others stay in the `Headers` object until an error or a raw response lists them.
 pub(super) fn head(response: &web_sys::Response) -> Head {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    if let Ok(Some(entries)) = js_sys::try_iter(response.headers().as_ref()) {
-        for entry in entries.flatten() {
-            let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
-            let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
-            if let (Some(name), Some(value)) = (name, value) {
-                pairs.push((name, value));
-            }
-        }
-    }
-    let mut map = HeaderMap::with_capacity(pairs.len());
-    let mut content_length = None;
-    for (name, value) in &pairs {
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = value.trim().parse().ok();
-        }
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.append(name, value);
+    let headers = response.headers();
+    let get = |name: &str| headers.get(name).ok().flatten();
+    let values: Vec<(&str, Option<String>)> = RELEVANT.iter().map(|&n| (n, get(n))).collect();
+    let mut relevant = Relevant::default();
+    for (name, value) in &values {
+        if let Some(value) = value {
+            relevant.offer(name, value.as_bytes());
         }
     }
     Head {
-        meta: headers::parse(&map),
-        headers: RawHeaders::Http2(Box::new(map)),
-        content_length,
+        meta: relevant.parse(),
+        content_length: get("content-length").and_then(|v| v.trim().parse().ok()),
+        headers: RawHeaders::Fetch(ResponseHeaders(SingleThreaded(headers))),
+    }
+}
+
+/// The headers `Relevant` reads.
+const RELEVANT: [&str; 5] = [
+    "date",
+    "retry-after",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+];
+
+/// A response's `Headers`, kept for errors and raw responses.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseHeaders(SingleThreaded<web_sys::Headers>);
+
+impl ResponseHeaders {
+    /// Every `(name, value)` pair, in the host's order.
+    pub(crate) fn to_list(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        if let Ok(Some(entries)) = js_sys::try_iter(self.0.0.as_ref()) {
+            for entry in entries.flatten() {
+                let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
+                let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
+                if let (Some(name), Some(value)) = (name, value) {
+                    pairs.push((name, value));
+                }
+            }
+        }
+        pairs
     }
 }
 
