@@ -5,7 +5,9 @@ Started by ``bench/run.sh`` (which builds everything first) with the bench virtu
     python bench/driver.py EMULATOR_BINARY
 
 Environment: ``QUICK=1`` (1 round of 1 s, short rate-limit run: for iterating), ``ROUNDS``,
-``SECONDS``, ``RL_SECONDS``, ``MEMORY_CALLS``, ``ONLY`` (comma-separated contender names).
+``SECONDS``, ``RL_SECONDS``, ``MEMORY_CALLS``, ``ONLY`` (comma-separated contender names, and
+``memory`` / ``ratelimit``), ``WORKLOADS`` (``small,large,chat``), ``CONCURRENCIES`` (``1,64``),
+``OUT_DIR`` (where RESULTS.md, results.json and the chart go; default ``bench/``).
 
 Every measurement runs in its own process (so the client's CPU time and peak RSS are its own) and
 with its own fresh API key (so chats of one contender do not grow the data another one reads).
@@ -39,8 +41,9 @@ SECONDS = float(os.environ.get("SECONDS", "1" if QUICK else "2"))
 RL_SECONDS = float(os.environ.get("RL_SECONDS", "8" if QUICK else "30"))
 MEMORY_CALLS = int(os.environ.get("MEMORY_CALLS", "10000"))
 ONLY = set(filter(None, os.environ.get("ONLY", "").split(",")))
-WORKLOADS = ["small", "large", "chat"]
-CONCURRENCIES = [1, 64]
+# WORKLOADS=large CONCURRENCIES=64 measures one scenario (a short run for ratios on a busy machine).
+WORKLOADS = [w for w in os.environ.get("WORKLOADS", "small,large,chat").split(",") if w]
+CONCURRENCIES = [int(c) for c in os.environ.get("CONCURRENCIES", "1,64").split(",") if c]
 SYNC_THREADS = 8  # the threaded contenders' concurrency in the "64" column
 
 # name -> (language, label, command builder(workload, concurrency, seconds, base, key))
@@ -429,6 +432,18 @@ def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
     ratio("Node calls/s ÷ undici.request", "node-delegir", "node-undici", 2)
     ratio("Node calls/s ÷ fetch", "node-delegir", "node-fetch", 5)
     ratio("Rust delegir calls/s ÷ raw reqwest", "rust-delegir", "rust-reqwest", 0.95, fmt="{:.3f}×")
+
+    # The runs page (100 runs, ~13 KB): client CPU per call, where decoding dominates (issue 20).
+    # The Rust baseline decodes into the structs as they were before (core/benches/old_models.rs).
+    def page(label: str, a: str, b: str) -> None:
+        r = paired(rounds(a, "cpu", "large"), rounds(b, "cpu", "large"))
+        if r is not None:
+            rows.append((f"Runs page: {label} CPU per call", f"{r:.2f}×", "≤ 0.60×", r <= 0.6))
+
+    page("Python async ÷ aiohttp+Pydantic", "py-delegir-async", "py-aiohttp")
+    page("Python sync (8 threads) ÷ httpx.Client+Pydantic (8 threads)", "py-delegir-sync", "py-httpx-sync")
+    page("Node ÷ undici.request+JSON.parse", "node-delegir", "node-undici")
+    page("Rust ÷ reqwest+serde_json (structs as before)", "rust-delegir", "rust-reqwest")
     for name, label, target in (
         ("rust-delegir", "Rust", 0.85),
         ("node-delegir", "Node", 0.60),
@@ -473,12 +488,18 @@ def chart(t, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    names = [n for n in CONTENDERS if (n, "small", 64) in t]
+    workloads = [w for w in WORKLOADS if any(k[1] == w and k[2] == 64 for k in t)]
+    names = [n for n in CONTENDERS if workloads and (n, workloads[0], 64) in t]
     colors = {"Python": "#3572A5", "Node": "#68A063", "Rust": "#DEA584", "ceiling": "#888888"}
-    fig, axes = plt.subplots(1, 3, figsize=(16, 6.5))
-    for ax, workload, title in zip(
-        axes, WORKLOADS, ["GET /agents/:id (small)", "GET /agents/:id/runs?limit=100 (large)", "POST /agents/:id/chat"]
-    ):
+    titles = {
+        "small": "GET /agents/:id (small)",
+        "large": "GET /agents/:id/runs?limit=100 (large)",
+        "chat": "POST /agents/:id/chat",
+    }
+    fig, axes = plt.subplots(1, len(workloads), figsize=(5.4 * len(workloads), 6.5), squeeze=False)
+    axes = list(axes[0])
+    for ax, workload in zip(axes, workloads):
+        title = titles[workload]
         rates = [t[(n, workload, 64)]["rate"] for n in names]
         bars = ax.barh(range(len(names)), rates, color=[colors[CONTENDERS[n][0]] for n in names])
         for i, n in enumerate(names):
@@ -517,7 +538,7 @@ def write(t, mem, rl, started: float, path: Path, generated: str | None = None) 
             "warm-up) is the figure least disturbed by that sharing."
         ),
         "",
-        "## Headline ratios (concurrency 64, `GET /agents/:id`, same run)",
+        "## Headline ratios (concurrency 64, `GET /agents/:id` and the runs page of 100, same run)",
         "",
         "Each ratio is the median over the rounds of that round's ratio: within a round the two "
         "contenders run back to back, so the machine's drift cancels (the tables below give each "
@@ -529,14 +550,13 @@ def write(t, mem, rl, started: float, path: Path, generated: str | None = None) 
     for label, value, target, met in ratios(t, mem, rl):
         lines.append(f"| {label} | {value} | {target} | {'✅' if met else '❌'} |")
     lines += ["", "![calls per second](results.png)", ""]
-    for workload, title in zip(
-        WORKLOADS,
-        [
-            "`GET /agents/agt_abc123` (small body)",
-            "`GET /agents/agt_abc123/runs?limit=100` (large body, ~13 KB)",
-            "`POST /agents/agt_abc123/chat`",
-        ],
-    ):
+    for workload, title in {
+        "small": "`GET /agents/agt_abc123` (small body)",
+        "large": "`GET /agents/agt_abc123/runs?limit=100` (large body, ~13 KB)",
+        "chat": "`POST /agents/agt_abc123/chat`",
+    }.items():
+        if not any(k[1] == workload for k in t):
+            continue
         lines += [
             f"## {title}",
             "",
@@ -618,14 +638,17 @@ def main() -> None:
         "memory": mem,
         "ratelimit": rl,
     }
-    (BENCH / "results.json").write_text(json.dumps(raw, indent=1))
+    # A partial run (OUT_DIR set) writes elsewhere, so that the committed full run stays.
+    out = Path(os.environ.get("OUT_DIR", BENCH))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(raw, indent=1))
     if t:
-        chart(t, BENCH / "results.png")
-    write(t, mem, rl, started, BENCH / "RESULTS.md")
+        chart(t, out / "results.png")
+    write(t, mem, rl, started, out / "RESULTS.md")
     print()
     for label, value, target, met in ratios(t, mem, rl):
         print(f"  {'OK ' if met else 'LOW'} {label}: {value} (target {target})")
-    print(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.png'}")
+    print(f"wrote {out / 'RESULTS.md'} and {out / 'results.png'}")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--tasks", type=int, default=64)
+    parser.add_argument("--markdown", default="", help="also write the table to this file")
     args = parser.parse_args()
     # Rate limiting on (headers on every response, the ledger at work) but never binding.
     emu = Emulator(args.emulator, limit=10_000_000, window_ms=60_000)
@@ -93,13 +94,25 @@ def main() -> int:
         emu.stop()
     med = {name: {k: statistics.median(m[k] for m in ms) for k in ms[0]} for name, ms in results.items()}
     mem, red = med["in-process"], med["redis"]
+    lines = [
+        "# The rate-limit ledger's Redis store against the in-process ledger",
+        "",
+        f"Written by `bench/redis_ledger.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: the Rust SDK, "
+        f"`GET /usage`, concurrency {args.tasks}, rate limiting on but never binding, {args.rounds} alternating "
+        f"rounds of {args.seconds:.0f} s, medians. Client CPU is the worker process's (Redis's own CPU is not "
+        "counted); round trips are the script calls Redis counted.",
+        "",
+        "| ledger | calls/s | client CPU per call | Redis round trips per call |",
+        "|---|---|---|---|",
+        f"| in-process | {mem['calls_per_s']:.0f} | {mem['cpu_us_per_call']:.1f} µs | 0 |",
+        f"| Redis store | {red['calls_per_s']:.0f} | {red['cpu_us_per_call']:.1f} µs | {red['redis_per_call']:.2f} |",
+        f"| Redis ÷ in-process | {red['calls_per_s'] / mem['calls_per_s']:.2f}× | "
+        f"{red['cpu_us_per_call'] / mem['cpu_us_per_call']:.2f}× | |",
+    ]
     print()
-    print(f"Rust SDK, GET /usage, concurrency {args.tasks}, {args.rounds} rounds of {args.seconds:.0f} s, medians")
-    print("| ledger | calls/s | client CPU per call | Redis round trips per call |")
-    print("|---|---|---|---|")
-    print(f"| in-process | {mem['calls_per_s']:.0f} | {mem['cpu_us_per_call']:.1f} µs | 0 |")
-    print(f"| Redis store | {red['calls_per_s']:.0f} | {red['cpu_us_per_call']:.1f} µs | {red['redis_per_call']:.2f} |")
-    print(f"| Redis ÷ in-process | {red['calls_per_s'] / mem['calls_per_s']:.2f}× | {red['cpu_us_per_call'] / mem['cpu_us_per_call']:.2f}× | |")
+    print("\n".join(lines[2:]))
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(lines) + "\n")
     return 0
 
 

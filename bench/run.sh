@@ -48,3 +48,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "run.sh: load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$venv/bin/python" bench/driver.py target/release/delegir-emulator
+
+# The Redis store of the rate-limit ledger against the in-process one (calls/s, CPU per call,
+# Redis round trips per call); its table goes to bench/RESULTS-redis.md.
+bash bench/redis_ledger.sh --markdown "$root/bench/RESULTS-redis.md"

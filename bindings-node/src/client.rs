@@ -134,7 +134,9 @@ pub fn create_client(
         None => builder,
     };
     // Node's own variable for extra certificate authorities, then the option.
-    if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| trust_env && !p.is_empty()) {
+    if let Some(path) =
+        std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| trust_env && !p.is_empty())
+    {
         builder = builder.extra_ca_certs_from(path, "NODE_EXTRA_CA_CERTS");
     }
     if let Some(path) = options.extra_ca_certs {

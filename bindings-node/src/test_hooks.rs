@@ -19,7 +19,10 @@ async fn panics() -> Outcome {
 }
 
 /// Test hook: a call whose task panics. Resolves to a failure of code `internal`.
-#[napi(js_name = "_callThatPanics", ts_return_type = "Promise<string | NativeError>")]
+#[napi(
+    js_name = "_callThatPanics",
+    ts_return_type = "Promise<string | NativeError>"
+)]
 pub fn call_that_panics(env: &Env) -> Result<PromiseRaw<'_, Outcome>> {
     completion::spawn(env, panics())
 }

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
-use futures::FutureExt;
 use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
+use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -242,9 +242,11 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
-        spawn(py, None, async move {
-            c.agents().update(&id, &update).await
-        })
+        spawn(
+            py,
+            None,
+            async move { c.agents().update(&id, &update).await },
+        )
     }
 
     #[pyo3(signature = (id, name=None, status=None, config=None, timeout=None, max_retries=None))]
@@ -273,11 +275,7 @@ impl NativeClient {
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(
-            py,
-            None,
-            async move { c.agents().delete(&id).await },
-        )
+        spawn(py, None, async move { c.agents().delete(&id).await })
     }
 
     #[pyo3(signature = (id, timeout=None, max_retries=None))]
@@ -302,9 +300,11 @@ impl NativeClient {
         max_retries: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
-        spawn(py, None, async move {
-            c.agents().chat(&id, &message).await
-        })
+        spawn(
+            py,
+            None,
+            async move { c.agents().chat(&id, &message).await },
+        )
     }
 
     #[pyo3(signature = (id, message, timeout=None, max_retries=None))]

@@ -33,6 +33,11 @@ use crate::error::to_pyerr;
 pub(crate) trait ToPython: Send + 'static {
     /// The Python value (a model, a list of models, `None`).
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+
+    /// About how many models `to_python` builds (the completion's drain budgets them).
+    fn weight(&self) -> usize {
+        1
+    }
 }
 
 /// A finished call: its result, or the core's error.
@@ -42,6 +47,13 @@ impl Reply {
     /// Wraps a call's result.
     pub(crate) fn from_result<T: ToPython>(result: delegir::Result<T>) -> Reply {
         Reply(result.map(|value| Box::new(value) as Box<dyn ToPython>))
+    }
+}
+
+impl Reply {
+    /// About how many models the reply becomes (1 for an error).
+    pub(crate) fn weight(&self) -> usize {
+        self.0.as_ref().map_or(1, |value| value.weight())
     }
 }
 
@@ -452,6 +464,10 @@ fn runs<'py>(py: Python<'py>, c: &Classes, runs: &[Run]) -> PyResult<Bound<'py, 
 }
 
 impl ToPython for Vec<Agent> {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
         let built = self
@@ -509,6 +525,10 @@ impl ToPython for ChatReply {
 }
 
 impl ToPython for RunPage {
+    fn weight(&self) -> usize {
+        1 + self.runs.len()
+    }
+
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = classes(py)?;
         let d = c.run_page.dict(py)?;
@@ -522,6 +542,10 @@ impl ToPython for RunPage {
 
 /// A page of the run pager: its runs, or `None` at the end.
 impl ToPython for Option<Vec<Run>> {
+    fn weight(&self) -> usize {
+        self.as_ref().map_or(1, Vec::len)
+    }
+
     fn to_python<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match self {
             Some(page) => Ok(runs(py, classes(py)?, page)?.into_any()),

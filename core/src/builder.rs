@@ -9,13 +9,13 @@ use url::Url;
 
 use crate::client::Client;
 use crate::config::{
-    API_KEY_ENV, BASE_URL_ENV, CaFile, Config, ProxySetting, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    API_KEY_ENV, BASE_URL_ENV, CaFile, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ProxySetting,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::extra::ExtraParams;
-use crate::policy::logging::AttemptObserver;
 use crate::policy::ledger::store::{RATE_LIMIT_STORE_ENV, StoreUrl};
+use crate::policy::logging::AttemptObserver;
 use crate::secret::ApiKey;
 
 /// Builds a [`Client`].
@@ -355,17 +355,15 @@ impl ClientBuilder {
         }
         let mut defaults = ExtraParams::new();
         for (name, value) in &self.default_headers {
-            defaults = defaults.header(name, value).map_err(|e| {
-                Error::invalid_argument("default_headers", e.message().to_owned())
-            })?;
+            defaults = defaults
+                .header(name, value)
+                .map_err(|e| Error::invalid_argument("default_headers", e.message().to_owned()))?;
         }
         for (name, value) in self.default_query {
             defaults = defaults.query(name, value);
         }
-        let user_agent = crate::user_agent::user_agent(
-            self.binding.as_ref(),
-            self.user_agent_suffix.as_deref(),
-        );
+        let user_agent =
+            crate::user_agent::user_agent(self.binding.as_ref(), self.user_agent_suffix.as_deref());
         let rate_limit = self.rate_limit.unwrap_or(true);
         let rate_limit_store = rate_limit_store(self.rate_limit_store, rate_limit)?;
         Ok(Config {

@@ -15,8 +15,8 @@ use crate::models::{
     UpdatedAgent, Usage,
 };
 use crate::pagination::RunPager;
-use crate::response::{ApiResponse, ResponseCapture};
 use crate::policy::transport::Transport;
+use crate::response::{ApiResponse, ResponseCapture};
 use crate::validate;
 use crate::wire::request::{ApiRequest, Idempotency};
 

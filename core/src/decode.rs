@@ -246,7 +246,11 @@ mod tests {
                 assert!(e.is_api_status());
                 assert!(e.rate_limit().is_some());
                 assert_eq!(e.body_excerpt(), excerpt(body).as_deref());
-                assert!(e.message().contains(&format!("HTTP {status}")), "{}", e.message());
+                assert!(
+                    e.message().contains(&format!("HTTP {status}")),
+                    "{}",
+                    e.message()
+                );
             }
         }
         let e = api_error(502, page.as_bytes(), &meta(), None, "; note");

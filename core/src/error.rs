@@ -184,7 +184,11 @@ impl Error {
     }
 
     /// Attaches the headers and whole body of the response this error came from.
-    pub(crate) fn with_response(mut self, headers: Vec<(String, String)>, body: bytes::Bytes) -> Error {
+    pub(crate) fn with_response(
+        mut self,
+        headers: Vec<(String, String)>,
+        body: bytes::Bytes,
+    ) -> Error {
         self.inner.response = Some(Box::new(ErrorResponse { headers, body }));
         self
     }

@@ -47,14 +47,14 @@ pub use config::{
     API_KEY_ENV, BASE_URL_ENV, Config, DEFAULT_BASE_URL, DEFAULT_MAX_RATE_LIMIT_WAIT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NO_TIMEOUT, RequestOptions,
 };
-pub use extra::{ExtraParams, RESERVED_HEADERS};
-pub use response::{ApiResponse, ResponseCapture, ResponseInfo};
 pub use error::{Error, ErrorKind, Result};
+pub use extra::{ExtraParams, RESERVED_HEADERS};
 pub use models::{
     Agent, AgentConfig, AgentConfigUpdate, AgentDetail, AgentStatus, AgentUpdate, ChatReply,
     DeletedAgent, Extra, RateLimit, Run, RunPage, RunsQuery, UpdatedAgent, Usage,
 };
 pub use pagination::RunPager;
-pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
 pub use policy::ledger::store::RATE_LIMIT_STORE_ENV;
+pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
+pub use response::{ApiResponse, ResponseCapture, ResponseInfo};
 pub use secret::ApiKey;

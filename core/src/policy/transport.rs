@@ -27,9 +27,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::models::RateLimit;
 use crate::policy::ledger::{Admission, Ledger, Observed};
 use crate::policy::logging::{AttemptLog, LogLevel};
+use crate::response::{ResponseCapture, ResponseInfo};
 use crate::runtime::{self, Instant};
 use crate::wire::Http;
-use crate::response::{ResponseCapture, ResponseInfo};
 use crate::wire::headers::ResponseMeta;
 use crate::wire::raw_headers::RawHeaders;
 use crate::wire::request::ApiRequest;
@@ -51,9 +51,7 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(config: Config) -> Result<Transport> {
         let http = Http::new(&config)?;
-        let ledger = config
-            .rate_limit
-            .then(|| Ledger::for_config(&config));
+        let ledger = config.rate_limit.then(|| Ledger::for_config(&config));
         Ok(Transport {
             config,
             http,
@@ -116,9 +114,7 @@ impl Transport {
         request: ApiRequest,
     ) -> impl Future<Output = Result<T>> + 'a {
         match options.total_timeout.or(self.config.total_timeout) {
-            None => {
-                futures::future::Either::Left(self.attempts(options, capture, None, request))
-            }
+            None => futures::future::Either::Left(self.attempts(options, capture, None, request)),
             Some(total) => {
                 let method = request.method.clone();
                 let route = request.route;
@@ -132,7 +128,11 @@ impl Transport {
                     // On expiry the attempts' future was dropped, and its ledger place with it.
                     result.unwrap_or_else(|runtime::Elapsed| {
                         let sent = sent.load(Ordering::Relaxed);
-                        let outcome = if sent { Outcome::TimedOut } else { Outcome::NotSent };
+                        let outcome = if sent {
+                            Outcome::TimedOut
+                        } else {
+                            Outcome::NotSent
+                        };
                         let note = retry::note(idempotency, outcome);
                         Err(Error::new(
                             ErrorKind::Timeout,
@@ -140,7 +140,11 @@ impl Transport {
                                 "{method} {route} did not complete within total_timeout ({:.1} s: \
                                  attempts, backoff and rate-limit waits together){}{note}",
                                 total.as_secs_f64(),
-                                if sent { "" } else { "; the request was not sent" },
+                                if sent {
+                                    ""
+                                } else {
+                                    "; the request was not sent"
+                                },
                             ),
                         )
                         .with_may_have_reached_server(sent))
@@ -286,12 +290,7 @@ impl Transport {
                             } else {
                                 Outcome::Status(status)
                             };
-                            (
-                                outcome,
-                                Some(status),
-                                meta,
-                                ErrorSource::Network(source),
-                            )
+                            (outcome, Some(status), meta, ErrorSource::Network(source))
                         }
                         Ok(Err(Failed::TooLarge { status, meta, head })) => {
                             self.remember_rate_limit(&meta);
@@ -524,9 +523,9 @@ impl ErrorSource {
                         )
                     };
                     return Error::new(ErrorKind::ApiStatus, message)
-                    .with_status(status)
-                    .with_rate_limit(meta.rate_limit)
-                    .with_response(headers, body);
+                        .with_status(status)
+                        .with_rate_limit(meta.rate_limit)
+                        .with_response(headers, body);
                 }
                 decode::api_error(status, &body, meta, retry_after, note)
                     .with_response(headers, body)

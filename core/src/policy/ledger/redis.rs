@@ -750,6 +750,9 @@ impl RedisLedger {
                 runtime.spawn(RedisLedger::recover(Arc::downgrade(self)));
             }
         }
+        // A fresh connection when Redis is back, made in the runtime that is alive then (the old
+        // one may belong to a runtime that has shut down, e.g. another test's).
+        inner.connection = None;
         inner.generation += 1;
         inner.owner = new_owner();
         inner.next_place = 0;

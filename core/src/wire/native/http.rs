@@ -24,14 +24,14 @@ use http_body_util::Full;
 use url::{Position, Url};
 
 use crate::config::Config;
-use crate::extra::ExtraParams;
 use crate::error::{Error, ErrorKind, Result};
+use crate::extra::ExtraParams;
 use crate::wire::native::connect::Connector;
 use crate::wire::native::encoding;
-use crate::wire::native::proxy;
 use crate::wire::native::h1;
 use crate::wire::native::h2;
 use crate::wire::native::pool::{Http2Body, Http2Shared, Opened, Pool};
+use crate::wire::native::proxy;
 use crate::wire::request::{ApiRequest, Idempotency};
 use crate::wire::response::{Response, SendError};
 
@@ -122,7 +122,8 @@ impl Http {
                 .connect_timeout
                 .unwrap_or(CONNECT_TIMEOUT)
                 .min(config.timeout),
-        ).map_err(|e| {
+        )
+        .map_err(|e| {
             Error::new(
                 ErrorKind::Configuration,
                 format!("could not set up connections to the base URL: {e}"),

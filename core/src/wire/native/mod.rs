@@ -12,9 +12,9 @@
 
 pub(crate) mod connect;
 pub(crate) mod encoding;
-pub(crate) mod happy_eyeballs;
 pub(crate) mod h1;
 pub(crate) mod h2;
+pub(crate) mod happy_eyeballs;
 pub(crate) mod http;
 pub(crate) mod pool;
 pub(crate) mod proxy;
