@@ -196,7 +196,8 @@ def run(
         if lines:
             reports.append(json.loads(lines[-1]))
         else:
-            reports.append({"lang": lang, "ok": 0, "rate_limited": 0, "other": 0, "errors": [f"exit {p.returncode}"]})
+            # A worker that died without its report failed: counted as a failed call.
+            reports.append({"lang": lang, "ok": 0, "rate_limited": 0, "other": 1, "errors": [f"exit {p.returncode}"]})
     end = start + seconds
     journal = emu.request("GET", "/journal", key=key)
     windows = windows_of(journal, start, end)
