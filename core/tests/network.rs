@@ -7,6 +7,9 @@
 //! it with `--ignored`. The tests set process-wide environment variables (proxies, CA files),
 //! so they run one at a time, holding [`ENV`].
 
+// Each test has its own runtime; holding ENV across its awaits is what serialises them.
+#![allow(clippy::await_holding_lock)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -436,7 +439,7 @@ async fn extra_certificate_authorities_come_from_the_option_or_ssl_cert_file() {
         } else {
             https_builder(&emu, nginx.h2).extra_ca_certs(file)
         };
-        let error = builder.build().err().expect("refused at build");
+        let error = builder.build().expect_err("refused at build");
         assert_eq!(error.kind(), ErrorKind::Configuration, "{error}");
         let origin = if by_variable {
             "SSL_CERT_FILE"
