@@ -116,45 +116,76 @@ end
 
 for _, c in ipairs(cancelled) do redis.call('ZREM', k_tickets, owner .. ':' .. c) end
 
--- 3. Admissions. Every waiter holds a ticket; tickets are served in order across processes.
-for k, w in ipairs(waiters) do
-  if w == '0' or not redis.call('ZSCORE', k_tickets, owner .. ':' .. w) then
-    local seq = redis.call('INCR', k_seq)
-    redis.call('ZADD', k_tickets, seq, owner .. ':' .. seq)
-    waiters[k] = tostring(seq)
-  end
-end
-
+-- 3. Admissions, in the order waiters asked across processes (tickets).
+local in_flight = redis.call('ZCARD', k_places)
+local queued = redis.call('ZCARD', k_tickets)
 local granted = 0
-local function grant(k)
-  redis.call('ZREM', k_tickets, owner .. ':' .. waiters[k])
+local function add_place()
   local member = owner .. ':' .. (next_place + granted)
   redis.call('ZADD', k_places, 0, member)
   granted = granted + 1
-  waiters[k] = '0'
+  in_flight = in_flight + 1
   return member
 end
+local function take(k)
+  if waiters[k] ~= '0' then redis.call('ZREM', k_tickets, owner .. ':' .. waiters[k]) end
+  return add_place()
+end
+local function new_ticket()
+  local seq = redis.call('INCR', k_seq)
+  redis.call('ZADD', k_tickets, seq, owner .. ':' .. seq)
+  return tostring(seq)
+end
+-- A ticket that is gone (this owner's lease ran out meanwhile) is no ticket.
+for k = 1, #waiters do
+  if waiters[k] ~= '0' and not redis.call('ZSCORE', k_tickets, owner .. ':' .. waiters[k]) then
+    waiters[k] = '0'
+  end
+end
 
+local out = {}
 local code, wait, available, probed = 0, 0, 0, 0
+local open = mode == 'w' and now < ends
 if mode == 'n' then
-  for k = 1, #waiters do grant(k) end
-elseif mode == 'w' and now < ends then
+  for k = 1, #waiters do take(k); out[k] = 0 end
+elseif open and queued == 0 then
+  -- Nobody in line: places go at once while they last, the rest take tickets.
   code, wait = 1, ends - now
   for k = 1, #waiters do
-    local rank = redis.call('ZRANK', k_tickets, owner .. ':' .. waiters[k])
-    if rank < rem - redis.call('ZCARD', k_places) then grant(k) end
+    if in_flight < rem then
+      add_place(); out[k] = 0
+    else
+      out[k] = tonumber(new_ticket())
+    end
   end
-  available = math.max(rem - redis.call('ZCARD', k_places), 0)
-elseif probe then
-  code = 2
+  available = math.max(rem - in_flight, 0)
 else
-  code = 3
-  local head = redis.call('ZRANGE', k_tickets, 0, 0)[1]
   for k = 1, #waiters do
-    if head == owner .. ':' .. waiters[k] then
-      probe = grant(k)
-      mode, probed, code = 'u', 1, 2
-      break
+    if waiters[k] == '0' then waiters[k] = new_ticket() end
+  end
+  if open then
+    -- A waiter goes while fewer tickets are ahead of it than places remain.
+    code, wait = 1, ends - now
+    for k = 1, #waiters do
+      local rank = redis.call('ZRANK', k_tickets, owner .. ':' .. waiters[k])
+      if rank < rem - in_flight then
+        take(k); out[k] = 0
+      else
+        out[k] = tonumber(waiters[k])
+      end
+    end
+    available = math.max(rem - in_flight, 0)
+  else
+    -- Nothing known: one probe, the first in line's; the others wait for its answer.
+    code = probe and 2 or 3
+    local head = (not probe) and redis.call('ZRANGE', k_tickets, 0, 0)[1]
+    for k = 1, #waiters do
+      if code == 3 and head == owner .. ':' .. waiters[k] then
+        probe = take(k); out[k] = 0
+        mode, probed, code = 'u', 1, 2
+      else
+        out[k] = tonumber(waiters[k])
+      end
     end
   end
 end
@@ -171,5 +202,5 @@ local expiry = ttl + math.max(ends - now, 0)
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, expiry) end
 
 local reply = { code, wait, available, probed, granted, peers }
-for k = 1, #waiters do reply[#reply + 1] = tonumber(waiters[k]) end
+for k = 1, #out do reply[#reply + 1] = out[k] end
 return reply
