@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta, timezone
 from typing import Any, Dict
@@ -137,3 +138,13 @@ def test_a_built_model_validates_assignment_like_any_other(client: Delegir) -> N
     other = client.agents.runs.list(AGENT, limit=1).runs[0]
     assert other.status == "completed"
     assert run.model_copy(update={"tokens_used": 1}).tokens_used == 1
+
+
+async def test_many_large_pages_in_flight_all_complete(aclient: AsyncDelegir) -> None:
+    # Completions of large pages are spread over several turns of the loop (a budget of models
+    # per drain): every call must still complete, with its own page.
+    offsets = list(range(0, 1000, 50))
+    pages = await asyncio.gather(*(aclient.agents.runs.list(AGENT, limit=100, offset=o) for o in offsets))
+    for offset, page in zip(offsets, pages):
+        assert (page.offset, len(page.runs)) == (offset, 100)
+    assert len({run.id for page in pages for run in page.runs}) == 1050
