@@ -59,16 +59,22 @@ impl ContentEncoding {
 pub(crate) const MAX_HEADER_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 // Names as constants: looking a `&str` up in a `HeaderMap` parses it into a name on every call.
+// The map form is HTTP/2's (native wire only); the fetch wire uses `Relevant`.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 const RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 const RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 const RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// Parses the headers that matter to the ledger and the retry logic.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn parse(headers: &HeaderMap) -> ResponseMeta {
     parse_at(headers, crate::runtime::system_now())
 }
 
 /// [`parse`] with the local wall-clock time given, for tests.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn parse_at(headers: &HeaderMap, local_now: SystemTime) -> ResponseMeta {
     let text = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
     Relevant {

@@ -6,6 +6,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 use bytes::Bytes;
+#[cfg(not(target_arch = "wasm32"))]
 use http::HeaderMap;
 
 /// A response's headers, in the form the protocol delivered them.
@@ -18,6 +19,7 @@ pub(crate) enum RawHeaders {
     #[cfg(not(target_arch = "wasm32"))]
     Http1(Bytes),
     /// A header map (HTTP/2).
+    #[cfg(not(target_arch = "wasm32"))]
     Http2(Box<HeaderMap>),
     /// The fetch wire's `Headers` object, listed only when asked for (walking it crosses into
     /// JavaScript once per header).
@@ -55,6 +57,7 @@ impl RawHeaders {
                     .map(|h| pair(h.name, h.value))
                     .collect()
             }
+            #[cfg(not(target_arch = "wasm32"))]
             RawHeaders::Http2(map) => map
                 .iter()
                 .map(|(name, value)| pair(name.as_str(), value.as_bytes()))
