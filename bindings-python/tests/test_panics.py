@@ -3,6 +3,9 @@ never a hang, never pyo3's ``PanicException`` (a ``BaseException`` that ``except
 misses). The calls come from ``delegir._native``'s test hooks, whose task panics on the runtime
 thread after its first await, through the same paths as every endpoint."""
 
+# The test hooks are private on purpose (not API): pyright --strict may not flag their use here.
+# pyright: reportPrivateUsage=false
+
 from __future__ import annotations
 
 import asyncio
