@@ -121,7 +121,9 @@ async fn a_failed_page_is_fetched_again_on_the_next_call() {
         "GET",
         "/agents/agt_def456/runs",
         1,
-        delegir_emulator::Fault::ResetBefore,
+        // (Not a reset before the response: on the pager's kept-alive connection that could be
+        // a keep-alive close, and a GET is then sent again on a fresh connection.)
+        delegir_emulator::Fault::ResetMidBody,
     );
     assert!(pager.next_page().await.is_err());
     let mut runs = first;
