@@ -12,7 +12,8 @@
 #   bash scripts/dist-npm.sh STAGE OUT TRIPLE...   (STAGE/addons/delegir.<platform>.node built)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-stage="$1" out="$2"
+mkdir -p "$1" "$2"
+stage="$(cd "$1" && pwd)" out="$(cd "$2" && pwd)"  # absolute: the script changes directory
 shift 2
 # shellcheck source=scripts/dist-env.sh
 source "$root/scripts/dist-env.sh"
