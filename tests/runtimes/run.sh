@@ -61,6 +61,9 @@ echo "runtimes: 2. workerd"
 bash "$here/workerd.sh"
 
 echo "runtimes: 3. Deno (--allow-net --allow-env) and Bun: the quickstart"
+# A Deno cache of this run's own: Deno's V8 code cache has been seen to run a previous build's
+# glue.cjs from the same path (ReferenceError on a renamed wasm-bindgen function).
+export DENO_DIR="$app/.deno"
 deno_build="$("$bin/deno" eval --quiet "import { build } from 'delegir'; console.log(build())" 2>&1 || true)"
 [ "$deno_build" = "wasm" ] || { echo "Deno: expected the wasm build, got: $deno_build" >&2; exit 1; }
 DENO_NO_UPDATE_CHECK=1 "$bin/deno" run --quiet --allow-net --allow-env quickstart.mjs > deno.out
