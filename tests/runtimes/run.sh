@@ -21,6 +21,9 @@ root="$(cd "$here/../.." && pwd)"
 runtimes="$root/build/runtimes"
 bin="$runtimes/node_modules/.bin"
 
+# curl (workerd.sh's readiness probe) and gzip (sizes) on a fresh machine.
+bash "$root/scripts/ensure-debs.sh" curl:curl gzip:gzip
+
 # The runtimes, pinned (TOOLCHAIN.md). wrangler 4 wants Node 22: workerd.sh runs it on Bun.
 versions="workerd@1.20261123.1 wrangler@4.164.0 deno@2.9.6 bun@1.4.5 esbuild@0.28.2"
 mkdir -p "$runtimes"
