@@ -140,8 +140,11 @@ struct Classes {
 /// than Pydantic's (tracemalloc). A direct-mapped table: a slot holds the last string that hashed
 /// to it; a miss makes a new `str` and takes the slot.
 struct StringCache {
-    slots: std::sync::Mutex<Vec<Option<(Box<str>, Py<PyString>)>>>,
+    slots: std::sync::Mutex<Vec<Option<CachedString>>>,
 }
+
+/// A cached string: its text and the Python `str` of it.
+type CachedString = (Box<str>, Py<PyString>);
 
 /// Slots of the cache, and the longest string it keeps.
 const STRING_CACHE_SLOTS: usize = 1024;
@@ -168,10 +171,10 @@ impl StringCache {
         let slot = (hash as usize) % STRING_CACHE_SLOTS;
         // Only ever locked with the GIL held: never contended.
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((key, value)) = &slots[slot] {
-            if **key == *text {
-                return value.bind(py).clone();
-            }
+        if let Some((key, value)) = &slots[slot]
+            && **key == *text
+        {
+            return value.bind(py).clone();
         }
         let value = PyString::new(py, text);
         slots[slot] = Some((text.into(), value.clone().unbind()));
