@@ -675,22 +675,26 @@ fn merge_content_length(value: &[u8], seen: &mut Option<u64>) -> Result<(), &'st
 
 /// One parse of the head as the bytes are (see [`parse_head`]); with `may_unfold`, a head with
 /// obs-folds asks to be unfolded first.
+///
+/// The hot path is httparse's strict parse, which fails on any obs-fold (a line that starts
+/// with whitespace is no header); only then is the head parsed again allowing them, to find
+/// where they are. A head without folds pays nothing for them.
 fn parse_head_as_is(buf: &[u8], may_unfold: bool) -> Result<Option<(Head, usize)>, Reparse> {
     let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut raw);
-    let parsed = httparse::ParserConfig::default()
-        .allow_obsolete_multiline_headers_in_responses(true)
-        .parse_response(&mut response, buf);
-    let length = match parsed {
+    let length = match response.parse(buf) {
         Ok(httparse::Status::Complete(length)) => length,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::Version) if let Some(at) = later_minor_version(buf) => {
             return Err(Reparse::LaterMinorVersion(at));
         }
         Err(e) => {
-            return Err(Reparse::Invalid(
-                format!("the response head is not valid HTTP/1.1 ({e})").into(),
-            ));
+            return match may_unfold.then(|| find_folds(buf)) {
+                Some(Ok(None)) => Ok(None),
+                Some(Ok(Some(folds))) if !folds.is_empty() => Err(Reparse::Folded(folds)),
+                Some(Err(e)) => Err(invalid_head(e)),
+                _ => Err(invalid_head(e)),
+            };
         }
     };
     let invalid = |message: &str| Reparse::Invalid(message.to_owned().into());
@@ -711,23 +715,6 @@ fn parse_head_as_is(buf: &[u8], may_unfold: bool) -> Result<Option<(Head, usize)
     let mut transfer_encoding = false;
     let mut close = http_1_0;
     // Only the headers that matter are looked at; no header map is built.
-    // An obs-fold is a line that starts with whitespace: rare, found with one pass over the
-    // head (the header lines after the status line).
-    if may_unfold
-        && buf[..length]
-            .split(|&b| b == b'\n')
-            .skip(1)
-            .any(|line| matches!(line.first(), Some(b' ' | b'\t')))
-    {
-        let ranges: Vec<_> = response
-            .headers
-            .iter()
-            .flat_map(|header| fold_ranges(buf, header))
-            .collect();
-        if !ranges.is_empty() {
-            return Err(Reparse::Folded(ranges));
-        }
-    }
     for header in response.headers.iter() {
         let name = header.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -785,6 +772,30 @@ fn parse_head_as_is(buf: &[u8], may_unfold: bool) -> Result<Option<(Head, usize)
         },
         length,
     )))
+}
+
+fn invalid_head(error: httparse::Error) -> Reparse {
+    Reparse::Invalid(format!("the response head is not valid HTTP/1.1 ({error})").into())
+}
+
+/// Parses a head that failed the strict parse again, allowing obs-folds: `None` while it is
+/// incomplete, else the ranges that hold folds (none if something else was wrong).
+fn find_folds(buf: &[u8]) -> Result<Option<Vec<(usize, usize)>>, httparse::Error> {
+    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut raw);
+    match httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, buf)?
+    {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(_) => Ok(Some(
+            response
+                .headers
+                .iter()
+                .flat_map(|header| fold_ranges(buf, header))
+                .collect(),
+        )),
+    }
 }
 
 /// The ranges in `buf` of a header that hold an obs-fold: its value, and what lies between its
@@ -994,127 +1005,5 @@ mod tests {
         assert!(scan_trailers(many.as_bytes()).is_err());
         let long = format!("a: {}", "x".repeat(MAX_TRAILER_BYTES));
         assert!(scan_trailers(long.as_bytes()).is_err());
-    }
-}
-
-#[cfg(test)]
-mod tmp_speed {
-    use super::*;
-    fn old_parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, BoxError> {
-        let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut raw);
-        let length = match response.parse(buf) {
-            Ok(httparse::Status::Complete(length)) => length,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(format!("the response is not valid HTTP/1.1 ({e})").into()),
-        };
-        let status = response.code.unwrap_or_default();
-        if status == 101 {
-            return Err("the server switched protocols, which was not asked for".into());
-        }
-        let mut relevant = Relevant::default();
-        let mut content_length: Option<u64> = None;
-        let mut chunked = false;
-        let mut transfer_encoding = false;
-        let mut close = response.version != Some(1);
-        // Only the headers that matter are looked at; no header map is built.
-        for header in response.headers.iter() {
-            let name = header.name;
-            if name.eq_ignore_ascii_case("content-length") {
-                let parsed = std::str::from_utf8(header.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or("the response's Content-Length is not a number")?;
-                if content_length.is_some_and(|seen| seen != parsed) {
-                    return Err("the response has conflicting Content-Length headers".into());
-                }
-                content_length = Some(parsed);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                transfer_encoding = true;
-                // Chunked must be the last coding applied.
-                chunked = header
-                    .value
-                    .rsplit(|&b| b == b',')
-                    .next()
-                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-            } else if name.eq_ignore_ascii_case("connection") {
-                close |= header
-                    .value
-                    .split(|&b| b == b',')
-                    .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"));
-            } else {
-                relevant.offer(name, header.value);
-            }
-        }
-        let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
-            Framing::Empty
-        } else if transfer_encoding {
-            // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3).
-            if chunked {
-                Framing::Chunked
-            } else {
-                Framing::UntilClose
-            }
-        } else {
-            match content_length {
-                Some(0) => Framing::Empty,
-                Some(length) => Framing::Length(length),
-                None => Framing::UntilClose,
-            }
-        };
-        Ok(Some((
-            Head {
-                status,
-                meta: relevant.parse(),
-                framing,
-                keep_alive: !close,
-                headers: RawHeaders::None,
-            },
-            length,
-        )))
-    }
-
-    #[test]
-    fn tmp_head_parse_speed() {
-        let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 213\r\nx-ratelimit-limit: 60\r\nx-ratelimit-remaining: 59\r\nx-ratelimit-reset: 1767225600\r\ndate: Sun, 06 Dec 2026 14:00:00 GMT\r\nx-request-id: req_0123456789\r\n\r\n";
-        let mut buf = raw.to_vec();
-        for round in 0..3 {
-            let t = std::time::Instant::now();
-            for _ in 0..1_000_000 {
-                std::hint::black_box(old_parse_head(std::hint::black_box(&buf)).unwrap());
-            }
-            let old = t.elapsed();
-            let t = std::time::Instant::now();
-            for _ in 0..1_000_000 {
-                std::hint::black_box(parse_head(std::hint::black_box(&mut buf)).unwrap());
-            }
-            let new = t.elapsed();
-            let t = std::time::Instant::now();
-            for _ in 0..1_000_000 {
-                let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut response = httparse::Response::new(&mut raw);
-                std::hint::black_box(response.parse(std::hint::black_box(&buf)).unwrap());
-            }
-            let plain = t.elapsed();
-            let t = std::time::Instant::now();
-            for _ in 0..1_000_000 {
-                let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut response = httparse::Response::new(&mut raw);
-                std::hint::black_box(
-                    httparse::ParserConfig::default()
-                        .allow_obsolete_multiline_headers_in_responses(true)
-                        .parse_response(&mut response, std::hint::black_box(&buf))
-                        .unwrap(),
-                );
-            }
-            let folding = t.elapsed();
-            println!(
-                "round {round}: old {:?} new {:?} per parse; httparse {:?}, with obs-fold {:?}",
-                old / 1_000_000,
-                new / 1_000_000,
-                plain / 1_000_000,
-                folding / 1_000_000
-            );
-        }
     }
 }
