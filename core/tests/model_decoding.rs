@@ -183,4 +183,27 @@ proptest! {
     fn mutated_pages_decode_as_before(m in prop::collection::vec(mutation(), 0..4)) {
         same::<delegir::RunPage, old_models::RunPage>(&mutated(&page(), &m), m.len() <= 1)?;
     }
+
+    #[test]
+    fn timestamps_near_the_usual_form_decode_as_before(
+        parts in (
+            0u32..10_000, 0u32..14, 0u32..33, 0u32..26, 0u32..62, 0u32..62,
+            prop::option::of("[0-9]{0,12}"),
+            prop_oneof![
+                Just("Z".to_owned()), Just("z".to_owned()), Just(String::new()),
+                (prop_oneof![Just('+'), Just('-')], 0u32..26, 0u32..62)
+                    .prop_map(|(s, h, m)| format!("{s}{h:02}:{m:02}")),
+            ],
+            prop_oneof![Just('T'), Just('t'), Just(' ')],
+        )
+    ) {
+        let (year, month, day, hour, minute, second, fraction, offset, t) = parts;
+        let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+        let stamp = format!(
+            "{year:04}-{month:02}-{day:02}{t}{hour:02}:{minute:02}:{second:02}{fraction}{offset}"
+        );
+        let mut r = run(1);
+        r["created_at"] = Value::from(stamp);
+        same::<delegir::Run, old_models::Run>(&r.to_string(), true)?;
+    }
 }
