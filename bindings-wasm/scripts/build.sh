@@ -4,8 +4,9 @@
 # Idempotent; needs only Rust (rustup), Node >= 20 and npm. Steps:
 #   1. rustup target add wasm32-unknown-unknown
 #   2. wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock, installed once into
-#      build/tools/wasm-bindgen-<version>; esbuild and binaryen (wasm-opt) from npm into
-#      build/tools/npm (cached)
+#      $DELEGIR_TOOLS_DIR/wasm-bindgen-<version>; esbuild and binaryen (wasm-opt) from npm into
+#      $DELEGIR_TOOLS_DIR/npm. DELEGIR_TOOLS_DIR defaults to ~/.cache/delegir/tools, outside the
+#      clone, so that every clone on a machine shares the 8-minute compile of the CLI.
 #   3. cargo build --profile wasm (opt-level z, fat LTO, one codegen unit)
 #   4. wasm-bindgen --target web, then wasm-opt -Oz
 #   5. bindings-node/wasm/: delegir.wasm, glue.cjs (the wasm-bindgen glue as CommonJS, so that the
@@ -18,7 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 crate="$(dirname "$here")"
 root="$(dirname "$crate")"
-tools="$root/build/tools"
+tools="${DELEGIR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/delegir/tools}"
 work="$root/build/wasm"
 out="$root/bindings-node/wasm"
 
