@@ -576,8 +576,9 @@ fn check_trailer_fields(section: &[u8], fields: usize) -> Result<(), String> {
 enum Reparse {
     /// `HTTP/1.x` with x > 1 (read as HTTP/1.1, RFC 9112 §2.6).
     LaterMinorVersion(usize),
-    /// Header values with obs-fold line breaks, by their ranges in the buffer.
-    Folded(Vec<(usize, usize)>),
+    /// A head of this length with obs-folds: the ranges of the values (and name-value gaps)
+    /// that hold one.
+    Folded(usize, Vec<(usize, usize)>),
     Invalid(BoxError),
 }
 
@@ -593,9 +594,20 @@ fn parse_head(buf: &mut [u8]) -> Result<Option<(Head, usize)>, BoxError> {
             Ok(parsed) => return Ok(parsed),
             Err(Reparse::Invalid(e)) => return Err(e),
             Err(Reparse::LaterMinorVersion(at)) => buf[at] = b'1',
-            Err(Reparse::Folded(ranges)) => {
+            Err(Reparse::Folded(length, ranges)) => {
                 for (start, end) in ranges {
                     unfold(&mut buf[start..end]);
+                }
+                // Folds left are whitespace only (the parser trims them off a value): each
+                // line break before one becomes SP, joining the line to the one before.
+                let head = &mut buf[..length];
+                for at in 1..length.saturating_sub(1) {
+                    if head[at] == b'\n' && matches!(head[at + 1], b' ' | b'\t') {
+                        head[at] = b' ';
+                        if head[at - 1] == b'\r' {
+                            head[at - 1] = b' ';
+                        }
+                    }
                 }
                 may_unfold = false;
             }
@@ -691,9 +703,9 @@ fn parse_head_as_is(buf: &[u8], may_unfold: bool) -> Result<Option<(Head, usize)
         Err(e) => {
             return match may_unfold.then(|| find_folds(buf)) {
                 Some(Ok(None)) => Ok(None),
-                Some(Ok(Some(folds))) if !folds.is_empty() => Err(Reparse::Folded(folds)),
+                Some(Ok(Some((length, folds)))) => Err(Reparse::Folded(length, folds)),
                 Some(Err(e)) => Err(invalid_head(e)),
-                _ => Err(invalid_head(e)),
+                None => Err(invalid_head(e)),
             };
         }
     };
@@ -779,8 +791,9 @@ fn invalid_head(error: httparse::Error) -> Reparse {
 }
 
 /// Parses a head that failed the strict parse again, allowing obs-folds: `None` while it is
-/// incomplete, else the ranges that hold folds (none if something else was wrong).
-fn find_folds(buf: &[u8]) -> Result<Option<Vec<(usize, usize)>>, httparse::Error> {
+/// incomplete, else its length and the ranges that hold folds.
+#[allow(clippy::type_complexity)]
+fn find_folds(buf: &[u8]) -> Result<Option<(usize, Vec<(usize, usize)>)>, httparse::Error> {
     let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut raw);
     match httparse::ParserConfig::default()
@@ -788,13 +801,14 @@ fn find_folds(buf: &[u8]) -> Result<Option<Vec<(usize, usize)>>, httparse::Error
         .parse_response(&mut response, buf)?
     {
         httparse::Status::Partial => Ok(None),
-        httparse::Status::Complete(_) => Ok(Some(
+        httparse::Status::Complete(length) => Ok(Some((
+            length,
             response
                 .headers
                 .iter()
                 .flat_map(|header| fold_ranges(buf, header))
                 .collect(),
-        )),
+        ))),
     }
 }
 
@@ -922,6 +936,9 @@ mod tests {
             "HTTP/1.1 200 OK\r\nx-empty:\r\ncontent-length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nx-empty: \r\ncontent-length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nx-empty:\ncontent-length: 2\n\n",
+            // Folds of whitespace only.
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n \r\n\r\n",
+            "HTTP/1.1 200 OK\r\nx-a: 6\r\n \ncontent-length: 2\r\n\t \r\n\r\n",
         ] {
             assert_eq!(head(raw).framing, Framing::Length(2), "{raw:?}");
         }
