@@ -31,8 +31,11 @@ with_addon="$work/npm-with-addon"
 scratch_project "$with_addon"
 (cd "$with_addon" && npm install --no-audit --no-fund --loglevel=error &&
     npm install --no-save --no-audit --no-fund --loglevel=error "$main" "$gnu")
+# The module is loaded on first use (build() reports which one: "native" or "wasm").
 loaded="$(cd "$with_addon" && node -e '
-    require("delegir");
+    const sdk = require("delegir");
+    const build = typeof sdk.build === "function" ? sdk.build() : "native";
+    if (build !== "native") throw new Error(`build() is ${build}, not native`);
     console.log(Object.keys(require.cache).filter((p) => p.endsWith(".node")).join(" "));')"
 if [[ "$loaded" == *"/node_modules/delegir-linux-x64-gnu/delegir.linux-x64-gnu.node" ]]; then
     echo "check-dist-npm: ok: require('delegir') loaded ${loaded#"$with_addon"/}"
