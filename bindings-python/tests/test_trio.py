@@ -80,4 +80,6 @@ def test_a_trio_cancel_scope_abandons_the_request(emu: Emulator) -> None:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not any(e["outcome"] == "client_disconnected" for e in emu.journal()):
         time.sleep(0.05)
-    assert emu.journal()[0]["outcome"] == "client_disconnected"
+    # The journal lists requests as they end: the second call may end before the emulator
+    # notices that the first one's client went away.
+    assert sorted(e["outcome"] for e in emu.journal()) == ["client_disconnected", "ok"]
