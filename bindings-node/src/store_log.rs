@@ -1,22 +1,15 @@
-//! The rate-limit store's log lines (Redis unreachable, Redis back), forwarded to JavaScript.
-//!
-//! The core writes them as `tracing` events that carry a `store` field (the URL without its
-//! password). A process-wide subscriber interested in those callsites only (every other callsite,
-//! such as the per-attempt events, is `Interest::never`, decided once per callsite, so calls pay
-//! nothing) hands each one to the function the TypeScript layer registers when it loads, through
-//! a *weak* threadsafe function that never keeps the process alive.
+//! The rate-limit store's log lines (Redis unreachable, Redis back), forwarded to JavaScript:
+//! the core's subscriber (`delegir::forward_store_events`) picks them out, and each one goes to
+//! the function the TypeScript layer registers when it loads, through a *weak* threadsafe
+//! function that never keeps the process alive.
 
-use std::fmt;
 use std::sync::OnceLock;
 
+use delegir::StoreEventLevel;
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
 use napi_derive::napi;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::subscriber::Interest;
-use tracing::{Event, Level, Metadata, Subscriber};
 
 /// One line of the rate-limit store.
 #[napi(object)]
@@ -43,64 +36,21 @@ pub fn set_store_log_sink(callback: Function<'_, StoreLogLine, ()>) -> Result<()
         .weak::<true>()
         .build()?;
     if SINK.set(sink).is_ok() {
-        let _ = tracing::subscriber::set_global_default(StoreEvents);
+        delegir::forward_store_events(|level, message| {
+            if let Some(sink) = SINK.get() {
+                let level = match level {
+                    StoreEventLevel::Warn => "warn",
+                    StoreEventLevel::Info => "info",
+                };
+                sink.call(
+                    StoreLogLine {
+                        level: level.to_owned(),
+                        message,
+                    },
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            }
+        });
     }
     Ok(())
-}
-
-struct StoreEvents;
-
-fn about_the_store(metadata: &Metadata<'_>) -> bool {
-    metadata.is_event() && metadata.fields().field("store").is_some()
-}
-
-/// Collects the event's message.
-#[derive(Default)]
-struct Message(String);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl Subscriber for StoreEvents {
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if about_the_store(metadata) {
-            Interest::always()
-        } else {
-            Interest::never()
-        }
-    }
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        about_the_store(metadata)
-    }
-    fn new_span(&self, _span: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _span: &Id, _values: &Record<'_>) {}
-    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let Some(sink) = SINK.get() else {
-            return;
-        };
-        let mut message = Message::default();
-        event.record(&mut message);
-        let level = if *event.metadata().level() <= Level::WARN {
-            "warn"
-        } else {
-            "info"
-        };
-        sink.call(
-            StoreLogLine {
-                level: level.to_owned(),
-                message: message.0,
-            },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    }
-    fn enter(&self, _span: &Id) {}
-    fn exit(&self, _span: &Id) {}
 }

@@ -56,5 +56,6 @@ pub use models::{
 pub use pagination::RunPager;
 pub use policy::ledger::store::RATE_LIMIT_STORE_ENV;
 pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
+pub use policy::store_events::{StoreEventLevel, forward_store_events};
 pub use response::{ApiResponse, ResponseCapture, ResponseInfo};
 pub use secret::ApiKey;

@@ -8,4 +8,5 @@
 pub(crate) mod ledger;
 pub(crate) mod logging;
 pub(crate) mod retry;
+pub(crate) mod store_events;
 pub(crate) mod transport;
