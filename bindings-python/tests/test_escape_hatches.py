@@ -119,6 +119,22 @@ def test_timeout_none_means_no_per_attempt_limit(emu: Emulator) -> None:
         emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300})
         with pytest.raises(APITimeoutError):
             client.usage.get()
+        # On a single call too: `timeout=None` lifts the limit, leaving it out keeps the client's.
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300})
+        assert client.usage.get(timeout=None).plan
+        emu.add_fault("GET", f"/agents/{AGENT}/runs", {"kind": "delay", "ms": 300})
+        assert client.agents.runs.list(AGENT, limit=1, timeout=None).runs
+
+
+async def test_async_timeout_none_on_a_call_means_no_per_attempt_limit(emu: Emulator) -> None:
+    async with emu.async_client(timeout=0.1, max_retries=0) as client:
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300})
+        assert (await client.usage.get(timeout=None)).plan
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300})
+        with pytest.raises(APITimeoutError):
+            await client.usage.get()
+        emu.add_fault("GET", f"/agents/{AGENT}", {"kind": "delay", "ms": 300})
+        assert (await client.with_raw_response.agents.get(AGENT, timeout=None)).parse().id == AGENT
 
 
 def test_status_errors_carry_headers_parsed_body_and_request_id(client: Delegir, emu: Emulator) -> None:

@@ -64,3 +64,18 @@ async def test_every_way_of_scheduling_starts_the_call(aclient: AsyncDelegir, em
     assert len(emu.journal()) == 6
     await asyncio.gather(task, gathered, waited, called_back)
     assert results == [called_back]
+
+
+async def test_wait_takes_tasks_of_calls_and_as_completed_takes_calls(aclient: AsyncDelegir, emu: Emulator) -> None:
+    # `asyncio.wait` forbids coroutines, and a call is one: like a coroutine, it goes in a task.
+    with pytest.warns(RuntimeWarning, match="never awaited"):  # as a refused coroutine warns
+        with pytest.raises(TypeError, match="coroutines is forbidden"):
+            await asyncio.wait([aclient.usage.get()])  # type: ignore[type-var]  # refused, the point
+        gc.collect()
+    assert emu.journal() == []
+    done, pending = await asyncio.wait([asyncio.create_task(aclient.usage.get()) for _ in range(3)])
+    assert not pending and all(task.result().plan for task in done)
+    calls = [aclient.usage.get(), aclient.agents.get(AGENT)]
+    kinds = sorted([type(await next_done).__name__ for next_done in asyncio.as_completed(calls)])
+    assert kinds == ["AgentDetail", "Usage"]
+    assert len(emu.journal()) == 5

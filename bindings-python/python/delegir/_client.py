@@ -87,8 +87,20 @@ def _check_int(name: str, value: object) -> None:
         raise _type_error(name, "an int or None", value)
 
 
+AttemptTimeout = Union[float, None, NotGiven]
+"""A per-call ``timeout``: seconds per attempt, ``None`` for no per-attempt limit, or not given
+(the client's ``timeout``), as in openai-python."""
+
+
+def _attempt_timeout(timeout: AttemptTimeout) -> Optional[float]:
+    """What the native side reads: ``None`` = the client's timeout, ``inf`` = no limit."""
+    if isinstance(timeout, NotGiven):
+        return None
+    return math.inf if timeout is None else timeout
+
+
 def _check_options(timeout: object, max_retries: object) -> None:
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+    if timeout is not None and not isinstance(timeout, NotGiven) and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
         raise _type_error("timeout", "a number of seconds or None", timeout)
     _check_int("max_retries", max_retries)
 
@@ -429,7 +441,7 @@ class AsyncRuns:
         *,
         limit: Optional[int] = None,
         offset: Optional[int] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -442,7 +454,7 @@ class AsyncRuns:
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_runs(agent_id, limit, offset, timeout, max_retries)
+        return native.agents_runs(agent_id, limit, offset, _attempt_timeout(timeout), max_retries)
 
     def iter(
         self,
@@ -450,7 +462,7 @@ class AsyncRuns:
         /,
         *,
         page_size: Optional[int] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -466,7 +478,7 @@ class AsyncRuns:
         _check_int("page_size", page_size)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return AsyncRunIterator(native.runs_pager(agent_id, page_size, timeout, max_retries))
+        return AsyncRunIterator(native.runs_pager(agent_id, page_size, _attempt_timeout(timeout), max_retries))
 
 
 class AsyncAgents:
@@ -481,22 +493,22 @@ class AsyncAgents:
 
     @coroutine_function
     def list(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, List[Agent]]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_list(timeout, max_retries)
+        return native.agents_list(_attempt_timeout(timeout), max_retries)
 
     @coroutine_function
     def get(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, AgentDetail]:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_get(agent_id, timeout, max_retries)
+        return native.agents_get(agent_id, _attempt_timeout(timeout), max_retries)
 
     @coroutine_function
     def update(
@@ -507,7 +519,7 @@ class AsyncAgents:
         name: Optional[str] = None,
         status: Optional[str] = None,
         config: Union[AgentConfig, Mapping[str, Any], None] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -521,18 +533,18 @@ class AsyncAgents:
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
         return native.agents_update(
-            agent_id, name, status, config_dict, timeout, max_retries
+            agent_id, name, status, config_dict, _attempt_timeout(timeout), max_retries
         )
 
     @coroutine_function
     def delete(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, DeletedAgent]:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_delete(agent_id, timeout, max_retries)
+        return native.agents_delete(agent_id, _attempt_timeout(timeout), max_retries)
 
     @coroutine_function
     def chat(
@@ -541,7 +553,7 @@ class AsyncAgents:
         message: str,
         /,
         *,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -555,7 +567,7 @@ class AsyncAgents:
         _check_str("message", message)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_chat(agent_id, message, timeout, max_retries)
+        return native.agents_chat(agent_id, message, _attempt_timeout(timeout), max_retries)
 
 
 class AsyncUsage:
@@ -566,12 +578,12 @@ class AsyncUsage:
 
     @coroutine_function
     def get(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> Coroutine[Any, Any, Usage]:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.usage_get(timeout, max_retries)
+        return native.usage_get(_attempt_timeout(timeout), max_retries)
 
 
 class AsyncDelegir(_ClientBase):
@@ -670,7 +682,7 @@ class Runs:
         *,
         limit: Optional[int] = None,
         offset: Optional[int] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -683,7 +695,7 @@ class Runs:
         _check_int("offset", offset)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_runs_sync(agent_id, limit, offset, timeout, max_retries)
+        return native.agents_runs_sync(agent_id, limit, offset, _attempt_timeout(timeout), max_retries)
 
     def iter(
         self,
@@ -691,7 +703,7 @@ class Runs:
         /,
         *,
         page_size: Optional[int] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -707,7 +719,7 @@ class Runs:
         _check_int("page_size", page_size)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return RunIterator(native.runs_pager(agent_id, page_size, timeout, max_retries))
+        return RunIterator(native.runs_pager(agent_id, page_size, _attempt_timeout(timeout), max_retries))
 
 
 class Agents:
@@ -721,21 +733,21 @@ class Agents:
         self.runs = Runs(native)
 
     def list(
-        self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> List[Agent]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_list_sync(timeout, max_retries)
+        return native.agents_list_sync(_attempt_timeout(timeout), max_retries)
 
     def get(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> AgentDetail:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_get_sync(agent_id, timeout, max_retries)
+        return native.agents_get_sync(agent_id, _attempt_timeout(timeout), max_retries)
 
     def update(
         self,
@@ -745,7 +757,7 @@ class Agents:
         name: Optional[str] = None,
         status: Optional[str] = None,
         config: Union[AgentConfig, Mapping[str, Any], None] = None,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -758,16 +770,16 @@ class Agents:
         config_dict = _update_args(agent_id, name, status, config)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_update_sync(agent_id, name, status, config_dict, timeout, max_retries)
+        return native.agents_update_sync(agent_id, name, status, config_dict, _attempt_timeout(timeout), max_retries)
 
     def delete(
-        self, agent_id: str, /, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
+        self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
     ) -> DeletedAgent:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_delete_sync(agent_id, timeout, max_retries)
+        return native.agents_delete_sync(agent_id, _attempt_timeout(timeout), max_retries)
 
     def chat(
         self,
@@ -775,7 +787,7 @@ class Agents:
         message: str,
         /,
         *,
-        timeout: Optional[float] = None,
+        timeout: AttemptTimeout = NOT_GIVEN,
         max_retries: Optional[int] = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
@@ -789,7 +801,7 @@ class Agents:
         _check_str("message", message)
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.agents_chat_sync(agent_id, message, timeout, max_retries)
+        return native.agents_chat_sync(agent_id, message, _attempt_timeout(timeout), max_retries)
 
 
 class UsageResource:
@@ -798,11 +810,11 @@ class UsageResource:
     def __init__(self, native: NativeClient) -> None:
         self._native = native
 
-    def get(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None) -> Usage:
+    def get(self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None) -> Usage:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
-        return native.usage_get_sync(timeout, max_retries)
+        return native.usage_get_sync(_attempt_timeout(timeout), max_retries)
 
 
 class Delegir(_ClientBase):
