@@ -28,6 +28,7 @@
 //! the `delegir-emulator` binary.
 
 mod chat;
+mod compression;
 mod emulator;
 mod faults;
 mod journal;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tower::ServiceExt;
 
+use crate::compression;
 use crate::faults::{self, Fault};
 use crate::journal::{self, Outcome, Record};
 use crate::keys;
@@ -296,7 +297,9 @@ async fn api(
         _ => {}
     }
 
-    // 4. Validation and the handler.
+    // 4. Validation and the handler (its response gzipped when switched on and accepted; a
+    // spoiled response is left as the fault made it).
+    let gzip = fault.is_none() && shared.gzip() && compression::accepts_gzip(&parts.headers);
     let mut response = if too_large {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -308,6 +311,9 @@ async fn api(
     };
     if let Some(f) = fault {
         response = spoil(response, f, conn).await;
+    }
+    if gzip {
+        response = compression::gzip(response).await;
     }
     finalize(&mut response, decision);
     rec.done(response, outcome)

@@ -1,5 +1,6 @@
 //! The state shared by the server, the admin API and the [`Emulator`](crate::Emulator) handle.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::faults::{FaultQueue, FaultRule};
@@ -19,6 +20,8 @@ pub(crate) struct Shared {
     pub faults: FaultQueue,
     pub rate: RateConfig,
     pub log: Option<RequestLog>,
+    /// Answer gzip to requests that accept it (`PUT /__emulator/config {"gzip": true}`).
+    gzip: AtomicBool,
 }
 
 impl Shared {
@@ -30,6 +33,7 @@ impl Shared {
             faults: FaultQueue::default(),
             rate: RateConfig::new(options.rate_limit, options.rate_window),
             log: options.log_requests.then(RequestLog::start),
+            gzip: AtomicBool::new(false),
         }
     }
 
@@ -57,6 +61,14 @@ impl Shared {
         self.namespaces.reset(key);
         self.faults.clear(key);
         self.clear_journal(key);
+    }
+
+    pub(crate) fn gzip(&self) -> bool {
+        self.gzip.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_gzip(&self, on: bool) {
+        self.gzip.store(on, Ordering::Relaxed);
     }
 
     pub(crate) fn set_rate_limit(&self, limit: u32, window: Duration) {

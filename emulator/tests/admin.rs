@@ -174,7 +174,7 @@ async fn config_endpoint_reads_and_changes_the_rate_limit() {
     let (_, body) = admin(&emulator, Method::GET, "/config", None, None).await;
     assert_eq!(
         body["data"],
-        json!({"rate_limit": 0, "rate_window_ms": 60000})
+        json!({"rate_limit": 0, "rate_window_ms": 60000, "gzip": false})
     );
     let (status, body) = admin(
         &emulator,
@@ -187,7 +187,7 @@ async fn config_endpoint_reads_and_changes_the_rate_limit() {
     assert_eq!(status, 200);
     assert_eq!(
         body["data"],
-        json!({"rate_limit": 1, "rate_window_ms": 2000})
+        json!({"rate_limit": 1, "rate_window_ms": 2000, "gzip": false})
     );
     assert_eq!(get(&emulator, "/usage").await.status(), 200);
     assert_eq!(get(&emulator, "/usage").await.status(), 429);
@@ -200,6 +200,39 @@ async fn config_endpoint_reads_and_changes_the_rate_limit() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn gzip_when_switched_on_and_only_to_requests_that_accept_it() {
+    let emulator = start().await;
+    let url = format!("{}/agents/agt_abc123", emulator.base_url());
+    let fetch = |encoding: &'static str| {
+        client()
+            .get(&url)
+            .header("X-API-Key", emulator.api_key())
+            .header("Accept-Encoding", encoding)
+            .send()
+    };
+    let plain = fetch("gzip").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let (status, body) = admin(
+        &emulator,
+        Method::PUT,
+        "/config",
+        None,
+        Some(json!({"gzip": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["gzip"], true);
+    let gzipped = fetch("gzip").await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let bytes = gzipped.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"\x1f\x8b", "a gzip member");
+    let identity = fetch("identity").await.unwrap();
+    assert!(identity.headers().get("content-encoding").is_none());
+    let agent: Value = identity.json().await.unwrap();
+    assert_eq!(agent["data"]["id"], "agt_abc123");
 }
 
 #[tokio::test]

@@ -128,12 +128,15 @@ async fn revoke_key(State(shared): S, body: Bytes) -> Response {
 struct RateConfigBody {
     rate_limit: Option<u32>,
     rate_window_ms: Option<u64>,
+    /// gzip responses to requests that accept it (default off; see `compression.rs`).
+    gzip: Option<bool>,
 }
 
 fn config_body(shared: &Shared) -> RateConfigBody {
     RateConfigBody {
         rate_limit: Some(shared.rate.limit()),
         rate_window_ms: Some(shared.rate.window().as_millis() as u64),
+        gzip: Some(shared.gzip()),
     }
 }
 
@@ -151,6 +154,9 @@ async fn put_config(State(shared): S, body: Bytes) -> Response {
             .rate_window_ms
             .map_or_else(|| shared.rate.window(), Duration::from_millis);
         shared.set_rate_limit(limit, window);
+        if let Some(on) = body.gzip {
+            shared.set_gzip(on);
+        }
         Ok(response::data(&config_body(&shared)))
     });
     result.unwrap_or_else(IntoResponse::into_response)
