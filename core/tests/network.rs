@@ -610,6 +610,69 @@ async fn proxies_come_from_each_variable_and_the_option_and_no_proxy_bypasses_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs tinyproxy: run by tests/network/run.sh"]
+async fn a_no_proxy_entry_with_a_port_bypasses_the_proxy_for_that_port_only() {
+    let _env = ENV.lock();
+    let dir = scratch("no-proxy-port");
+    let emu = emulator().await;
+    let proxy = tinyproxy(&dir, None).await;
+    let port = port_of(&emu);
+    let other = free_port();
+    let through = format!("GET http://127.0.0.1:{port}/api/v1/usage HTTP/1.1");
+    // A live proxy: a request that should have gone direct would succeed through it too, so
+    // its log (or the lack of a line in it) is the proof.
+    for (no_proxy, direct) in [
+        (format!("127.0.0.1:{port}"), true),
+        (
+            format!("example.com, 127.0.0.1:{other},127.0.0.1:{port}"),
+            true,
+        ),
+        (format!("127.0.0.0/8:{port}"), true),
+        (format!("*:{port}"), true),
+        // `*` is every host, an address too.
+        ("*".to_owned(), true),
+        (format!("127.0.0.1:{other}"), false),
+        (format!("127.0.0.2:{port}"), false),
+        (format!("localhost:{port}"), false),
+        (format!("[::1]:{port}"), false),
+    ] {
+        environment(&[("HTTP_PROXY", &proxy.url()), ("NO_PROXY", &no_proxy)]);
+        let before = proxy.requests().len();
+        let calls = common::journal(&emu).len();
+        let client = common::builder(&emu)
+            .rate_limit(false)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        client
+            .usage()
+            .get()
+            .await
+            .unwrap_or_else(|e| panic!("NO_PROXY={no_proxy}: {e}"));
+        assert_eq!(
+            common::journal(&emu).len(),
+            calls + 1,
+            "NO_PROXY={no_proxy}"
+        );
+        let requests = proxy.requests();
+        if direct {
+            assert_eq!(requests.len(), before, "NO_PROXY={no_proxy}: {requests:?}");
+        } else {
+            assert_eq!(
+                requests.len(),
+                before + 1,
+                "NO_PROXY={no_proxy}: {requests:?}"
+            );
+            assert!(
+                requests[before].starts_with(&through),
+                "NO_PROXY={no_proxy}: {requests:?}"
+            );
+        }
+    }
+    environment(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs tinyproxy: run by tests/network/run.sh"]
 async fn a_proxy_that_refuses_or_is_dead_fails_clearly_and_never_shows_its_password() {
     let _env = ENV.lock();
     let dir = scratch("refusing");

@@ -6,6 +6,21 @@
 //! hyper-util's `Matcher` (the ones reqwest follows), not a parser of our own; an explicit URL
 //! goes through the same matcher, so credentials are decoded the same way.
 //!
+//! `NO_PROXY` entries that name a port (`api.example.com:8443`, `127.0.0.1:9000`,
+//! `[::1]:8080`) bypass the proxy for that port only; hyper-util's matcher has no port entries
+//! (it takes them for domain names that never match), so [`port_entries`] splits them off and
+//! each host part is matched by a hyper-util matcher of its own, the port compared here. A bare
+//! host, a CIDR block, `*` or a `.suffix` bypasses it for every port, as before; `*` also for
+//! a base URL whose host is an address (hyper-util applies it to names only, curl to all).
+//!
+//! Deliberate difference from curl: curl has no port entries either (lib/noproxy.c compares
+//! the whole entry with the host name; checked with curl 7.88: `NO_PROXY=127.0.0.1:PORT` still
+//! goes through the proxy, for that port too). An entry with a port is only ever written to
+//! exempt that port, so it is honoured as Go's `net/http`, Python's `urllib`/requests and
+//! httpx do, rather than silently ignored. A port that is not a number up to 65535 leaves the
+//! entry a (never matching) name, as in those clients. An IPv6 address with a port must be in
+//! brackets: `::1:8080` is the address `::1:8080`, for every port (as hyper-util reads it).
+//!
 //! `https` goes through a `CONNECT` tunnel (TLS inside it, checked against the API's host);
 //! plain `http` is sent to the proxy in absolute form (`GET http://host/path HTTP/1.1`, see
 //! `http.rs`), except with HTTP/2 prior knowledge, which also tunnels. The proxy's credentials
@@ -63,6 +78,12 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
         }
         return Ok(None);
     };
+    // What `Matcher::from_env` read in `NO_PROXY` but does not match: port entries, and `*`
+    // for an address.
+    if matches!(setting, ProxySetting::FromEnv) && bypassed_beyond_matcher(&env_no_proxy(), &origin)
+    {
+        return Ok(None);
+    }
     let uri = intercept.uri();
     let scheme = uri.scheme_str().unwrap_or("http");
     let host = uri.host().unwrap_or_default();
@@ -79,6 +100,55 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
         port,
         authorization: intercept.basic_auth().cloned(),
     }))
+}
+
+/// `NO_PROXY`, else `no_proxy`: the variable `Matcher::from_env` reads, in its order.
+fn env_no_proxy() -> String {
+    ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .unwrap_or_default()
+}
+
+/// Whether `no_proxy` exempts `origin` by a rule hyper-util's matcher lacks: an entry that
+/// names a port (see [`port_entries`]) naming `origin`'s host and port, or an entry `*` when
+/// the host is an address (hyper-util applies `*` to names only; for curl it means every host).
+fn bypassed_beyond_matcher(no_proxy: &str, origin: &http::Uri) -> bool {
+    let Some(port) = origin.port_u16() else {
+        return false;
+    };
+    let everything = |host: &str| host == "*";
+    no_proxy.split(',').map(str::trim).any(everything)
+        || port_entries(no_proxy)
+            .filter(|&(_, entry_port)| entry_port == port)
+            .any(|(host, _)| {
+                // hyper-util's rules for the host part (name and subdomains, address, CIDR):
+                // a matcher whose `NO_PROXY` is this host alone, asked whether it would proxy.
+                let alone = Matcher::builder()
+                    .all("http://no-proxy.invalid")
+                    .no(host)
+                    .build();
+                everything(host) || alone.intercept(origin).is_none()
+            })
+}
+
+/// The entries of a `NO_PROXY` list that name a port, as (host, port): `host:port`,
+/// `[ipv6]:port`. Entries without one are left to hyper-util's matcher.
+fn port_entries(no_proxy: &str) -> impl Iterator<Item = (&str, u16)> {
+    no_proxy.split(',').map(str::trim).filter_map(|entry| {
+        let (host, port) = match entry.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once("]:")?,
+            None => entry.rsplit_once(':')?,
+        };
+        // More colons: an IPv6 address without brackets (`::1:8080`), not a port.
+        if host.is_empty() || (!entry.starts_with('[') && host.contains(':')) {
+            return None;
+        }
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((host, port.parse().ok()?))
+    })
 }
 
 fn proxy_url(setting: &ProxySetting) -> &str {
@@ -236,6 +306,121 @@ mod tests {
                 .unwrap_or_else(|| panic!("{raw} accepted"));
             assert!(!error.contains("hunter2"), "{error}");
         }
+    }
+
+    fn uri(origin: &str) -> http::Uri {
+        origin_uri(&base(origin)).unwrap()
+    }
+
+    #[test]
+    fn port_entries_are_host_colon_port_or_bracketed_ipv6_colon_port() {
+        let entries: Vec<(&str, u16)> = port_entries(
+            " api.example.com:8443, 127.0.0.1:9000,[::1]:8080 ,localhost,::1,::1:8080,\
+             10.0.0.0/8:80,*:443,host:abc,host:99999,host:,:80,[::1],[::1]:x,,.svc:1",
+        )
+        .collect();
+        assert_eq!(
+            entries,
+            [
+                ("api.example.com", 8443),
+                ("127.0.0.1", 9000),
+                ("::1", 8080),
+                ("10.0.0.0/8", 80),
+                ("*", 443),
+                (".svc", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_port_entry_bypasses_the_proxy_for_its_host_and_that_port_only() {
+        for (no_proxy, origin, bypassed) in [
+            ("api.example.com:8443", "https://api.example.com:8443", true),
+            ("api.example.com:8443", "https://api.example.com", false),
+            (
+                "api.example.com:8443",
+                "https://eu.api.example.com:8443",
+                true,
+            ),
+            (
+                "api.example.com:8443",
+                "https://notapi.example.com:8443",
+                false,
+            ),
+            (".example.com:8443", "https://api.example.com:8443", true),
+            ("API.example.com:8443", "https://api.example.com:8443", true),
+            // The default port of the scheme counts.
+            (
+                "api.example.com:443",
+                "https://api.example.com/api/v1",
+                true,
+            ),
+            ("api.example.com:80", "http://api.example.com/api/v1", true),
+            (
+                "api.example.com:443",
+                "http://api.example.com/api/v1",
+                false,
+            ),
+            ("127.0.0.1:9000", "http://127.0.0.1:9000", true),
+            ("127.0.0.1:9000", "http://127.0.0.1:9001", false),
+            ("127.0.0.1:9000", "http://127.0.0.2:9000", false),
+            ("[::1]:8080", "http://[::1]:8080", true),
+            ("[::1]:8080", "http://[::1]:8081", false),
+            ("10.0.0.0/8:80", "http://10.1.2.3", true),
+            ("10.0.0.0/8:80", "http://11.1.2.3", false),
+            ("*:8443", "https://api.example.com:8443", true),
+            ("*:8443", "https://api.example.com:8444", false),
+            ("*:9000", "http://127.0.0.1:9000", true),
+            ("*:9000", "http://127.0.0.1:9001", false),
+            // `*` alone is every host, names (hyper-util) and addresses (here).
+            ("*", "http://127.0.0.1:9000", true),
+            ("localhost, *", "http://[::1]:9000", true),
+            (
+                "other.com, api.example.com:1 ,api.example.com:8443",
+                "https://api.example.com:8443",
+                true,
+            ),
+            // Entries without a port are hyper-util's, not this function's.
+            ("api.example.com", "https://api.example.com:8443", false),
+            ("::1:8080", "http://[::1]:8080", false),
+            ("", "https://api.example.com", false),
+        ] {
+            assert_eq!(
+                bypassed_beyond_matcher(no_proxy, &uri(origin)),
+                bypassed,
+                "NO_PROXY={no_proxy:?} for {origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn hyper_util_never_matches_a_port_entry_so_it_can_stay_in_the_list_it_reads() {
+        // `Matcher::from_env` reads the whole of NO_PROXY; its port entries must not bypass the
+        // proxy for other ports (they would if hyper-util matched the host part alone).
+        let matcher = Matcher::builder()
+            .all("http://proxy.example:3128")
+            .no("api.example.com:8443,127.0.0.1:9000,[::1]:8080,10.0.0.0/8:80")
+            .build();
+        for origin in [
+            "https://api.example.com:8443",
+            "https://api.example.com",
+            "http://127.0.0.1:9000",
+            "http://127.0.0.1",
+            "http://[::1]:8080",
+            "http://10.1.2.3",
+        ] {
+            assert!(matcher.intercept(&uri(origin)).is_some(), "{origin}");
+        }
+    }
+
+    #[test]
+    fn hyper_util_applies_a_star_to_names_only() {
+        let matcher = Matcher::builder()
+            .all("http://proxy.example:3128")
+            .no("*")
+            .build();
+        assert!(matcher.intercept(&uri("https://api.example.com")).is_none());
+        assert!(matcher.intercept(&uri("http://127.0.0.1:9000")).is_some());
     }
 
     #[test]
