@@ -48,6 +48,7 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
     allow_insecure_http: bool,
     http2_prior_knowledge: bool,
+    gzip: Option<bool>,
     on_attempt: Option<AttemptObserver>,
     #[cfg(target_arch = "wasm32")]
     fetch: Option<crate::wire::fetch::FetchFunction>,
@@ -207,6 +208,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether responses may come gzip-compressed (default `true`: requests carry
+    /// `Accept-Encoding: gzip` and a gzip body is decoded, the size cap applying to the decoded
+    /// bytes). `false` sends `Accept-Encoding: identity`. Native builds only: on WebAssembly the
+    /// host's `fetch` negotiates compression itself, and `gzip(false)` is refused there.
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = Some(enabled);
+        self
+    }
+
     /// Sends every request through this HTTP proxy, whatever the environment says:
     /// `http://proxy.example:3128`, or `http://user:password@proxy.example:3128` to send
     /// `Proxy-Authorization: Basic` (the credentials never appear in logs, errors or `Debug`).
@@ -334,6 +344,14 @@ impl ClientBuilder {
                  through the host's fetch (configure the runtime's proxy and certificates instead)",
             ));
         }
+        #[cfg(target_arch = "wasm32")]
+        if self.gzip == Some(false) {
+            return Err(Error::new(
+                ErrorKind::Configuration,
+                "gzip(false) is not supported on WebAssembly, where the host's fetch negotiates \
+                 compression itself",
+            ));
+        }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(Error::out_of_range(
@@ -383,6 +401,7 @@ impl ClientBuilder {
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             http2_prior_knowledge: self.http2_prior_knowledge,
+            gzip: self.gzip.unwrap_or(true),
             on_attempt: self.on_attempt,
             #[cfg(target_arch = "wasm32")]
             fetch: self.fetch,

@@ -47,6 +47,10 @@ pub struct Config {
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: usize,
     pub(crate) http2_prior_knowledge: bool,
+    /// Requests carry `Accept-Encoding: gzip` (default) or `identity` (`ClientBuilder::gzip`;
+    /// the fetch wire leaves compression to the host).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) gzip: bool,
     pub(crate) on_attempt: Option<AttemptObserver>,
     /// The `fetch` function requests go through instead of the host's global one (wasm32).
     #[cfg(target_arch = "wasm32")]

@@ -55,6 +55,8 @@ const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// Responses may be gzip (see `encoding.rs`).
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
+/// What `ClientBuilder::gzip(false)` asks for instead.
+const IDENTITY: HeaderValue = HeaderValue::from_static("identity");
 
 /// The connection pool and what every request carries. Deliberately not `Debug`: it holds the
 /// API key.
@@ -80,6 +82,8 @@ struct Http2Parts {
     /// `X-API-Key`, marked sensitive (hyper's HTTP/2 encoder then never indexes it).
     api_key: HeaderValue,
     user_agent: HeaderValue,
+    /// `gzip`, or `identity` with `ClientBuilder::gzip(false)`.
+    accept_encoding: HeaderValue,
 }
 
 /// One request, ready to be sent as many times as the attempt loop needs.
@@ -144,7 +148,10 @@ impl Http {
             ("host", Some(authority.as_str())),
             ("x-api-key", Some(key)),
             ("accept", Some("application/json")),
-            ("accept-encoding", Some("gzip")),
+            (
+                "accept-encoding",
+                Some(if config.gzip { "gzip" } else { "identity" }),
+            ),
             ("user-agent", Some(config.user_agent.as_str())),
             ("proxy-authorization", proxy_authorization),
         ] {
@@ -164,6 +171,7 @@ impl Http {
                 authority,
                 api_key,
                 user_agent,
+                accept_encoding: if config.gzip { GZIP } else { IDENTITY },
             },
         })
     }
@@ -392,7 +400,7 @@ impl Http {
         let mut headers = HeaderMap::with_capacity(5);
         headers.insert(X_API_KEY, parts.api_key.clone());
         headers.insert(header::ACCEPT, APPLICATION_JSON);
-        headers.insert(header::ACCEPT_ENCODING, GZIP);
+        headers.insert(header::ACCEPT_ENCODING, parts.accept_encoding.clone());
         headers.insert(header::USER_AGENT, parts.user_agent.clone());
         if let Some(extra) = &request.extra {
             for (name, value) in extra.header_list() {
@@ -528,6 +536,33 @@ mod tests {
         assert!(
             text.ends_with("\r\n\r\n") && !text.contains("content-"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn gzip_false_asks_for_identity_over_http1_and_http2() {
+        let client = Client::builder()
+            .api_key("sk_test_0123456789abcdef")
+            .base_url("http://127.0.0.1:4010/api/v1")
+            .gzip(false)
+            .build()
+            .unwrap();
+        let http = &client.transport.http;
+        let get = http.build(&ApiRequest::get("/usage", "/usage".to_owned()), None);
+        let get = get.unwrap();
+        let text = String::from_utf8(http.http1_request(&get)).unwrap();
+        assert!(text.contains("\r\naccept-encoding: identity\r\n"), "{text}");
+        assert!(!text.contains("gzip"), "{text}");
+        assert_eq!(
+            http.http2_request(&get).headers()["accept-encoding"],
+            "identity"
+        );
+        let default = self::client();
+        let http = &default.transport.http;
+        let get = http.build(&ApiRequest::get("/usage", "/usage".to_owned()), None);
+        assert_eq!(
+            http.http2_request(&get.unwrap()).headers()["accept-encoding"],
+            "gzip"
         );
     }
 
