@@ -4,6 +4,10 @@
 //! - a server that answers a large chat with 413 (or 401, 429) and closes without reading the
 //!   body makes the write fail; that answer is the outcome, the chat is sent once, and the pool
 //!   does not try the request on each of its idle connections in turn;
+//! - a server that answers early and then neither reads the rest nor closes (the socket buffers
+//!   fill and the write can go no further): the answer is read while the body is written, the
+//!   call ends with it at once instead of at the timeout, and the connection is not reused;
+//!   interim 1xx answers do not stop the write;
 //! - a reused keep-alive connection that the server closes as a request goes out: a GET goes once
 //!   more on a fresh connection without using the retry budget; a chat, which the server may have
 //!   read, is not resent.
@@ -27,6 +31,12 @@ const AGENTS: &str = r#"{"data": []}"#;
 enum OnChat {
     /// Answers this status with an error envelope and closes without reading the body.
     AnswerEarly(u16),
+    /// Answers this status with an error envelope and keeps the connection open without
+    /// reading the body (nor closing it) until the test ends.
+    AnswerEarlyAndHold(u16),
+    /// Sends `100 Continue` at once, reads the whole body, then answers 413 saying how many
+    /// bytes of body it read.
+    ContinueThenRead,
 }
 
 /// What the raw server does with the requests of a connection.
@@ -118,14 +128,25 @@ async fn serve(
             return;
         }
         if line.starts_with("POST ") {
-            let OnChat::AnswerEarly(status) = on_chat;
-            let body = r#"{"error": "Request body too large"}"#;
-            let response = format!(
-                "HTTP/1.1 {status} Early\r\ncontent-type: application/json\r\n\
-                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(response.as_bytes()).await;
+            let (status, hold) = match on_chat {
+                OnChat::AnswerEarly(status) => (status, false),
+                OnChat::AnswerEarlyAndHold(status) => (status, true),
+                OnChat::ContinueThenRead => {
+                    let _ = socket.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+                    let read = read_body(&mut socket, &head, &buf).await;
+                    let _ = socket
+                        .write_all(envelope(413, &read.to_string()).as_bytes())
+                        .await;
+                    return;
+                }
+            };
+            let _ = socket
+                .write_all(envelope(status, "Request body too large").as_bytes())
+                .await;
+            if hold {
+                // Neither reads nor closes: the client's write stalls on full buffers.
+                tokio::time::sleep(Duration::from_secs(120)).await;
+            }
             // Dropped with the body unread: the kernel answers the client's writes with RST.
             return;
         }
@@ -137,6 +158,39 @@ async fn serve(
             return;
         }
     }
+}
+
+/// An error envelope with `status` and `message`, `Content-Length` framed.
+fn envelope(status: u16, message: &str) -> String {
+    let body = format!(r#"{{"error": "{message}"}}"#);
+    format!(
+        "HTTP/1.1 {status} Early\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Reads the body of the request whose head is `head` (`Content-Length` framed), `after_head`
+/// the bytes already read after the head; how many bytes of body it read.
+async fn read_body(socket: &mut TcpStream, head: &str, after_head: &[u8]) -> usize {
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut read = after_head.len();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while read < length {
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    read
 }
 
 /// A chat message of about 5 MB: far more than socket buffers hold, so the write is still
@@ -226,4 +280,83 @@ async fn a_chat_on_a_keep_alive_connection_closed_without_an_answer_is_not_resen
     assert_eq!(e.kind(), ErrorKind::Connection, "{e:?}");
     assert!(e.may_have_reached_server());
     assert!(e.message().contains("the run may have been created"), "{e}");
+}
+
+/// A chat message of 32 MB: more than the loopback's socket buffers hold even fully grown
+/// (`tcp_wmem` 4 MiB, `tcp_rmem` up to 32 MiB but not grown for a reader that reads nothing).
+fn thirty_two_megabytes() -> String {
+    "x".repeat(32 * 1024 * 1024)
+}
+
+/// A client with a 30 s timeout: an early answer must end the call long before it.
+fn patient_client(server: &RawServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(&server.base_url)
+        .max_retries(2)
+        .timeout(Duration::from_secs(30))
+        .rate_limit(false)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_413_from_a_server_that_neither_reads_nor_closes_ends_the_call_at_once() {
+    let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarlyAndHold(413)).await;
+    let client = patient_client(&server);
+    let started = std::time::Instant::now();
+    let e = client
+        .agents()
+        .chat("agt_abc123", &thirty_two_megabytes())
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(e.kind(), ErrorKind::ApiStatus, "{e:?}");
+    assert_eq!(e.status(), Some(413));
+    assert_eq!(e.message(), "Request body too large");
+    // Wide slack for a loaded machine; waiting for the write would take the whole 30 s.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    assert_eq!(server.count("POST"), 1, "{:?}", server.requests.lock());
+    // The connection (its request unfinished) is not reused: the next call opens another.
+    client.agents().list().await.unwrap();
+    assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(server.count("POST"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_401_from_a_server_that_neither_reads_nor_closes_is_an_authentication_error() {
+    let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarlyAndHold(401)).await;
+    let client = patient_client(&server);
+    // A pooled keep-alive connection first: the chat goes on it.
+    client.agents().list().await.unwrap();
+    let started = std::time::Instant::now();
+    let e = client
+        .agents()
+        .chat("agt_abc123", &thirty_two_megabytes())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Authentication, "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.count("POST"), 1);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interim_100_continue_does_not_stop_the_body_from_being_written_whole() {
+    let server = RawServer::start(OnGet::Answer, OnChat::ContinueThenRead).await;
+    let message = thirty_two_megabytes();
+    let e = patient_client(&server)
+        .agents()
+        .chat("agt_abc123", &message)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(413), "{e:?}");
+    // The server read every byte of the body (the JSON around the message adds a few).
+    let read: usize = e.message().parse().unwrap();
+    assert!(read > message.len(), "{read} of {}", message.len());
+    assert_eq!(server.count("POST"), 1);
 }

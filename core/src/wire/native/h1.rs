@@ -17,16 +17,22 @@
 //! obs-fold header lines are unfolded (§5.2) and `HTTP/1.x` for x > 1 is read as HTTP/1.1
 //! (§2.6).
 //!
+//! The response is read while the request is still being written, as hyper's dispatcher does:
+//! a server may answer a large body early (413, 401, 429) and then neither read the rest nor
+//! close, and that answer is the outcome; such a connection is never reused.
+//!
 //! Every number the server sends is checked before it is used (chunk sizes with checked
 //! arithmetic; the size cap counts every decoded byte) and every part of the response is
 //! bounded: the head, each chunk-size line, all chunk extensions together, the trailers. A
 //! response that breaks the rules is [`SendError::Malformed`], naming what was wrong.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
+use tokio::io::AsyncWrite;
 
 use crate::wire::headers::{Relevant, ResponseMeta};
 use crate::wire::native::connect::Stream;
@@ -118,37 +124,104 @@ impl Connection {
     /// Writes `request` (head and body, serialized; dropped once written) and reads the response
     /// whole, its body up to `max_bytes`. Also says whether the connection can carry another
     /// request.
+    ///
+    /// The response is read while the request is written (see [`Sending`]), as hyper's
+    /// dispatcher does: a server may answer a large body early (413, 401, 429) and then neither
+    /// read the rest nor close, and waiting for the write would wait for the timeout.
     pub(crate) async fn exchange(
         &mut self,
         request: Vec<u8>,
         max_bytes: usize,
     ) -> Result<(Response, bool), SendError> {
-        let written = write_whole(&mut self.stream, &request).await;
-        drop(request);
-        match written {
-            Ok(()) => read_response(&mut self.stream, max_bytes).await,
-            // The write failed, so the server never had the whole request and cannot have
-            // acted on it; but it may have answered before closing (an early 413, 401 or 429
-            // to a large body it would not read), and then that answer is the outcome.
-            Err(write_error) => match read_response(&mut self.stream, max_bytes).await {
-                Ok((response, _)) => Ok((response, false)),
-                Err(
-                    e @ (SendError::BodyLost { .. }
-                    | SendError::TooLarge { .. }
-                    | SendError::Malformed {
-                        status: Some(_), ..
-                    }),
-                ) => Err(e),
-                Err(_) => Err(SendError::Unsent(write_error.into())),
-            },
+        let mut sending = Sending {
+            stream: &mut self.stream,
+            request,
+            sent: 0,
+            written: false,
+            failed: None,
+        };
+        let read = read_response(&mut sending, max_bytes).await;
+        if sending.written {
+            return read;
+        }
+        // The request was not written whole (the write failed, or a response came before its
+        // end), so the server cannot have acted on it; but an answer it gave is the outcome.
+        // The connection is not reused: the server and the client disagree on where it is.
+        let unsent = sending.failed.take();
+        match read {
+            Ok((response, _)) => Ok((response, false)),
+            Err(
+                e @ (SendError::BodyLost { .. }
+                | SendError::TooLarge { .. }
+                | SendError::Malformed {
+                    status: Some(_), ..
+                }),
+            ) => Err(e),
+            Err(e) => Err(SendError::Unsent(match unsent {
+                Some(write_error) => write_error.into(),
+                None => format!("the request could not be written whole: {e}").into(),
+            })),
         }
     }
 }
 
-/// Writes a request whole.
-async fn write_whole(stream: &mut Stream, request: &[u8]) -> std::io::Result<()> {
-    stream.write_all(request).await?;
-    stream.flush().await
+/// A connection's stream while a request goes out on it: each read of the response first writes
+/// what the socket takes of the rest of the request, so that the response is read as it
+/// arrives, even before the request's end. A complete response (head and body) then ends the
+/// exchange with the request unfinished; an interim 1xx does not, and the write goes on. The
+/// usual small request is written whole by the first read, before it waits for the response.
+struct Sending<'a> {
+    stream: &'a mut Stream,
+    /// The request, until it is written whole (then freed: a call waiting for its response
+    /// holds no copy of it).
+    request: Vec<u8>,
+    /// How many of its bytes were written.
+    sent: usize,
+    /// Whether the request was written whole and flushed.
+    written: bool,
+    /// Why the write failed, if it did: the rest is abandoned and the response still read.
+    failed: Option<io::Error>,
+}
+
+impl Sending<'_> {
+    /// Writes what the socket takes of the rest of the request, then flushes.
+    fn poll_write_rest(&mut self, cx: &mut Context<'_>) {
+        while !self.written && self.failed.is_none() {
+            let rest = &self.request[self.sent..];
+            let stream = Pin::new(&mut *self.stream);
+            let step = if rest.is_empty() {
+                stream.poll_flush(cx).map_ok(|()| 0)
+            } else {
+                stream.poll_write(cx, rest)
+            };
+            match step {
+                Poll::Pending => return,
+                Poll::Ready(Err(e)) => self.failed = Some(e),
+                Poll::Ready(Ok(0)) if rest.is_empty() => {
+                    self.written = true;
+                    self.request = Vec::new();
+                }
+                Poll::Ready(Ok(0)) => self.failed = Some(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => self.sent += n,
+            }
+        }
+    }
+}
+
+impl ReadSome for Sending<'_> {
+    fn read_some(
+        &mut self,
+        buf: &mut BytesMut,
+        capacity: usize,
+    ) -> impl Future<Output = io::Result<usize>> + Send {
+        poll_fn(move |cx| {
+            self.poll_write_rest(cx);
+            // `Stream::read_some` keeps no state of its own across polls (its state is the
+            // socket's and `buf`), so a new one at each poll reads exactly as one awaited would;
+            // both wakers stay registered, and either readiness polls this again.
+            pin!(self.stream.read_some(buf, capacity)).poll(cx)
+        })
+    }
 }
 
 /// Reads one response whole from `io`, its body up to `max_bytes`; also says whether the
