@@ -20,8 +20,10 @@ use std::time::Duration;
 
 use delegir::{Client, ErrorKind};
 use parking_lot::Mutex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 const KEY: &str = "dlg_test_early0123456789abcdef";
 const AGENTS: &str = r#"{"data": []}"#;
@@ -54,12 +56,51 @@ struct RawServer {
     base_url: String,
     requests: Arc<Mutex<Vec<String>>>,
     connections: Arc<AtomicUsize>,
+    /// The PEM file of the test CA, for a TLS server.
+    ca: Option<tempfile_path::Removed>,
 }
 
 impl RawServer {
     async fn start(on_get: OnGet, on_chat: OnChat) -> RawServer {
+        RawServer::start_with(on_get, on_chat, None).await
+    }
+
+    /// The same server behind TLS (HTTP/1.1 by ALPN), with a certificate for `localhost` from
+    /// a test CA.
+    async fn start_tls(on_get: OnGet, on_chat: OnChat) -> RawServer {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let server_key = rcgen::KeyPair::generate().unwrap();
+        let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &ca)
+            .unwrap();
+        let key = PrivatePkcs8KeyDer::from(server_key.serialize_der());
+        let mut config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![server.der().clone(), ca.der().clone()],
+                PrivateKeyDer::Pkcs8(key),
+            )
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let ca_file = tempfile_path::Removed::new("early-response-ca.pem");
+        std::fs::write(&ca_file.0, ca.pem()).unwrap();
+        let mut server =
+            RawServer::start_with(on_get, on_chat, Some(TlsAcceptor::from(Arc::new(config)))).await;
+        server.ca = Some(ca_file);
+        server
+    }
+
+    async fn start_with(on_get: OnGet, on_chat: OnChat, tls: Option<TlsAcceptor>) -> RawServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap();
+        let base_url = match tls {
+            None => format!("http://{address}/api/v1"),
+            Some(_) => format!("https://localhost:{}/api/v1", address.port()),
+        };
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let (seen, opened) = (Arc::clone(&requests), Arc::clone(&connections));
@@ -69,24 +110,38 @@ impl RawServer {
                     return;
                 };
                 opened.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(socket, Arc::clone(&seen), on_get, on_chat));
+                let seen = Arc::clone(&seen);
+                match tls.clone() {
+                    None => tokio::spawn(serve(socket, seen, on_get, on_chat)),
+                    Some(acceptor) => tokio::spawn(async move {
+                        if let Ok(socket) = acceptor.accept(socket).await {
+                            serve(socket, seen, on_get, on_chat).await;
+                        }
+                    }),
+                };
             }
         });
         RawServer {
             base_url,
             requests,
             connections,
+            ca: None,
+        }
+    }
+
+    fn builder(&self) -> delegir::ClientBuilder {
+        let builder = Client::builder()
+            .api_key(KEY)
+            .base_url(&self.base_url)
+            .rate_limit(false);
+        match &self.ca {
+            Some(ca) => builder.extra_ca_certs(&ca.0),
+            None => builder,
         }
     }
 
     fn client(&self, max_retries: u32) -> Client {
-        Client::builder()
-            .api_key(KEY)
-            .base_url(&self.base_url)
-            .max_retries(max_retries)
-            .rate_limit(false)
-            .build()
-            .unwrap()
+        self.builder().max_retries(max_retries).build().unwrap()
     }
 
     fn count(&self, method: &str) -> usize {
@@ -99,8 +154,8 @@ impl RawServer {
     }
 }
 
-async fn serve(
-    mut socket: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: S,
     seen: Arc<Mutex<Vec<String>>>,
     on_get: OnGet,
     on_chat: OnChat,
@@ -172,7 +227,7 @@ fn envelope(status: u16, message: &str) -> String {
 
 /// Reads the body of the request whose head is `head` (`Content-Length` framed), `after_head`
 /// the bytes already read after the head; how many bytes of body it read.
-async fn read_body(socket: &mut TcpStream, head: &str, after_head: &[u8]) -> usize {
+async fn read_body<S: AsyncRead + Unpin>(socket: &mut S, head: &str, after_head: &[u8]) -> usize {
     let length: usize = head
         .lines()
         .find_map(|l| {
@@ -290,19 +345,44 @@ fn thirty_two_megabytes() -> String {
 
 /// A client with a 30 s timeout: an early answer must end the call long before it.
 fn patient_client(server: &RawServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(&server.base_url)
+    server
+        .builder()
         .max_retries(2)
         .timeout(Duration::from_secs(30))
-        .rate_limit(false)
         .build()
         .unwrap()
+}
+
+/// A file in the temporary directory, removed when dropped.
+mod tempfile_path {
+    pub struct Removed(pub std::path::PathBuf);
+
+    impl Removed {
+        pub fn new(name: &str) -> Removed {
+            Removed(std::env::temp_dir().join(format!("delegir-{}-{name}", std::process::id())))
+        }
+    }
+
+    impl Drop for Removed {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_early_413_from_a_server_that_neither_reads_nor_closes_ends_the_call_at_once() {
     let server = RawServer::start(OnGet::Answer, OnChat::AnswerEarlyAndHold(413)).await;
+    early_413_ends_the_call_at_once(server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_too_an_early_413_from_a_server_that_neither_reads_nor_closes_ends_the_call() {
+    let server = RawServer::start_tls(OnGet::Answer, OnChat::AnswerEarlyAndHold(413)).await;
+    early_413_ends_the_call_at_once(server).await;
+}
+
+async fn early_413_ends_the_call_at_once(server: RawServer) {
     let client = patient_client(&server);
     let started = std::time::Instant::now();
     let e = client
