@@ -104,6 +104,20 @@ test('proxies from the environment and the option; NO_PROXY and trustEnv: false 
   assert.equal(proxied().length, before + 1);
 });
 
+test('a NO_PROXY entry with a port bypasses the proxy for that port only', async () => {
+  // A live proxy: its log, or the lack of a line in it, says which way each call went.
+  const apiKey = await newKey();
+  const { host, hostname } = new URL(EMULATOR);
+  env.HTTP_PROXY = PROXY;
+  env.NO_PROXY = `example.com,${host}`;
+  const before = proxied().length;
+  await new Delegir({ apiKey, baseUrl: EMULATOR, maxRetries: 0 }).usage.get();
+  assert.deepEqual(proxied().slice(before), []);
+  env.NO_PROXY = `${hostname}:1`;
+  await new Delegir({ apiKey, baseUrl: EMULATOR, maxRetries: 0 }).usage.get();
+  assert.deepEqual(proxied().slice(before).map((r) => r.startsWith(`GET ${EMULATOR}/usage `)), [true]);
+});
+
 test('a refusing or dead proxy fails clearly and the password is never shown or logged', async () => {
   const apiKey = await newKey();
   const lines = [];

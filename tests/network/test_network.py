@@ -128,6 +128,21 @@ def test_proxies_from_the_environment_the_option_and_no_proxy(key: str, monkeypa
     assert len(proxied_requests()) == before + 1
 
 
+def test_a_no_proxy_entry_with_a_port_bypasses_the_proxy_for_that_port_only(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A live proxy: its log, or the lack of a line in it, says which way each call went.
+    host_port = EMULATOR.split("//")[1].split("/")[0]
+    monkeypatch.setenv("HTTP_PROXY", PROXY)
+    monkeypatch.setenv("NO_PROXY", f"example.com,{host_port}")
+    before = len(proxied_requests())
+    Delegir(key, base_url=EMULATOR, max_retries=0).usage.get()
+    assert proxied_requests()[before:] == []
+    monkeypatch.setenv("NO_PROXY", host_port.rsplit(":", 1)[0] + ":1")
+    Delegir(key, base_url=EMULATOR, max_retries=0).usage.get()
+    assert [r.startswith(f"GET {EMULATOR}/usage ") for r in proxied_requests()[before:]] == [True]
+
+
 def test_a_refusing_or_dead_proxy_fails_clearly_and_never_shows_the_password(
     key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
