@@ -4,7 +4,7 @@
 mod common;
 
 use common::{ACTIVE, builder, client, emulator, fault, journal};
-use delegir::{Client, ErrorKind};
+use delegir::{Client, ErrorKind, ExtraParams, RequestOptions};
 use delegir_emulator::{Emulator, Fault};
 use futures::future::join_all;
 
@@ -120,4 +120,74 @@ async fn over_http1_the_same_refusal_is_a_closed_connection_and_a_chat_is_not_re
         ["fault:refuse_stream", "ok"],
         "the GET retried"
     );
+}
+
+#[tokio::test]
+async fn a_request_states_its_body_length_and_leaves_out_connection_specific_extra_headers() {
+    // HTTP/2 forbids connection-specific fields (RFC 9113, 8.2.2): h2 would refuse the whole
+    // request, so an extra header of those names is left out (as hyper's client did); the
+    // others are sent.
+    let emu = emulator().await;
+    let extra = ExtraParams::new()
+        .header("x-trace-id", "abc")
+        .and_then(|e| e.header("te", "gzip"))
+        .and_then(|e| e.header("upgrade", "h2c"))
+        .and_then(|e| e.header("keep-alive", "timeout=5"))
+        .and_then(|e| e.header("proxy-connection", "keep-alive"))
+        .unwrap();
+    let client = http2_client(&emu).with_options(RequestOptions::default().with_extra(extra));
+    client.agents().chat(ACTIVE, "hello").await.unwrap();
+    client.usage().get().await.unwrap();
+    let entries = journal(&emu);
+    let (chat, get) = (&entries[0].headers, &entries[1].headers);
+    let body = entries[0].body.as_deref().unwrap();
+    assert_eq!(chat["content-length"], body.len().to_string());
+    assert_eq!(chat["content-type"], "application/json");
+    assert!(!get.contains_key("content-length"), "{get:?}");
+    for sent in [chat, get] {
+        assert_eq!(sent["x-trace-id"], "abc");
+        for name in ["te", "upgrade", "keep-alive", "proxy-connection"] {
+            assert!(!sent.contains_key(name), "{name} in {sent:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_connection_closes_once_the_client_is_dropped_and_its_calls_ended() {
+    // The connection's task must notice that its last handle went away while it waits for the
+    // socket; else every dropped client would leave a connection open until the server
+    // closed it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let (closed, closed_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut connection = h2::server::handshake(socket).await.unwrap();
+        while let Some(Ok((_request, mut respond))) = connection.accept().await {
+            let response = http::Response::builder()
+                .header("content-type", "application/json")
+                .body(())
+                .unwrap();
+            let mut body = respond.send_response(response, false).unwrap();
+            let usage =
+                r#"{"data": {"period": "2026-12", "requests": 1, "tokens": 2, "cost": 0.1}}"#;
+            body.send_data(bytes::Bytes::from_static(usage.as_bytes()), true)
+                .unwrap();
+        }
+        // `accept` ends when the client closed the connection (GOAWAY, then EOF).
+        let _ = closed.send(());
+    });
+    let client = Client::builder()
+        .api_key("dlg_test_close0123456789abcdef")
+        .base_url(&base_url)
+        .http2_prior_knowledge(true)
+        .rate_limit(false)
+        .build()
+        .unwrap();
+    let _ = client.usage().get().await;
+    drop(client);
+    tokio::time::timeout(std::time::Duration::from_secs(10), closed_rx)
+        .await
+        .expect("the connection closed within 10 s of the client's drop")
+        .unwrap();
 }

@@ -1,65 +1,192 @@
-//! HTTP/2 through hyper: one request on the shared connection, its body read whole under a cap.
+//! HTTP/2 on the `h2` crate: the shared connection, and one request on it with its body read
+//! whole under a cap.
+//!
+//! Not hyper's HTTP/2 client, although hyper's is built on the same `h2`: for every request it
+//! spawns a task that awaits the response and hands it over through a oneshot channel, after
+//! queueing the request through a channel to the connection's task. With 10,000 calls in flight
+//! that was 3.1 KiB per call more than over HTTP/1.1 (heaptrack of the Rust SDK, the bench's
+//! memory workload): the spawned task 1,664 B, the boxed call future 672 B, the oneshot 320 B,
+//! hyper's per-stream bookkeeping 72 B, plus h2's own stream state (a 328-byte slab entry,
+//! with the slab's doubling headroom ~540 B per stream, and its id map). Here the call's own
+//! task sends the request on its clone of h2's `SendRequest` and polls h2's response future:
+//! no task, no channel, no oneshot per call; only h2's stream state remains (see
+//! `bench/README.md`). The settings are hyper's defaults, so the wire behaviour is the same.
+
+use std::convert::Infallible;
 
 use bytes::{Bytes, BytesMut};
-use http::Request;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::client::conn::http2::SendRequest;
+use h2::client::{self as h2_client, ResponseFuture, SendRequest};
+use http::{HeaderMap, Request, header};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::oneshot;
 
+use crate::runtime;
 use crate::wire::headers;
 use crate::wire::raw_headers::RawHeaders;
 use crate::wire::response::{Response, SendError};
 
-/// Sends `request` (its URI absolute: HTTP/2 carries the scheme and authority as
-/// pseudo-headers) and reads the response whole, its body up to `max_bytes`.
-pub(crate) async fn send(
-    mut sender: SendRequest<Full<Bytes>>,
-    request: Request<Full<Bytes>>,
+/// Each stream's receive window: hyper's default (the spec's 64 KiB would throttle a large
+/// response to a round trip per 64 KiB).
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+/// The connection's receive window, shared by its streams: hyper's default.
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+/// Largest response header list accepted: hyper's default.
+const MAX_HEADER_LIST: u32 = 16 * 1024;
+/// Most request body bytes h2 buffers per stream before the window lets them out: hyper's
+/// default.
+const MAX_SEND_BUFFER: usize = 1024 * 1024;
+/// Streams opened before the server's SETTINGS say how many it allows: hyper's default.
+const INITIAL_MAX_SEND_STREAMS: usize = 100;
+/// Largest frame accepted: hyper's default (the spec's minimum).
+const MAX_FRAME: u32 = 16 * 1024;
+
+/// An open HTTP/2 connection, shared by the calls (through an `Arc`). Its frames are read and
+/// written by a task of its own ([`drive`]), which ends when the connection does.
+pub(crate) struct Connection {
+    sender: SendRequest<Bytes>,
+    /// Which connection of the pool this is (see `Pool::retire_http2`).
+    pub(crate) id: u64,
+    /// Closed once the connection's task ended (its receiver is dropped then).
+    alive: oneshot::Sender<Infallible>,
+}
+
+impl Connection {
+    /// Sends the client preface and settings over `io` and starts the connection's task.
+    pub(crate) async fn handshake<T>(io: T, id: u64) -> Result<Connection, h2::Error>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (sender, connection) = h2_client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_header_list_size(MAX_HEADER_LIST)
+            .max_send_buffer_size(MAX_SEND_BUFFER)
+            .initial_max_send_streams(INITIAL_MAX_SEND_STREAMS)
+            .max_frame_size(MAX_FRAME)
+            .enable_push(false)
+            .handshake::<T, Bytes>(io)
+            .await?;
+        let (alive, ended) = oneshot::channel();
+        runtime::spawn(drive(connection, ended));
+        Ok(Connection { sender, id, alive })
+    }
+
+    /// Whether the connection ended (closed by either side, or failed).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.alive.is_closed()
+    }
+}
+
+/// Drives the connection until it ends: closed by the server, failed, or closed by h2 once
+/// the last handle and the last stream are gone (h2 wakes the task for that itself; the test
+/// `the_connection_closes_once_the_client_is_dropped_and_its_calls_ended` checks it). Dropping
+/// `ended` then marks the connection closed (see [`Connection::is_closed`]).
+async fn drive<T>(connection: h2_client::Connection<T, Bytes>, ended: oneshot::Receiver<Infallible>)
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    // Errors end the connection; each stream in flight got its own error already.
+    let _ = connection.await;
+    drop(ended);
+}
+
+/// Whether a request with this method and an empty body states `content-length: 0` (as hyper
+/// did): those whose payload has a meaning.
+pub(crate) fn empty_body_has_length(method: &http::Method) -> bool {
+    !matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::DELETE | http::Method::CONNECT
+    )
+}
+
+/// Connection-specific header fields, which HTTP/2 forbids (RFC 9113, section 8.2.2; `te`
+/// only with a value other than `trailers`). An extra header of these names is not sent over
+/// HTTP/2, as hyper did (h2 would refuse the whole request).
+pub(crate) fn is_connection_specific(name: &http::HeaderName, value: &http::HeaderValue) -> bool {
+    matches!(
+        name.as_str(),
+        "connection" | "transfer-encoding" | "upgrade" | "keep-alive" | "proxy-connection"
+    ) || (name == header::TE && value != "trailers")
+}
+
+/// A handle for one request on `connection`, once h2 accepts one more stream on it: at once,
+/// unless the connection failed or is going away. Then, as when [`start`] fails, nothing was
+/// sent, and the attempt loop sends the request again on another connection (any method).
+pub(crate) async fn ready(connection: &Connection) -> Result<SendRequest<Bytes>, SendError> {
+    connection
+        .sender
+        .clone()
+        .ready()
+        .await
+        .map_err(|e| SendError::Unsent(e.into()))
+}
+
+/// Opens a stream for `request` (its URI absolute: HTTP/2 carries the scheme and authority as
+/// pseudo-headers) and queues it with its `body`; [`receive`] then awaits the response.
+/// Separate and synchronous so that the future a call keeps while it waits holds neither the
+/// request nor the handle.
+pub(crate) fn start(
+    mut sender: SendRequest<Bytes>,
+    request: Request<()>,
+    body: Option<Bytes>,
+) -> Result<ResponseFuture, SendError> {
+    let (response, mut body_stream) = sender
+        .send_request(request, body.is_none())
+        .map_err(|e| SendError::Unsent(e.into()))?;
+    if let Some(body) = body {
+        // In memory already: h2 sends it as the windows allow.
+        if body_stream.send_data(body, true).is_err() {
+            // The stream is no longer open for sending (reset by the server meanwhile): the
+            // response future reports why. The reset makes sure it ends.
+            body_stream.send_reset(h2::Reason::CANCEL);
+        }
+    }
+    Ok(response)
+}
+
+/// Awaits the response of a stream [`start`] opened and reads it whole, its body up to
+/// `max_bytes`.
+pub(crate) async fn receive(
+    response: ResponseFuture,
     max_bytes: usize,
 ) -> Result<Response, SendError> {
-    let response = sender
-        .try_send_request(request)
-        .await
-        .map_err(|mut failed| match failed.take_message() {
-            // Closed before the request went out; the attempt loop sends it again (any method)
-            // and the next attempt finds the connection closed and opens another.
-            Some(_) => SendError::Unsent(failed.into_error().into()),
-            None => {
-                let error = failed.into_error();
-                if refused_unprocessed(&error) {
-                    SendError::Unsent(error.into())
-                } else {
-                    SendError::Lost(error.into())
-                }
-            }
-        })?;
+    let response = response.await.map_err(|error| {
+        if refused_unprocessed(&error) {
+            SendError::Unsent(error.into())
+        } else {
+            SendError::Lost(error.into())
+        }
+    })?;
     let (head, mut body) = response.into_parts();
-    let status = head.status.as_u16();
-    let meta = headers::parse(&head.headers);
-    let content_length = hyper::body::Body::size_hint(&body).exact();
+    // What the headers say (`ResponseMeta`) is parsed only on the way out: kept while the body
+    // arrives, it would make every call's future larger.
+    let (status, fields) = (head.status.as_u16(), head.headers);
+    let content_length = content_length(&fields);
     if content_length.is_some_and(|len| len > max_bytes as u64) {
         // Not read at all: dropping the body resets the stream.
         return Err(SendError::TooLarge {
             status,
-            meta,
+            meta: headers::parse(&fields),
             head: Bytes::new(),
         });
     }
     // The usual case is one chunk, kept as is without a copy; more are gathered in `gathered`.
     let mut only: Option<Bytes> = None;
     let mut gathered = BytesMut::new();
-    loop {
-        let chunk = match next_chunk(&mut body).await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
+    // Trailers, which the API never sends, are not read.
+    while let Some(chunk) = body.data().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
             Err(e) => {
                 return Err(SendError::BodyLost {
                     status,
-                    meta,
+                    meta: headers::parse(&fields),
                     source: e.into(),
                 });
             }
         };
+        // Read: the server may send as much again (the windows are replenished).
+        let _ = body.flow_control().release_capacity(chunk.len());
         let so_far = only.as_ref().map_or(gathered.len(), Bytes::len);
         if so_far + chunk.len() > max_bytes {
             let read = match only {
@@ -69,7 +196,7 @@ pub(crate) async fn send(
             };
             return Err(SendError::TooLarge {
                 status,
-                meta,
+                meta: headers::parse(&fields),
                 head: read,
             });
         }
@@ -87,39 +214,30 @@ pub(crate) async fn send(
     let body = only.unwrap_or_else(|| gathered.freeze());
     Ok(Response {
         status,
-        meta,
-        headers: RawHeaders::Http2(Box::new(head.headers)),
+        meta: headers::parse(&fields),
+        headers: RawHeaders::Http2(Box::new(fields)),
         body,
     })
 }
 
-/// The next piece of a response body, or `None` at its end (trailers, which the API never
-/// sends, are skipped).
-async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, hyper::Error> {
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            return Ok(Some(data));
-        }
-    }
-    Ok(None)
+/// The response's `content-length`, when it states one (h2 checks that the DATA frames add up
+/// to it).
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse().ok())
 }
 
 /// Whether an HTTP/2 server said it did not process the request: it refused the stream
 /// (`REFUSED_STREAM`), or shut the connection down gracefully (`GOAWAY` with `NO_ERROR`) before
 /// the stream. Either way nothing happened on the server, so even a chat may be sent again
 /// (RFC 9113, section 8.7).
-fn refused_unprocessed(error: &hyper::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(h2_error) = cause.downcast_ref::<h2::Error>() {
-            return h2_error.is_remote()
-                && match h2_error.reason() {
-                    Some(h2::Reason::REFUSED_STREAM) => true,
-                    Some(h2::Reason::NO_ERROR) => h2_error.is_go_away(),
-                    _ => false,
-                };
+fn refused_unprocessed(error: &h2::Error) -> bool {
+    error.is_remote()
+        && match error.reason() {
+            Some(h2::Reason::REFUSED_STREAM) => true,
+            Some(h2::Reason::NO_ERROR) => error.is_go_away(),
+            _ => false,
         }
-        source = cause.source();
-    }
-    false
 }

@@ -20,7 +20,6 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Method, Request, Uri};
-use http_body_util::Full;
 use url::{Position, Url};
 
 use crate::config::Config;
@@ -30,7 +29,7 @@ use crate::wire::native::connect::Connector;
 use crate::wire::native::encoding;
 use crate::wire::native::h1;
 use crate::wire::native::h2;
-use crate::wire::native::pool::{Http2Body, Http2Shared, Opened, Pool};
+use crate::wire::native::pool::{Http2Shared, Opened, Pool};
 use crate::wire::native::proxy;
 use crate::wire::request::{ApiRequest, Idempotency};
 use crate::wire::response::{Response, SendError};
@@ -287,18 +286,27 @@ impl Http {
         }
     }
 
-    /// Boxed: hyper's HTTP/2 request and response futures are larger than the whole HTTP/1.1
-    /// exchange, and inline they would make every call's future that large.
-    /// A connection that refused the request unprocessed is retired from the pool, so that
-    /// the next request opens a fresh one.
+    /// The response's future is boxed: inline, it would make every call's future larger for a
+    /// path that HTTP/1.1 calls never take. A connection that refused the request unprocessed
+    /// is retired from the pool, so that the next request opens a fresh one.
     async fn send_http2(
         &self,
         shared: Http2Shared,
         request: &Outgoing,
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
-        let Http2Shared { sender, id } = shared;
-        let result = Box::pin(h2::send(sender, self.http2_request(request), max_bytes)).await;
+        let id = shared.id;
+        let started = match h2::ready(&shared).await {
+            Ok(sender) => h2::start(sender, self.http2_request(request), request.body.clone()),
+            Err(unsent) => Err(unsent),
+        };
+        // While the call waits for the response it keeps neither the connection's `Arc` nor
+        // the request; h2's stream keeps the connection open.
+        drop(shared);
+        let result = match started {
+            Ok(response) => Box::pin(h2::receive(response, max_bytes)).await,
+            Err(unsent) => Err(unsent),
+        };
         if matches!(result, Err(SendError::Unsent(_))) {
             self.pool.retire_http2(id);
         }
@@ -391,7 +399,7 @@ impl Http {
 
     /// The HTTP/2 request: HTTP/2 carries the scheme and authority as pseudo-headers, taken
     /// from the URI.
-    fn http2_request(&self, request: &Outgoing) -> Request<Http2Body> {
+    fn http2_request(&self, request: &Outgoing) -> Request<()> {
         let parts = &self.http2;
         let mut uri = http::uri::Parts::default();
         uri.scheme = Some(parts.scheme.clone());
@@ -404,19 +412,24 @@ impl Http {
         headers.insert(header::USER_AGENT, parts.user_agent.clone());
         if let Some(extra) = &request.extra {
             for (name, value) in extra.header_list() {
-                headers.insert(name.clone(), value.clone());
+                if !h2::is_connection_specific(name, value) {
+                    headers.insert(name.clone(), value.clone());
+                }
             }
         }
-        let body = match &request.body {
+        match &request.body {
             Some(body) => {
                 if !headers.contains_key(header::CONTENT_TYPE) {
                     headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
                 }
-                Full::new(body.clone())
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
             }
-            None => Full::default(),
-        };
-        let mut built = Request::new(body);
+            None if h2::empty_body_has_length(&request.method) => {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+            None => {}
+        }
+        let mut built = Request::new(());
         *built.method_mut() = request.method.clone();
         // Scheme, authority and path were each checked already.
         *built.uri_mut() = Uri::from_parts(uri).expect("a URI from checked parts");

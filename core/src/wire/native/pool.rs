@@ -9,7 +9,7 @@
 //!   (no timer task: servers close idle connections sooner, and a closed one costs only its
 //!   socket until then).
 //! - HTTP/2 (prior knowledge, or negotiated by TLS ALPN): every call shares one connection,
-//!   driven by hyper's connection task. While it may be HTTP/2 that a new connection speaks
+//!   driven by a task of its own (`h2.rs`). While it may be HTTP/2 that a new connection speaks
 //!   (prior knowledge, or `https` before a server picked HTTP/1.1), connections are opened one at
 //!   a time and calls that need one wait: a burst of first calls then makes one TLS handshake
 //!   and shares its HTTP/2 connection, instead of opening a connection each that ALPN turns into
@@ -19,36 +19,23 @@
 //!   handshake futures would make every call's task larger for a path most calls never take.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use futures::FutureExt;
-use http_body_util::Full;
-use hyper::client::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
 
-use crate::runtime;
 use crate::wire::native::connect::Connector;
 use crate::wire::native::h1;
+use crate::wire::native::h2;
 use crate::wire::response::SendError;
 
 /// How long an idle connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// An HTTP/2 request body: the JSON bytes of a chat or update (shared, not copied, by
-/// retries), or none.
-pub(crate) type Http2Body = Full<Bytes>;
-pub(crate) type Http2Sender = http2::SendRequest<Http2Body>;
-
-/// The shared HTTP/2 connection as a call holds it: its sender and which connection it is, so
-/// that a call the connection refused can retire exactly that one ([`Pool::retire_http2`]).
-#[derive(Clone)]
-pub(crate) struct Http2Shared {
-    pub(crate) sender: Http2Sender,
-    pub(crate) id: u64,
-}
+/// The shared HTTP/2 connection as a call holds it; its id lets a call the connection refused
+/// retire exactly that one ([`Pool::retire_http2`]).
+pub(crate) type Http2Shared = Arc<h2::Connection>;
 
 /// The connections to one origin.
 pub(crate) struct Pool {
@@ -98,12 +85,13 @@ impl Pool {
     /// The shared HTTP/2 connection if one is open.
     pub(crate) fn live_http2(&self) -> Option<Http2Shared> {
         let shared = self.shared.lock();
-        shared.as_ref().filter(|s| !s.sender.is_closed()).cloned()
+        shared.as_ref().filter(|s| !s.is_closed()).cloned()
     }
 
     /// Stops sharing the HTTP/2 connection of this `id` (if it is still the shared one): it
     /// refused a request (`GOAWAY`, `REFUSED_STREAM`), so the next call opens a fresh one. Its
-    /// streams in flight finish on it; it closes when the last of its senders is dropped.
+    /// streams in flight finish on it; it closes when the last of its handles and streams is
+    /// dropped.
     pub(crate) fn retire_http2(&self, id: u64) {
         let mut shared = self.shared.lock();
         if shared.as_ref().is_some_and(|s| s.id == id) {
@@ -135,15 +123,12 @@ impl Pool {
     async fn open(&self) -> Result<Opened, SendError> {
         let stream = self.connector.connect().await.map_err(SendError::Connect)?;
         if self.http2_only || stream.is_h2() {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            let id = self.next_http2_id.fetch_add(1, Ordering::Relaxed);
+            let connection = h2::Connection::handshake(stream, id)
                 .await
                 .map_err(|e| SendError::Connect(e.into()))?;
-            runtime::spawn(connection.map(drop));
-            let shared = Http2Shared {
-                sender,
-                id: self.next_http2_id.fetch_add(1, Ordering::Relaxed),
-            };
-            *self.shared.lock() = Some(shared.clone());
+            let shared = Arc::new(connection);
+            *self.shared.lock() = Some(Arc::clone(&shared));
             Ok(Opened::Http2(shared))
         } else {
             if self.connector.is_tls() {
