@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The WebAssembly build under Node against a hand-written client on the same fetch (global fetch
 # + JSON.parse into the SDK's shape): calls/s at concurrency 64 on the small GET and the runs page,
-# in alternating rounds (ratio = median of the rounds' paired ratios), plus the module's size.
-# A short run by default; results go to bench/WASM.md. Not part of `make bench`'s driver, whose
-# contenders (bench/node/contender.mjs) it reuses.
+# in alternating rounds (ratio = median of the rounds' paired ratios), plus the module's size and
+# the Worker bundle next to openai-node's (bench/wasm-bundle.sh, when tests/runtimes/run.sh has
+# installed wrangler). A short run by default; results go to bench/WASM.md, which bench/run.sh
+# (`make bench`) folds into bench/RESULTS.md. Reuses the contenders of bench/node/contender.mjs.
 #
 #   bash bench/wasm.sh                 # ROUNDS=3 SECONDS=2 (after bindings-node/scripts/build.sh)
 set -euo pipefail
@@ -18,19 +19,25 @@ ls build/npm/delegir-*.tgz >/dev/null 2>&1 || bash bindings-node/scripts/build.s
 (cd bench/node && npm ci --no-audit --no-fund --loglevel=error \
     && npm install --no-save --no-audit --no-fund --loglevel=error "$root"/build/npm/delegir-*.tgz)
 
+# The Worker bundles first (no emulator needed): markdown rows, or why there are none.
+bundles="$(mktemp)"
+if ! bash bench/wasm-bundle.sh >"$bundles" 2>&1; then
+    echo "| (not measured) | | | $(tail -n 1 "$bundles") |" >"$bundles"
+fi
+
 log="$(mktemp)"
 target/release/delegir-emulator --port 0 --rate-limit 0 --quiet >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$bundles"' EXIT
 for _ in $(seq 1 100); do grep -q listening "$log" && break; sleep 0.05; done
 base="$(sed -n 's/^Delegir emulator listening on //p' "$log")"
 
-node - "$base" "$rounds" "$seconds" <<'JS'
+node - "$base" "$rounds" "$seconds" "$bundles" <<'JS'
 const { execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { gzipSync } = require('node:zlib');
 const os = require('node:os');
-const [base, rounds, seconds] = process.argv.slice(2);
+const [base, rounds, seconds, bundles] = process.argv.slice(2);
 let n = 0;
 const run = (name, workload) => {
   n += 1;
@@ -72,6 +79,13 @@ const lines = [
   ...rows.map((r) => `| ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs |`),
   '',
   `WebAssembly module (bindings-node/wasm/delegir.wasm): ${size}.`,
+  '',
+  'Worker bundle (`wrangler deploy --dry-run` of a Worker that makes one call; the .js and .wasm ' +
+    'files it writes), next to openai-node\'s made the same way (bench/wasm-bundle.sh):',
+  '',
+  '| SDK | raw | gzip | files |',
+  '|---|---|---|---|',
+  ...readFileSync(bundles, 'utf8').trim().split('\n'),
   '',
 ];
 writeFileSync('bench/WASM.md', lines.join('\n'));

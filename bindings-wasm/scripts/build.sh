@@ -7,7 +7,7 @@
 #      $DELEGIR_TOOLS_DIR/wasm-bindgen-<version>; esbuild and binaryen (wasm-opt) from npm into
 #      $DELEGIR_TOOLS_DIR/npm. DELEGIR_TOOLS_DIR defaults to ~/.cache/delegir/tools, outside the
 #      clone, so that every clone on a machine shares the 8-minute compile of the CLI.
-#   3. cargo build --profile wasm (opt-level z, fat LTO, one codegen unit)
+#   3. cargo build --profile wasm (opt-level s, fat LTO, one codegen unit: see Cargo.toml)
 #   4. wasm-bindgen --target web, then wasm-opt -Oz
 #   5. bindings-node/wasm/: delegir.wasm, glue.cjs (the wasm-bindgen glue as CommonJS, so that the
 #      CommonJS TypeScript layer and every bundler can load it) and embedded.cjs (the module's

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use url::Url;
+#[cfg(target_arch = "wasm32")]
+use crate::wire::fetch::url::{Host, Url};
+#[cfg(not(target_arch = "wasm32"))]
+use url::{Host, Url};
 
 use crate::client::Client;
 use crate::config::{
@@ -487,9 +490,9 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
 
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
 }

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+// On wasm32 the host's URL parser (no IDNA tables in the module: see wire/fetch/url.rs).
+#[cfg(target_arch = "wasm32")]
+use crate::wire::fetch::url::Url;
+#[cfg(not(target_arch = "wasm32"))]
 use url::Url;
 
 use crate::extra::ExtraParams;

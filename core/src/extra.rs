@@ -146,8 +146,8 @@ impl ExtraParams {
         if self.query.is_empty() {
             return query.map(str::to_owned);
         }
-        let mut out = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
             if !self.query.iter().any(|(n, _)| *n == name) {
                 out.append_pair(&name, &value);
             }

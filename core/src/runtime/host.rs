@@ -3,13 +3,14 @@
 //! Clearing matters: a per-attempt timeout of 60 s that outlives its call would keep Node's event
 //! loop (and a test process) alive for a minute after the work is done.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[cfg(target_feature = "atomics")]
 compile_error!(
@@ -55,25 +56,58 @@ const MAX_TIMER: Duration = Duration::from_millis(i32::MAX as u64);
 /// A sleep on the host's timer.
 pub(crate) struct Sleep(SingleThreaded<Timer>);
 
+/// One `setTimeout` whose callback marks it fired and wakes the task polling it. A closure handed
+/// to `setTimeout` directly, not a promise awaited through `JsFuture` (a promise, `then` and two
+/// closures): every attempt starts one of these for its timeout.
 struct Timer {
     handle: JsValue,
-    fired: JsFuture,
+    state: Rc<RefCell<Fired>>,
+    /// Freed with the timer, after `clear_timeout`: the host never calls a freed closure.
+    _callback: Closure<dyn FnMut()>,
     /// What is left to sleep after the current timer fires.
     remaining: Duration,
+}
+
+#[derive(Default)]
+struct Fired {
+    fired: bool,
+    waker: Option<Waker>,
 }
 
 impl Timer {
     fn start(duration: Duration) -> Timer {
         let now = duration.min(MAX_TIMER);
-        let mut handle = JsValue::UNDEFINED;
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            handle = set_timeout(&resolve, now.as_secs_f64() * 1000.0);
+        let state = Rc::new(RefCell::new(Fired::default()));
+        let shared = Rc::clone(&state);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            let waker = {
+                let mut state = shared.borrow_mut();
+                state.fired = true;
+                state.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         });
+        let handle = set_timeout(
+            callback.as_ref().unchecked_ref(),
+            now.as_secs_f64() * 1000.0,
+        );
         Timer {
             handle,
-            fired: JsFuture::from(promise),
+            state,
+            _callback: callback,
             remaining: duration - now,
         }
+    }
+
+    /// Whether it fired; if not, `cx`'s task is woken when it does.
+    fn poll_fired(&self, cx: &mut Context<'_>) -> bool {
+        let mut state = self.state.borrow_mut();
+        if !state.fired {
+            state.waker = Some(cx.waker().clone());
+        }
+        state.fired
     }
 }
 
@@ -88,8 +122,7 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let timer = &mut self.0.0;
         loop {
-            // The promise only ever resolves (with `undefined`).
-            if Pin::new(&mut timer.fired).poll(cx).is_pending() {
+            if !timer.poll_fired(cx) {
                 return Poll::Pending;
             }
             if timer.remaining.is_zero() {

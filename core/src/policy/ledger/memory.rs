@@ -178,6 +178,7 @@ impl State {
 
 /// What the ledger knows of the current window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))] // read by the Redis store's fallback only
 pub(crate) enum WindowView {
     /// Nothing, or the window has passed: a probe goes first.
     Unknown,
@@ -377,6 +378,7 @@ impl MemoryLedger {
     }
 
     /// What the ledger knows of the current window (the Redis store's fallback shares it out).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn window(&self) -> WindowView {
         let s = self.state.lock();
         match s.knowledge {
@@ -390,6 +392,7 @@ impl MemoryLedger {
 
     /// Folds what a response said into the ledger without a place of its own: the Redis store
     /// keeps this process's fallback informed, so that it knows the window if Redis goes away.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn learn(&self, status: u16, meta: &ResponseMeta) {
         self.state.lock().observe(self.clock.as_ref(), status, meta);
         self.changed.notify_waiters();

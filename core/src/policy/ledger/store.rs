@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+#[cfg(target_arch = "wasm32")]
+use crate::wire::fetch::url::Url;
+#[cfg(not(target_arch = "wasm32"))]
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -48,13 +51,13 @@ impl StoreUrl {
         let store = StoreUrl { url };
         #[cfg(target_arch = "wasm32")]
         {
-            return Err(Error::new(
+            Err(Error::new(
                 ErrorKind::Configuration,
                 format!(
                     "the rate-limit store from {source} ({store}) is not supported on WebAssembly \
                      (no sockets there): leave rate_limit_store unset"
                 ),
-            ));
+            ))
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -70,12 +73,14 @@ impl StoreUrl {
     }
 
     /// The URL with its password. Only the Redis client reads it.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn expose(&self) -> &str {
         self.url.as_str()
     }
 
     /// `text` with any occurrence of the password replaced by `***` (for error messages that a
     /// library may have built from the URL).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn scrub(&self, text: &str) -> String {
         match self.url.password() {
             Some(password) if !password.is_empty() => text.replace(password, "***"),

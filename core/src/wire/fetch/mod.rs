@@ -19,6 +19,7 @@
 mod abort;
 mod errors;
 mod read;
+pub(crate) mod url;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -69,6 +70,12 @@ pub(crate) struct Http {
     api_key: ApiKey,
     user_agent: String,
     fetch: Option<FetchFunction>,
+    /// The SDK's headers as a plain object (`{ "x-api-key", accept, "user-agent" }`), made once
+    /// and handed to every request without extra headers: `fetch` copies it, and building a
+    /// `Headers` per attempt cost several calls across the boundary. The second one adds
+    /// `content-type` for requests with a body.
+    headers: SingleThreaded<js_sys::Object>,
+    headers_with_body: SingleThreaded<js_sys::Object>,
 }
 
 /// One request, ready to be sent as many times as the attempt loop needs.
@@ -101,11 +108,33 @@ impl Http {
                 ),
             ));
         }
+        let fixed = |body: bool| {
+            let object = js_sys::Object::new();
+            let mut pairs = vec![
+                ("x-api-key", config.api_key.expose()),
+                ("accept", "application/json"),
+                ("user-agent", config.user_agent.as_str()),
+            ];
+            if body {
+                pairs.push(("content-type", "application/json"));
+            }
+            for (name, value) in pairs {
+                js_sys::Reflect::set(&object, &name.into(), &value.into()).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Configuration,
+                        FetchError::from_js("headers", &e).to_string(),
+                    )
+                })?;
+            }
+            Ok::<_, Error>(SingleThreaded(object))
+        };
         Ok(Http {
             base: config.base_url().to_owned(),
             api_key: config.api_key.clone(),
             user_agent: config.user_agent.clone(),
             fetch: config.fetch.clone(),
+            headers: fixed(false)?,
+            headers_with_body: fixed(true)?,
         })
     }
 
@@ -220,6 +249,21 @@ impl Http {
         request: &Outgoing,
         abort: &AbortOnDrop,
     ) -> std::result::Result<RequestInit, FetchError> {
+        let init = RequestInit::new();
+        init.set_method(request.method.as_str());
+        init.set_redirect(RequestRedirect::Manual);
+        init.set_signal(Some(&abort.signal()));
+        if request.extra.is_none() {
+            // The usual request: the SDK's headers, made once (see `Http::headers`).
+            match &request.body {
+                Some(body) => {
+                    init.set_headers(&self.headers_with_body.0);
+                    init.set_body(&Uint8Array::from(&body[..]));
+                }
+                None => init.set_headers(&self.headers.0),
+            }
+            return Ok(init);
+        }
         let headers = web_sys::Headers::new().map_err(|e| FetchError::from_js("Headers", &e))?;
         let set = |name: &str, value: &str| {
             headers
@@ -229,8 +273,6 @@ impl Http {
         set("x-api-key", self.api_key.expose())?;
         set("accept", "application/json")?;
         set("user-agent", &self.user_agent)?;
-        let init = RequestInit::new();
-        init.set_method(request.method.as_str());
         if let Some(body) = &request.body {
             if !request
                 .extra
@@ -251,8 +293,6 @@ impl Http {
             }
         }
         init.set_headers(&headers);
-        init.set_redirect(RequestRedirect::Manual);
-        init.set_signal(Some(&abort.signal()));
         Ok(init)
     }
 }
