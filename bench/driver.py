@@ -7,7 +7,12 @@ Started by ``bench/run.sh`` (which builds everything first) with the bench virtu
 Environment: ``QUICK=1`` (1 round of 1 s, short rate-limit run: for iterating), ``ROUNDS``,
 ``SECONDS``, ``RL_SECONDS``, ``MEMORY_CALLS``, ``ONLY`` (comma-separated contender names, and
 ``memory`` / ``ratelimit``), ``WORKLOADS`` (``small,large,chat``), ``CONCURRENCIES`` (``1,64``),
-``OUT_DIR`` (where RESULTS.md, results.json and the chart go; default ``bench/``).
+``OUT_DIR`` (where RESULTS.md, results.json and the chart go; default ``bench/``),
+``BENCH_ONLY`` (comma-separated sections: ``throughput``, ``memory``, ``ratelimit``,
+``overflow``, ``gzip``; default all), ``AB_ROUNDS`` (rounds of the overflow and gzip A/B
+sections; default 5, 1 with ``QUICK``), ``BENCH_STARTED`` (epoch seconds at which ``run.sh``
+started: the reports it ran before the driver, listed in ``BENCH_REPORTS``, are included in
+RESULTS.md when written after that time).
 
 Every measurement runs in its own process (so the client's CPU time and peak RSS are its own) and
 with its own fresh API key (so chats of one contender do not grow the data another one reads).
@@ -45,6 +50,23 @@ ONLY = set(filter(None, os.environ.get("ONLY", "").split(",")))
 WORKLOADS = [w for w in os.environ.get("WORKLOADS", "small,large,chat").split(",") if w]
 CONCURRENCIES = [int(c) for c in os.environ.get("CONCURRENCIES", "1,64").split(",") if c]
 SYNC_THREADS = 8  # the threaded contenders' concurrency in the "64" column
+# Sections of the run (BENCH_ONLY=overflow,gzip runs only those); ONLY=memory / ONLY=ratelimit
+# (the older knob) still selects those sections.
+BENCH_ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+SECTIONS = {"throughput", "memory", "ratelimit", "overflow", "gzip"}
+unknown = BENCH_ONLY - SECTIONS - {"wasm", "workerd", "redis"}
+assert not unknown, f"BENCH_ONLY: unknown section(s) {sorted(unknown)}"
+# The A/B sections (overflow checks, gzip) alternate two builds or settings of the Rust SDK.
+AB_ROUNDS = int(os.environ.get("AB_ROUNDS", "1" if QUICK else "5"))
+
+
+def wanted(section: str) -> bool:
+    if BENCH_ONLY:
+        return section in BENCH_ONLY
+    if ONLY and section in ("memory", "ratelimit"):
+        return section in ONLY
+    return not ONLY or section == "throughput"
+
 
 # name -> (language, label, command builder(workload, concurrency, seconds, base, key))
 Cmd = list[str]
@@ -60,14 +82,34 @@ def py(contender: str):
 def py_threads(contender: str):
     def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
         threads = 1 if c == 1 else SYNC_THREADS
-        return [PY, str(BENCH / "python/contender.py"), "throughput", contender, w, str(threads), str(s), base, key]
+        return [
+            PY,
+            str(BENCH / "python/contender.py"),
+            "throughput",
+            contender,
+            w,
+            str(threads),
+            str(s),
+            base,
+            key,
+        ]
 
     return build
 
 
 def node(contender: str):
     def build(w: str, c: int, s: float, base: str, key: str) -> Cmd:
-        return ["node", str(BENCH / "node/contender.mjs"), "throughput", contender, w, str(c), str(s), base, key]
+        return [
+            "node",
+            str(BENCH / "node/contender.mjs"),
+            "throughput",
+            contender,
+            w,
+            str(c),
+            str(s),
+            base,
+            key,
+        ]
 
     return build
 
@@ -131,8 +173,9 @@ class Emulator:
 # measurements
 
 
-def run_json(cmd: Cmd, timeout: float) -> dict[str, Any]:
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
+def run_json(cmd: Cmd, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    full_env = {**os.environ, **env} if env else None
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=full_env)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:5])} failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -217,7 +260,7 @@ def run_order(names: list[str], r: int) -> list[str]:
 
 
 def throughput(emu: Emulator) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
-    names = [n for n in CONTENDERS if not ONLY or n in ONLY]
+    names = [n for n in CONTENDERS if not ONLY or n in ONLY] if wanted("throughput") else []
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in range(ROUNDS if names else 0):
         order = run_order(names, r)
@@ -350,6 +393,116 @@ def ratelimit(emu: Emulator) -> dict[str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------
+# A/B sections: two builds or two settings of the Rust SDK, alternated round by round, c=64
+
+RUST_UNCHECKED_BIN = str(ROOT / "target/release-unchecked/delegir-bench")
+AB_CONCURRENCY = 64
+
+
+def ab_round(
+    emu: Emulator, r: int, label: str, workload: str, variants: list[tuple[str, Cmd, dict[str, str]]]
+) -> dict[str, dict[str, Any]]:
+    """One round of an A/B pair: each variant once, the first one first in even rounds."""
+    got = {}
+    for name, cmd, env in variants if r % 2 == 0 else variants[::-1]:
+        key = emu.new_key()
+        try:
+            m = run_json(
+                [*cmd, workload, str(AB_CONCURRENCY), str(SECONDS), emu.base, key], SECONDS * 10 + 60, env
+            )
+        finally:
+            emu.request("POST", "/reset", key=key)
+        if m["errors"]:
+            raise RuntimeError(f"{label} {name} {workload}: {m['errors']} errors, last {m.get('last_error')}")
+        got[name] = m
+        print(
+            f"  {label} round {r + 1}/{AB_ROUNDS} {workload:5} {name:10} {m['calls'] / m['seconds']:9.0f}/s  "
+            f"cpu {m['cpu_s'] / max(1, m['calls']) * 1e6:7.1f} us/call",
+            flush=True,
+        )
+    return got
+
+
+def ab_summary(rounds: list[dict[str, dict[str, Any]]], a: str, b: str) -> dict[str, Any]:
+    """Medians of each variant and the median of the rounds' paired ratios a ÷ b."""
+
+    def rate(m: dict[str, Any]) -> float:
+        return m["calls"] / m["seconds"]
+
+    def cpu(m: dict[str, Any]) -> float:
+        return m["cpu_s"] / max(1, m["calls"]) * 1e6
+
+    out: dict[str, Any] = {"rounds": len(rounds)}
+    for name in (a, b):
+        out[name] = {"rate": med([x[name] for x in rounds], rate), "cpu": med([x[name] for x in rounds], cpu)}
+    for field, f in (("rate", rate), ("cpu", cpu)):
+        per_round = [f(x[a]) / f(x[b]) for x in rounds if f(x[b])]
+        out[f"{field}_ratio"] = statistics.median(per_round)
+        out[f"{field}_ratios"] = per_round
+    return out
+
+
+def overflow_ab(emu: Emulator) -> dict[str, dict[str, Any]]:
+    """The release profile (overflow checks on, as shipped) against the same code built with the
+    `release-unchecked` profile (checks off), the Rust SDK on the small GET and the runs page."""
+    if not Path(RUST_UNCHECKED_BIN).exists():
+        raise RuntimeError(
+            f"{RUST_UNCHECKED_BIN} missing: cargo build --profile release-unchecked -p delegir-bench"
+        )
+    variants: list[tuple[str, Cmd, dict[str, str]]] = [
+        ("checked", [RUST_BIN, "throughput", "delegir"], {}),
+        ("unchecked", [RUST_UNCHECKED_BIN, "throughput", "delegir"], {}),
+    ]
+    rounds: dict[str, list[dict[str, dict[str, Any]]]] = {"small": [], "large": []}
+    for r in range(AB_ROUNDS):
+        for workload in rounds:
+            rounds[workload].append(ab_round(emu, r, "overflow", workload, variants))
+    return {w: ab_summary(x, "checked", "unchecked") for w, x in rounds.items()}
+
+
+def encoded_size(emu: Emulator, path: str) -> tuple[int, int]:
+    """Bytes of a response body as sent with and without gzip (the emulator's gzip switch on)."""
+    key = emu.new_key()
+    sizes = []
+    for encoding in ("identity", "gzip"):
+        req = urllib.request.Request(emu.base + path, headers={"X-API-Key": key, "Accept-Encoding": encoding})
+        with urllib.request.urlopen(req) as resp:
+            sizes.append(len(resp.read()))
+    emu.request("POST", "/reset", key=key)
+    return sizes[0], sizes[1]
+
+
+def gzip_ab(emu: Emulator) -> dict[str, dict[str, Any]]:
+    """The Rust SDK advertising gzip (the default) against `gzip(false)` (`Accept-Encoding:
+    identity`): with the emulator sending plain bodies (the header's cost alone), then with the
+    emulator compressing like nginx's `gzip on` (the decoding's cost), small GET and runs page."""
+    variants: list[tuple[str, Cmd, dict[str, str]]] = [
+        ("gzip", [RUST_BIN, "throughput", "delegir"], {"BENCH_GZIP": "1"}),
+        ("identity", [RUST_BIN, "throughput", "delegir"], {"BENCH_GZIP": "0"}),
+    ]
+    scenarios = [("small", False), ("small", True), ("large", True)]
+    rounds: dict[str, list[dict[str, dict[str, Any]]]] = {f"{w}|{z}": [] for w, z in scenarios}
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        for r in range(AB_ROUNDS):
+            for workload, compressing in scenarios:
+                emu.request("PUT", "/config", body={"gzip": compressing})
+                label = "gzip(server gzips)" if compressing else "gzip(server plain)"
+                rounds[f"{workload}|{compressing}"].append(ab_round(emu, r, label, workload, variants))
+        emu.request("PUT", "/config", body={"gzip": True})
+        sizes = {
+            "small": encoded_size(emu, "/agents/agt_abc123"),
+            "large": encoded_size(emu, "/agents/agt_abc123/runs?limit=100"),
+        }
+    finally:
+        emu.request("PUT", "/config", body={"gzip": False})
+    for k, x in rounds.items():
+        out[k] = ab_summary(x, "gzip", "identity")
+        out[k]["bytes"] = sizes[k.split("|")[0]]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # report
 
 
@@ -368,8 +521,12 @@ def machine() -> str:
         mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    node_v = subprocess.run(check=False, args=["node", "--version"], capture_output=True, text=True).stdout.strip()
-    rustc = subprocess.run(check=False, args=["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    node_v = subprocess.run(
+        check=False, args=["node", "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    rustc = subprocess.run(
+        check=False, args=["rustc", "--version"], capture_output=True, text=True
+    ).stdout.strip()
     return (
         f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, Node {node_v}, {rustc}"
@@ -409,14 +566,14 @@ def paired(a: list[float] | None, b: list[float] | None) -> float | None:
     return statistics.median(x / y for x, y in zip(a, b))
 
 
-def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
-    """(figure, measured, target, met) for every figure of the issue."""
+def ratios(t, mem, rl, ab: dict[str, Any] | None = None) -> list[tuple[str, str, str, bool | None]]:
+    """(figure, measured, target, met) for every figure of the issues (met None: no target)."""
 
     def rounds(name: str, field: str = "rate", w: str = "small", c: int = 64) -> list[float] | None:
         v = t.get((name, w, c))
         return None if v is None else v.get(f"rounds_{field}")
 
-    rows = []
+    rows: list[tuple[str, str, str, bool | None]] = []
 
     def ratio(label: str, a: str, b: str, target: float, field: str = "rate", fmt: str = "{:.2f}×") -> None:
         r = paired(rounds(a, field), rounds(b, field))
@@ -427,7 +584,9 @@ def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
         rows.append((label, fmt.format(r), ("≥ " if higher else "≤ ") + fmt.format(target), met))
 
     ratio("Python async calls/s ÷ aiohttp+Pydantic", "py-delegir-async", "py-aiohttp", 3)
-    ratio("Python async CPU per call ÷ aiohttp+Pydantic", "py-delegir-async", "py-aiohttp", 1 / 3, field="cpu")
+    ratio(
+        "Python async CPU per call ÷ aiohttp+Pydantic", "py-delegir-async", "py-aiohttp", 1 / 3, field="cpu"
+    )
     ratio("Python sync (8 threads) calls/s ÷ httpx.Client (8 threads)", "py-delegir-sync", "py-httpx-sync", 3)
     ratio("Node calls/s ÷ undici.request", "node-delegir", "node-undici", 2)
     ratio("Node calls/s ÷ fetch", "node-delegir", "node-fetch", 5)
@@ -463,6 +622,33 @@ def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
                     a / b <= 0.5,
                 )
             )
+    ab = ab or {}
+    for workload, what in (("small", "small GET"), ("large", "runs page")):
+        o = ab.get("overflow", {}).get(workload)
+        if o:
+            rows.append(
+                (
+                    f"Overflow checks (release profile): Rust CPU per call ÷ without them, {what}",
+                    f"{o['cpu_ratio']:.3f}× ({spread(o['cpu_ratios'])})",
+                    "measured",
+                    None,
+                )
+            )
+    for key, what in (
+        ("small|False", "small GET, server not compressing (the header alone)"),
+        ("small|True", "small GET, server compressing"),
+        ("large|True", "runs page, server compressing"),
+    ):
+        g = ab.get("gzip", {}).get(key)
+        if g:
+            rows.append(
+                (
+                    f"gzip advertised ÷ identity: Rust CPU per call, {what}",
+                    f"{g['cpu_ratio']:.3f}× ({spread(g['cpu_ratios'])})",
+                    "measured",
+                    None,
+                )
+            )
     for name, m in rl.items():
         if name.startswith("naive"):
             rows.append(
@@ -476,9 +662,132 @@ def ratios(t, mem, rl) -> list[tuple[str, str, str, bool]]:
         else:
             ok = m["server_429"] == 0 and m["quota_used"] >= 0.95
             rows.append(
-                (f"Rate limit, {name}: 429s, quota used", f"{m['server_429']}, {m['quota_used']:.0%}", "0, ≥ 95%", ok)
+                (
+                    f"Rate limit, {name}: 429s, quota used",
+                    f"{m['server_429']}, {m['quota_used']:.0%}",
+                    "0, ≥ 95%",
+                    ok,
+                )
             )
     return rows
+
+
+def spread(xs: list[float]) -> str:
+    """The rounds' range of a ratio, e.g. "rounds 0.97–1.04"."""
+    if len(xs) < 2:
+        return "1 round"
+    return f"rounds {min(xs):.2f}–{max(xs):.2f}"
+
+
+def signed_pct(ratio: float) -> str:
+    return f"{(ratio - 1) * 100:+.1f}%"
+
+
+def ab_sections(ab: dict[str, Any]) -> list[str]:
+    """The overflow-checks and gzip sections of RESULTS.md, sentences made from the figures."""
+    lines: list[str] = []
+    o = ab.get("overflow")
+    if o:
+        n = next(iter(o.values()))["rounds"]
+        lines += [
+            "## Overflow checks (issue 15, defect 8): the release profile as shipped ÷ the same without them",
+            "",
+            f"The Rust contender `delegir` built with the release profile (`overflow-checks = true`, as "
+            f"shipped) and with `release-unchecked` (the same profile, `overflow-checks = false`; "
+            f"`target/release-unchecked/`), concurrency 64, alternated in {n} round(s) of {SECONDS:g} s "
+            "(fewer rounds than the tables above: a short A/B). Ratios are the median of the rounds' "
+            "paired ratios, checked ÷ unchecked.",
+            "",
+            "| workload | CPU µs/call with / without | CPU ratio | calls/s with / without | calls/s ratio |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for w, what in (("small", "`GET /agents/:id`"), ("large", "runs page of 100")):
+            x = o.get(w)
+            if x:
+                lines.append(
+                    f"| {what} | {x['checked']['cpu']:.1f} / {x['unchecked']['cpu']:.1f} | "
+                    f"{x['cpu_ratio']:.3f}× ({spread(x['cpu_ratios'])}) | {x['checked']['rate']:,.0f} / "
+                    f"{x['unchecked']['rate']:,.0f} | {x['rate_ratio']:.3f}× ({spread(x['rate_ratios'])}) |"
+                )
+        parts = []
+        for w, what in (("small", "the small GET"), ("large", "the runs page")):
+            x = o.get(w)
+            if x:
+                within = min(x["cpu_ratios"]) <= 1 <= max(x["cpu_ratios"])
+                parts.append(
+                    f"{signed_pct(x['cpu_ratio'])} on {what}"
+                    + (" (the rounds' ratios fall on both sides of 1)" if within else "")
+                )
+        lines += [
+            "",
+            f"In this run, turning the overflow checks on changed the Rust SDK's CPU per call by "
+            f"{' and '.join(parts)}.",
+            "",
+        ]
+    g = ab.get("gzip")
+    if g:
+        n = next(iter(g.values()))["rounds"]
+        lines += [
+            "## Compression (issue 15): `Accept-Encoding: gzip` ÷ `identity`",
+            "",
+            "The Rust contender `delegir` as shipped (requests carry `Accept-Encoding: gzip`) against "
+            "`ClientBuilder::gzip(false)` (`Accept-Encoding: identity`), concurrency 64, alternated in "
+            f"{n} round(s) of {SECONDS:g} s; first with the emulator sending plain bodies (the cost of the "
+            "header alone), then with the emulator compressing as nginx's `gzip on` does (level 1; "
+            '`PUT /__emulator/config {"gzip": true}`), where the gzip side receives and decodes gzip '
+            "bodies. The decoding is the core's, so the other SDKs pay the same µs per call. Ratios: median "
+            "of the rounds' paired ratios, gzip ÷ identity. The server's compression runs on the same "
+            "cores, so read calls/s with care.",
+            "",
+            "| scenario | body bytes, plain → gzip | CPU µs/call gzip / identity | CPU ratio | calls/s gzip / identity | calls/s ratio |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for key, what in (
+            ("small|False", "small GET, server not compressing"),
+            ("small|True", "small GET, server compressing"),
+            ("large|True", "runs page, server compressing"),
+        ):
+            x = g.get(key)
+            if x:
+                plain, zipped = x["bytes"]
+                size = f"{plain:,} (sent plain)" if key.endswith("False") else f"{plain:,} → {zipped:,}"
+                lines.append(
+                    f"| {what} | {size} | {x['gzip']['cpu']:.1f} / {x['identity']['cpu']:.1f} | "
+                    f"{x['cpu_ratio']:.3f}× ({spread(x['cpu_ratios'])}) | {x['gzip']['rate']:,.0f} / "
+                    f"{x['identity']['rate']:,.0f} | {x['rate_ratio']:.3f}× ({spread(x['rate_ratios'])}) |"
+                )
+        x = g.get("small|False")
+        if x:
+            within = min(x["cpu_ratios"]) <= 1 <= max(x["cpu_ratios"])
+            lines += [
+                "",
+                f"Advertising gzip to a server that sends small bodies plain changed the Rust SDK's CPU per "
+                f"call by {signed_pct(x['cpu_ratio'])}"
+                + (" (the rounds' ratios fall on both sides of 1)" if within else "")
+                + "; the rows with the server compressing show what decoding costs when a gateway does "
+                "compress.",
+            ]
+        lines.append("")
+    return lines
+
+
+def included_reports() -> list[str]:
+    """The reports run.sh made before the driver (wasm, workerd, Redis), included when they were
+    written in this run (a stale file from an earlier run is named as such, not included)."""
+    started = float(os.environ.get("BENCH_STARTED", "0") or 0)
+    lines: list[str] = []
+    for name in filter(None, os.environ.get("BENCH_REPORTS", "").split(",")):
+        path = Path(os.environ.get("OUT_DIR", BENCH)) / name
+        if not path.exists():
+            continue
+        if started and path.stat().st_mtime < started:
+            lines += [f"## {name}", "", f"Not rerun in this run: see [{name}]({name}) for its last run.", ""]
+            continue
+        text = path.read_text().strip().splitlines()
+        # Its title becomes a section of this report, its own headings one level down.
+        body = [("#" + line if line.startswith("#") else line) for line in text]
+        lines += [*body, "", f"(From [{name}]({name}), written by this run.)", ""]
+    return lines
 
 
 def chart(t, path: Path) -> None:
@@ -507,7 +816,9 @@ def chart(t, path: Path) -> None:
                 bars[i].set_edgecolor("black")
                 bars[i].set_linewidth(1.5)
         ax.set_yticks(range(len(names)))
-        ax.set_yticklabels([f"{CONTENDERS[n][0]}: {CONTENDERS[n][1]}" for n in names] if ax is axes[0] else [])
+        ax.set_yticklabels(
+            [f"{CONTENDERS[n][0]}: {CONTENDERS[n][1]}" for n in names] if ax is axes[0] else []
+        )
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("calls/s (concurrency 64; threaded: 8 threads)")
@@ -515,12 +826,17 @@ def chart(t, path: Path) -> None:
             ax.text(r, i, f" {r:,.0f}", va="center", fontsize=7)
         ax.set_xlim(0, max(rates) * 1.25)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
-    fig.suptitle("Delegir SDKs vs hand-written clients (median of rounds; emulator on the same 2 cores)", fontsize=12)
+    fig.suptitle(
+        "Delegir SDKs vs hand-written clients (median of rounds; emulator on the same 2 cores)", fontsize=12
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
-def write(t, mem, rl, started: float, path: Path, generated: str | None = None) -> None:
+def write(
+    t, mem, rl, started: float, path: Path, generated: str | None = None, ab: dict[str, Any] | None = None
+) -> None:
+    ab = ab or {}
     generated = generated or f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"
     lines = [
         "# Benchmark results",
@@ -528,7 +844,12 @@ def write(t, mem, rl, started: float, path: Path, generated: str | None = None) 
         (
             f"Generated by `make bench` (`bash bench/run.sh`) on {generated} UTC"
             f"{' in QUICK mode' if QUICK else ''}: {ROUNDS} round(s) of {SECONDS:g} s per measurement, "
-            f"contenders alternated, medians reported; {time.time() - started:.0f} s in all."
+            f"contenders alternated, medians reported; {time.time() - started:.0f} s in all"
+            + (
+                f" (the whole `make bench`, builds and the reports below included: {ab['run_elapsed_s']:.0f} s)."
+                if ab.get("run_elapsed_s")
+                else "."
+            )
         ),
         "",
         (
@@ -547,8 +868,9 @@ def write(t, mem, rl, started: float, path: Path, generated: str | None = None) 
         "| figure | measured | target | |",
         "|---|---|---|---|",
     ]
-    for label, value, target, met in ratios(t, mem, rl):
-        lines.append(f"| {label} | {value} | {target} | {'✅' if met else '❌'} |")
+    for label, value, target, met in ratios(t, mem, rl, ab):
+        mark = "" if met is None else "✅" if met else "❌"
+        lines.append(f"| {label} | {value} | {target} | {mark} |")
     lines += ["", "![calls per second](results.png)", ""]
     for workload, title in {
         "small": "`GET /agents/agt_abc123` (small body)",
@@ -603,8 +925,12 @@ def write(t, mem, rl, started: float, path: Path, generated: str | None = None) 
             "|---|---:|---:|---:|---:|",
         ]
         for n, m in rl.items():
-            lines.append(f"| {n} | {m['server_429']} | {m['client_429']} | {m['server_ok']} | {m['quota_used']:.0%} |")
+            lines.append(
+                f"| {n} | {m['server_429']} | {m['client_429']} | {m['server_ok']} | {m['quota_used']:.0%} |"
+            )
         lines.append("")
+    lines += ab_sections(ab)
+    lines += ab.get("reports", [])
     path.write_text("\n".join(lines))
 
 
@@ -612,9 +938,11 @@ def report_only() -> None:
     """Rewrites RESULTS.md and the chart from results.json (after a change to the report)."""
     data = json.loads((BENCH / "results.json").read_text())
     t = {(k.split("|")[0], k.split("|")[1], int(k.split("|")[2])): v for k, v in data["throughput"].items()}
-    chart(t, BENCH / "results.png")
+    if t:
+        chart(t, BENCH / "results.png")
     started = time.time() - data.get("elapsed_s", 0)
-    write(t, data["memory"], data["ratelimit"], started, BENCH / "RESULTS.md", data.get("generated"))
+    ab = data.get("ab", {})
+    write(t, data["memory"], data["ratelimit"], started, BENCH / "RESULTS.md", data.get("generated"), ab)
 
 
 def main() -> None:
@@ -626,17 +954,26 @@ def main() -> None:
     print(f"emulator {emu.base}; {ROUNDS} round(s) x {SECONDS:g} s{' (QUICK)' if QUICK else ''}", flush=True)
     try:
         results = throughput(emu)
-        mem = memory(emu) if not ONLY or "memory" in ONLY else {}
-        rl = ratelimit(emu) if not ONLY or "ratelimit" in ONLY else {}
+        mem = memory(emu) if wanted("memory") else {}
+        rl = ratelimit(emu) if wanted("ratelimit") else {}
+        ab: dict[str, Any] = {}
+        if wanted("overflow"):
+            ab["overflow"] = overflow_ab(emu)
+        if wanted("gzip"):
+            ab["gzip"] = gzip_ab(emu)
     finally:
         emu.stop()
     t = summarise(results)
+    ab["reports"] = included_reports()
+    if os.environ.get("BENCH_STARTED"):
+        ab["run_elapsed_s"] = time.time() - float(os.environ["BENCH_STARTED"])
     raw = {
         "generated": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         "elapsed_s": time.time() - started,
         "throughput": {f"{k[0]}|{k[1]}|{k[2]}": v for k, v in t.items()},
         "memory": mem,
         "ratelimit": rl,
+        "ab": ab,
     }
     # A partial run (OUT_DIR set) writes elsewhere, so that the committed full run stays.
     out = Path(os.environ.get("OUT_DIR", BENCH))
@@ -644,10 +981,10 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(raw, indent=1))
     if t:
         chart(t, out / "results.png")
-    write(t, mem, rl, started, out / "RESULTS.md")
+    write(t, mem, rl, started, out / "RESULTS.md", ab=ab)
     print()
-    for label, value, target, met in ratios(t, mem, rl):
-        print(f"  {'OK ' if met else 'LOW'} {label}: {value} (target {target})")
+    for label, value, target, met in ratios(t, mem, rl, ab):
+        print(f"  {'   ' if met is None else 'OK ' if met else 'LOW'} {label}: {value} (target {target})")
     print(f"wrote {out / 'RESULTS.md'} and {out / 'results.png'}")
 
 

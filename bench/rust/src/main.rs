@@ -270,6 +270,8 @@ fn main() {
                         .api_key(key)
                         .base_url(base)
                         .rate_limit(false)
+                        // BENCH_GZIP=0: Accept-Encoding: identity (the bench's gzip section).
+                        .gzip(std::env::var("BENCH_GZIP").as_deref() != Ok("0"))
                         .build()
                         .expect("client"),
                 ),
