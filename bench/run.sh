@@ -72,34 +72,53 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "run.sh: load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The reports of their own, before the driver, which includes each one written in this run in
-# RESULTS.md (BENCH_REPORTS: file names in $out).
+# RESULTS.md (BENCH_REPORTS: file names in $out). A report that fails is named in RESULTS.md and
+# fails the run at the end, after the driver's figures are written.
 reports=()
+failed=()
+# report NAME FILE COMMAND...: runs a report's script; on failure FILE says so.
+report() {
+    local name="$1" file="$2"
+    shift 2
+    echo "run.sh: $name"
+    local rc=0
+    "$@" || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "run.sh: $name FAILED (exit $rc)" >&2
+        printf '# %s\n\n**Failed in this run** (exit %s): see the output of `make bench`.\n' "$name" "$rc" > "$out/$file"
+        failed+=("$name")
+    fi
+    reports+=("$file")
+}
+if want workerd; then
+    # First: it installs the runtimes (build/runtimes) that bench/wasm.sh's bundle sizes use too.
+    report bench/workerd_cold.sh WORKERD.md \
+        env ROUNDS="$([ "${QUICK:-0}" = 1 ] && echo 2 || echo 5)" bash bench/workerd_cold.sh "$out/WORKERD.md"
+fi
 if want wasm; then
-    # The WebAssembly build under Node against fetch + JSON.parse at concurrency 64, and the
-    # module's size (owned by the wasm work; it writes bench/WASM.md).
-    echo "run.sh: bench/wasm.sh"
+    # The WebAssembly build under Node against fetch + JSON.parse at concurrency 64, the module's
+    # size and the Worker bundle (the wasm work's script; it writes bench/WASM.md).
+    wasm_env=()
+    if [ "${QUICK:-0}" = 1 ]; then wasm_env=(ROUNDS=1 SECONDS_PER_RUN=1); fi
     if [ "$out" != "$root/bench" ] && [ -f bench/WASM.md ]; then cp bench/WASM.md "$out/.WASM.md.committed"; fi
-    if [ "${QUICK:-0}" = 1 ]; then ROUNDS=1 SECONDS_PER_RUN=1 bash bench/wasm.sh; else bash bench/wasm.sh; fi
+    report bench/wasm.sh WASM.md env "${wasm_env[@]}" bash bench/wasm.sh
     if [ "$out" != "$root/bench" ]; then
-        cp bench/WASM.md "$out/WASM.md"
+        if [[ " ${failed[*]} " != *" bench/wasm.sh "* ]]; then cp bench/WASM.md "$out/WASM.md"; fi
         # A partial run leaves the committed WASM.md as it was.
         if [ -f "$out/.WASM.md.committed" ]; then mv "$out/.WASM.md.committed" bench/WASM.md; fi
     fi
-    reports+=(WASM.md)
-fi
-if want workerd; then
-    echo "run.sh: bench/workerd_cold.sh"
-    ROUNDS="$([ "${QUICK:-0}" = 1 ] && echo 2 || echo 5)" bash bench/workerd_cold.sh "$out/WORKERD.md"
-    reports+=(WORKERD.md)
 fi
 if want redis; then
     # The Redis store of the rate-limit ledger against the in-process one (calls/s, CPU per call,
     # Redis round trips per call).
-    echo "run.sh: bench/redis_ledger.sh"
     redis_args=()
     if [ "${QUICK:-0}" = 1 ]; then redis_args=(--rounds 1 --seconds 2); fi
-    bash bench/redis_ledger.sh "${redis_args[@]}" --markdown "$out/RESULTS-redis.md"
-    reports+=(RESULTS-redis.md)
+    report bench/redis_ledger.sh RESULTS-redis.md \
+        bash bench/redis_ledger.sh "${redis_args[@]}" --markdown "$out/RESULTS-redis.md"
 fi
 BENCH_REPORTS="$(IFS=,; echo "${reports[*]}")" "$venv/bin/python" bench/driver.py target/release/delegir-emulator
 echo "run.sh: $(( $(date +%s) - BENCH_STARTED )) s in all"
+if [ "${#failed[@]}" != 0 ]; then
+    echo "run.sh: FAILED: ${failed[*]} (the rest of RESULTS.md is from this run)" >&2
+    exit 1
+fi
