@@ -32,10 +32,14 @@ bundle() {
     rm -rf "$dir"
     mkdir -p "$dir"
     printf '%s\n' "$3" > "$dir/worker.mjs"
-    printf 'name = "bench-%s"\nmain = "worker.mjs"\ncompatibility_date = "2025-09-01"\n' "$1" > "$dir/wrangler.toml"
+    # Worker names: lowercase letters, digits and dashes.
+    printf 'name = "bench-%s"\nmain = "worker.mjs"\ncompatibility_date = "2025-09-01"\n' "${1//./-}" > "$dir/wrangler.toml"
     echo '{"name":"bench-worker","private":true}' > "$dir/package.json"
-    (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error "$2" >/dev/null \
-        && "${wrangler[@]}" deploy --dry-run --outdir out >/dev/null 2>&1)
+    if ! (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error "$2" >/dev/null \
+        && "${wrangler[@]}" deploy --dry-run --outdir out >"$dir/wrangler.log" 2>&1); then
+        echo "| $4 | not measured: npm install or wrangler failed ($dir) | | |"
+        return 0
+    fi
     node -e '
 const { readdirSync, readFileSync } = require("node:fs");
 const { gzipSync } = require("node:zlib");

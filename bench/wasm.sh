@@ -3,7 +3,8 @@
 # + JSON.parse into the SDK's shape): calls/s at concurrency 64 on the small GET and the runs page,
 # in alternating rounds (ratio = median of the rounds' paired ratios), plus the module's size and
 # the Worker bundle next to openai-node's (bench/wasm-bundle.sh, when tests/runtimes/run.sh has
-# installed wrangler). A short run by default; results go to bench/WASM.md, which bench/run.sh
+# installed wrangler), and the SDK's CPU per call without the network (bench/node/wasm-overhead.mjs).
+# A short run by default; results go to bench/WASM.md, which bench/run.sh
 # (`make bench`) folds into bench/RESULTS.md. Reuses the contenders of bench/node/contender.mjs.
 #
 #   bash bench/wasm.sh                 # ROUNDS=3 SECONDS=2 (after bindings-node/scripts/build.sh)
@@ -21,9 +22,10 @@ ls build/npm/delegir-*.tgz >/dev/null 2>&1 || bash bindings-node/scripts/build.s
 
 # The Worker bundles first (no emulator needed): markdown rows, or why there are none.
 bundles="$(mktemp)"
-if ! bash bench/wasm-bundle.sh >"$bundles" 2>&1; then
-    echo "| (not measured) | | | $(tail -n 1 "$bundles") |" >"$bundles"
+if ! bash bench/wasm-bundle.sh >"$bundles" 2>"$bundles.err"; then
+    echo "| (not measured) | | | $(tail -n 1 "$bundles.err") |" >>"$bundles"
 fi
+rm -f "$bundles.err"
 
 log="$(mktemp)"
 target/release/delegir-emulator --port 0 --rate-limit 0 --quiet >"$log" 2>&1 &
@@ -50,7 +52,7 @@ const run = (name, workload) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const workload of ['small', 'large']) {
-  const ratios = [], wasm = [], fetch = [];
+  const ratios = [], cpuRatios = [], wasm = [], fetch = [];
   for (let i = 0; i < Number(rounds); i++) {
     const order = i % 2 ? ['delegir-wasm', 'fetch'] : ['fetch', 'delegir-wasm'];
     const got = {};
@@ -58,11 +60,14 @@ for (const workload of ['small', 'large']) {
     wasm.push(got['delegir-wasm']);
     fetch.push(got.fetch);
     ratios.push(got['delegir-wasm'].rate / got.fetch.rate);
+    cpuRatios.push(got.fetch.cpuUs / got['delegir-wasm'].cpuUs);
   }
-  rows.push({ workload, ratio: median(ratios), ratios,
+  rows.push({ workload, ratio: median(ratios), ratios, cpuRatio: median(cpuRatios),
     wasm: median(wasm.map((w) => w.rate)), fetch: median(fetch.map((f) => f.rate)),
     wasmCpu: median(wasm.map((w) => w.cpuUs)), fetchCpu: median(fetch.map((f) => f.cpuUs)) });
 }
+// The SDK's own share, without the network (bench/node/wasm-overhead.mjs).
+const overhead = JSON.parse(execFileSync('node', ['wasm-overhead.mjs', base, 'dlg_test_wasmoverhead00000001', rounds], { cwd: 'bench/node' }).toString());
 const module = readFileSync('bindings-node/wasm/delegir.wasm');
 const size = `${(module.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(module, { level: 9 }).length / 1024).toFixed(0)} KiB gzip`;
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
@@ -74,9 +79,20 @@ const lines = [
   'Baseline: the global `fetch` + `JSON.parse` into the SDK\'s shape (camelCase, `Date`s); ' +
     'the SDK\'s WebAssembly build sends through the same `fetch`.',
   '',
-  '| workload | wasm SDK calls/s | fetch + JSON.parse calls/s | ratio (median of rounds) | rounds | client CPU per call, wasm / fetch |',
-  '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs |`),
+  '| workload | wasm SDK calls/s | fetch + JSON.parse calls/s | ratio (median of rounds) | rounds | client CPU per call, wasm / fetch | CPU ratio, fetch / wasm (median of rounds) |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs | ${r.cpuRatio.toFixed(2)}× |`),
+  '',
+  'The calls/s ratio is the goal (≥ 0.9×); on a shared machine it swings with the other load ' +
+    '(see the rounds), while CPU per call (process.cpuUsage over the measured calls) is steadier.',
+  '',
+  'Without the network (bench/node/wasm-overhead.mjs: `fetch` resolves at once to a canned Response ' +
+    'with the emulator\'s body; the baseline reads the same Response with text() + JSON.parse into the same shape), ' +
+    'CPU per call at concurrency 64, median of rounds:',
+  '',
+  '| workload | wasm SDK | text() + JSON.parse | the SDK\'s own cost |',
+  '|---|---|---|---|',
+  ...Object.entries(overhead).map(([w, o]) => `| ${w === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${o.sdk_us.toFixed(0)} µs | ${o.baseline_us.toFixed(0)} µs | ${(o.sdk_us - o.baseline_us).toFixed(0)} µs |`),
   '',
   `WebAssembly module (bindings-node/wasm/delegir.wasm): ${size}.`,
   '',
