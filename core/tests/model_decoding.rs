@@ -161,6 +161,43 @@ fn arrays_and_scalars_are_not_models() {
     }
 }
 
+/// The edges of the fast path for the API's own form (`2026-03-15T08:30:00Z`): each decodes,
+/// or fails with the same words, as the old decoding (time's RFC 3339 parser) does.
+#[test]
+fn usual_timestamps_at_their_edges_decode_as_before() {
+    for stamp in [
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2024-02-29T23:59:59Z",
+        "2023-02-29T00:00:00Z",
+        "2100-02-29T00:00:00Z",
+        "2000-02-29T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-00-10T00:00:00Z",
+        "2026-13-10T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "2026-12-31T23:59:60Z",
+        "2026-06-30T23:59:60Z",
+        "2026-03-15T24:00:00Z",
+        "2026-03-15T08:60:00Z",
+        "2026-03-15T08:30:00z",
+        "2026-03-15t08:30:00Z",
+        "2026-03-15 08:30:00Z",
+        "2026-03-15T08:30:00.5Z",
+        "2026-03-15T08:30:00+00:00",
+        "2026-03-15T08:30:0Z",
+        "2026-03-15T08:30:00ZZ",
+        "2026-3-15T08:30:00Z",
+        "20a6-03-15T08:30:00Z",
+        "2026-03-15T08:30:/0Z",
+        "2026-03-15T08:30:00\u{e9}",
+    ] {
+        let mut r = run(1);
+        r["created_at"] = Value::from(stamp);
+        same::<delegir::Run, old_models::Run>(&r.to_string(), true).unwrap();
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
