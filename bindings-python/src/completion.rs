@@ -84,7 +84,17 @@ struct Drain {
 /// tasks waiting for the first pages run (and usually drop them) before more are built, so the
 /// memory is reused while it is still in the cache. On the runs page at concurrency 64 this cut
 /// the async client's CPU per call (bench/README.md).
-const DRAIN_BUDGET: usize = 256;
+///
+/// One page of 100 runs per turn, not two or three: each model is two objects the garbage
+/// collector tracks (the instance, its fields set), and its youngest generation is collected
+/// when 700 more were made than freed since the last collection, which moves what is still
+/// alive to the older generations, whose frees then no longer count. With 256, a batch of pages
+/// made ~600 objects before any was freed, so nearly every batch ran a collection and the older
+/// generations filled with pages about to be dropped. Runs page, c=64, 3 s (`gc.callbacks`):
+/// with 256, 1,694 collections, 14 of them full (~40 ms each), 0.96 s in the collector (perf: a
+/// quarter of the samples in its functions); with 100, 96 and none full, as aiohttp + Pydantic
+/// (99), which builds and drops one page at a time. CPU per call 313 -> 164 us (bench/README.md).
+const DRAIN_BUDGET: usize = 100;
 
 #[pymethods]
 impl Drain {
