@@ -87,7 +87,20 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     // Errors end the connection; each stream in flight got its own error already.
-    let _ = connection.await;
+    let mut connection = std::pin::pin!(connection);
+    loop {
+        if futures::poll!(connection.as_mut()).is_ready() {
+            break;
+        }
+        // Until the socket or a call (a request queued, a stream dropped) wakes this task.
+        futures::pending!();
+        // Then first let the other tasks that are ready run: the calls among them queue their
+        // requests, and the next poll writes them all at once. Polled at once instead (tokio
+        // runs a task woken by the running one next), the connection wrote each request in a
+        // `writev` of its own: one per call against one per ~10 under hyper's client, ~1.3 µs
+        // more CPU per call at concurrency 64.
+        tokio::task::yield_now().await;
+    }
     drop(ended);
 }
 
