@@ -38,12 +38,16 @@ DELAY_MS = 2000
 
 class Emulator:
     def __init__(self, binary: str) -> None:
-        self.proc = subprocess.Popen([binary, "--port", "0", "--quiet", "--rate-limit", "0"], stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--quiet", "--rate-limit", "0"], stdout=subprocess.PIPE, text=True
+        )
         assert self.proc.stdout is not None
         self.base = self.proc.stdout.readline().strip().rsplit(" ", 1)[-1]
         self.admin = self.base.split("/api/")[0] + "/__emulator"
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None, key: str | None = None) -> Any:
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, key: str | None = None
+    ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.admin + path, data=data, method=method)
         if key:
@@ -77,7 +81,12 @@ def rss_kib(pid: int) -> int:
 def memory(emu: Emulator, name: str, calls: int, path: str | None) -> dict[str, Any]:
     key = emu.new_key()
     fault = {"kind": "delay", "ms": DELAY_MS}
-    emu.request("POST", "/faults", key=key, body={"method": "GET", "path": "/api/v1/agents/agt_abc123", "count": calls * 2, "fault": fault})
+    emu.request(
+        "POST",
+        "/faults",
+        key=key,
+        body={"method": "GET", "path": "/api/v1/agents/agt_abc123", "count": calls * 2, "fault": fault},
+    )
     cmd = [sys.executable, str(BENCH / "python/contender.py"), "memory", name, str(calls), emu.base, key]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(path))
     samples: list[tuple[float, int]] = []
@@ -95,13 +104,25 @@ def memory(emu: Emulator, name: str, calls: int, path: str | None) -> dict[str, 
 
 def throughput(emu: Emulator, seconds: float, path: str | None) -> dict[str, Any]:
     key = emu.new_key()
-    cmd = [sys.executable, str(BENCH / "python/contender.py"), "throughput", "delegir-async-h2", "small", "64", str(seconds), emu.base, key]
+    cmd = [
+        sys.executable,
+        str(BENCH / "python/contender.py"),
+        "throughput",
+        "delegir-async-h2",
+        "small",
+        "64",
+        str(seconds),
+        emu.base,
+        key,
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env_for(path))
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, action="append")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--contenders", default="delegir-async,delegir-async-h2")
@@ -111,8 +132,10 @@ def main() -> None:
     parser.add_argument("--series", action="store_true", help="print the RSS series (MiB every 0.2 s)")
     parser.add_argument("--emulator", default=str(ROOT / "target/release/delegir-emulator"))
     args = parser.parse_args()
-    variants: list[tuple[str, str | None]] = [(v.split("=", 1)[0], v.split("=", 1)[1]) for v in args.variant] or [("installed", None)]
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    variants: list[tuple[str, str | None]] = [
+        (v.split("=", 1)[0], v.split("=", 1)[1]) for v in args.variant
+    ] or [("installed", None)]
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(65536, hard), hard))
     emu = Emulator(args.emulator)
     try:
@@ -133,7 +156,10 @@ def main() -> None:
             if args.throughput:
                 for variant, path in order:
                     t = throughput(emu, args.throughput, path)
-                    print(f"round {r} {variant:10} h2 small c=64: {t['calls'] / t['seconds']:8.0f} calls/s  cpu {t['cpu_s'] / max(t['calls'], 1) * 1e6:5.1f} µs/call  errors {t['errors']}", flush=True)
+                    print(
+                        f"round {r} {variant:10} h2 small c=64: {t['calls'] / t['seconds']:8.0f} calls/s  cpu {t['cpu_s'] / max(t['calls'], 1) * 1e6:5.1f} µs/call  errors {t['errors']}",
+                        flush=True,
+                    )
     finally:
         emu.stop()
 

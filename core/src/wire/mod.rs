@@ -3,7 +3,7 @@
 //!
 //! - `request`, `response`, `headers`: what an attempt sends and what comes back, the same on
 //!   every target.
-//! - `native` (every target but wasm32): the SDK's own HTTP/1.1 codec, hyper's HTTP/2, the pool,
+//! - `native` (every target but wasm32): the SDK's own HTTP/1.1 codec, HTTP/2 on h2, the pool,
 //!   the connector (TLS, proxies, Happy Eyeballs).
 //! - `fetch` (wasm32): the JavaScript host's `fetch` (or one handed in by the user).
 

@@ -2,10 +2,10 @@
 //! request, and the choice of protocol for it (HTTP/1.1 on a pooled connection of its own, or
 //! HTTP/2 on the shared one). Connections live in [`Pool`].
 //!
-//! HTTP/1.1 is the SDK's own codec (`h1.rs`, which says why); HTTP/2 is hyper's. Neither is
-//! reqwest: the SDK uses none of its extras (it follows no redirects, keeps no cookies, has its
-//! own retry policy, timeouts and body cap), and those layers cost as much CPU per call as the
-//! HTTP itself. Measured on the bench's small GET at concurrency 64: raw reqwest 23-28 µs of
+//! HTTP/1.1 is the SDK's own codec (`h1.rs`, which says why); HTTP/2 is the `h2` crate's
+//! (`h2.rs`). Neither is reqwest: the SDK uses none of its extras (it follows no redirects,
+//! keeps no cookies, has its own retry policy, timeouts and body cap), and those layers cost as
+//! much CPU per call as the HTTP itself. Measured on the bench's small GET at concurrency 64: raw reqwest 23-28 µs of
 //! client CPU per call; hyper's client on the pool before `h1.rs` 10.4-11.7 µs (bench/README.md
 //! has the figures of this codec).
 //!
@@ -78,7 +78,7 @@ pub(crate) struct Http {
 struct Http2Parts {
     scheme: Scheme,
     authority: Authority,
-    /// `X-API-Key`, marked sensitive (hyper's HTTP/2 encoder then never indexes it).
+    /// `X-API-Key`, marked sensitive (h2's HPACK encoder then never indexes it).
     api_key: HeaderValue,
     user_agent: HeaderValue,
     /// `gzip`, or `identity` with `ClientBuilder::gzip(false)`.

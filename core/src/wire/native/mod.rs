@@ -6,7 +6,7 @@
 //! - `tls`: rustls with the platform verifier plus extra certificate authorities.
 //! - `encoding`: gzip response bodies, decoded under the size cap.
 //! - `h1`: the SDK's own HTTP/1.1 codec (measured faster than hyper's client for one origin).
-//! - `h2`: hyper's HTTP/2 client.
+//! - `h2`: HTTP/2 on the `h2` crate (not hyper's client around it: `h2.rs` says why).
 //! - `pool`: idle HTTP/1.1 connections and the shared HTTP/2 one.
 //! - `http`: [`http::Http`], the entry point: build a request once, send it per attempt.
 
