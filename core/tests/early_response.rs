@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use delegir::{Client, ErrorKind};
 use parking_lot::Mutex;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -68,26 +67,10 @@ impl RawServer {
     /// The same server behind TLS (HTTP/1.1 by ALPN), with a certificate for `localhost` from
     /// a test CA.
     async fn start_tls(on_get: OnGet, on_chat: OnChat) -> RawServer {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-        let server_key = rcgen::KeyPair::generate().unwrap();
-        let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .signed_by(&server_key, &ca)
-            .unwrap();
-        let key = PrivatePkcs8KeyDer::from(server_key.serialize_der());
-        let mut config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![server.der().clone(), ca.der().clone()],
-                PrivateKeyDer::Pkcs8(key),
-            )
-            .unwrap();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let pki = common::pki::localhost();
+        let config = pki.server_config(&[b"http/1.1"]);
         let ca_file = tempfile_path::Removed::new("early-response-ca.pem");
-        std::fs::write(&ca_file.0, ca.pem()).unwrap();
+        std::fs::write(&ca_file.0, &pki.ca_pem).unwrap();
         let mut server =
             RawServer::start_with(on_get, on_chat, Some(TlsAcceptor::from(Arc::new(config)))).await;
         server.ca = Some(ca_file);

@@ -94,18 +94,10 @@ async fn wait_for(port: u16, what: &str, log: &Path) {
 /// The test CA (`ca.pem`) and a certificate it signed for `localhost` (`server.pem`,
 /// `server.key`) in `dir`.
 fn pki(dir: &Path) -> PathBuf {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let server_key = rcgen::KeyPair::generate().unwrap();
-    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("server.pem"), server.pem() + &ca.pem()).unwrap();
-    std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+    let pki = common::pki::localhost();
+    std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
+    std::fs::write(dir.join("server.pem"), &pki.chain_pem).unwrap();
+    std::fs::write(dir.join("server.key"), &pki.key_pem).unwrap();
     dir.join("ca.pem")
 }
 

@@ -42,23 +42,15 @@ impl Drop for Killed {
 async fn rediss_with_a_password_shares_the_ledger_through_redis() {
     let dir = std::env::temp_dir().join(format!("delegir-rediss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let server_key = rcgen::KeyPair::generate().unwrap();
-    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
+    let pki = common::pki::localhost();
     let (ca_file, cert_file, key_file) = (
         dir.join("ca.pem"),
         dir.join("cert.pem"),
         dir.join("key.pem"),
     );
-    std::fs::write(&ca_file, ca.pem()).unwrap();
-    std::fs::write(&cert_file, server.pem()).unwrap();
-    std::fs::write(&key_file, server_key.serialize_pem()).unwrap();
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    std::fs::write(&cert_file, &pki.server_pem).unwrap();
+    std::fs::write(&key_file, &pki.key_pem).unwrap();
     // SAFETY: this test binary has one test, and nothing else reads the environment meanwhile.
     unsafe {
         std::env::set_var("SSL_CERT_FILE", &ca_file);

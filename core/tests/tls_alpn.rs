@@ -4,9 +4,12 @@
 //! calls to an HTTP/2 server shares one connection; a certificate for another name is refused
 //! before anything is sent.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use common::pki::TestPki;
 use delegir::{Client, ErrorKind};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -14,35 +17,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 const USAGE: &str = r#"{"data":{"plan":"PRO","runs_used":4521,"runs_limit":10000,"tokens_this_month":1284350,"cost_this_month":25.68,"billing_period_start":"2026-03-01T00:00:00Z","billing_period_end":"2026-03-31T23:59:59Z"}}"#;
-
-struct Pki {
-    ca_pem: String,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-/// A CA and a certificate it signed for `localhost`.
-fn pki() -> Pki {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let server_key = rcgen::KeyPair::generate().unwrap();
-    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        chain: vec![server.der().clone(), ca.der().clone()],
-        key: PrivatePkcs8KeyDer::from(server_key.serialize_der()),
-    }
-}
 
 /// What a test server saw: each request's HTTP version, and the TLS connections it accepted.
 struct Seen {
@@ -52,12 +30,8 @@ struct Seen {
 
 /// An HTTPS server offering `alpn`, answering every request with the usage envelope. Returns its
 /// port and what it saw.
-async fn server(pki: &Pki, alpn: &[&[u8]]) -> (u16, Seen) {
-    let mut config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain.clone(), PrivateKeyDer::Pkcs8(pki.key.clone_key()))
-        .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+async fn server(pki: &TestPki, alpn: &[&[u8]]) -> (u16, Seen) {
+    let config = pki.server_config(alpn);
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -112,7 +86,7 @@ fn client(host: &str, port: u16) -> Client {
 // One test function: it sets a process-wide environment variable before any client exists.
 #[tokio::test]
 async fn https_speaks_the_protocol_alpn_picks_and_refuses_a_certificate_for_another_name() {
-    let pki = pki();
+    let pki = common::pki::localhost();
     let ca_file = std::env::temp_dir().join(format!("delegir-test-ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
     // SAFETY: set before this test binary starts any other thread that reads the environment

@@ -2,6 +2,8 @@
 //! it, faults and the journal.
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::sync::Arc;
 use std::time::Duration;
 
