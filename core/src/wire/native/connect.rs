@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures::task::noop_waker_ref;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, Interest, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -224,22 +224,13 @@ fn poll_read_plain(
         if buf.capacity() == buf.len() {
             buf.reserve(capacity);
         }
-        let room = buf.capacity() - buf.len();
         match tcp.try_read_buf(buf) {
             // The readiness was stale; poll_read_ready registers for the next event.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Ok(read) if read > 0 && read < room => {
-                // A short read emptied the socket's queue: forget the readiness now, as the
-                // next read's `WouldBlock` would (tokio keeps it until then), so that the pool's
-                // check of the idle connection (`is_idle_and_open`) makes no system call, where
-                // it made one per call to find the socket empty. Bytes or a FIN arriving
-                // after the read raise a new event; tokio clears only the readiness it has
-                // seen, and never the end of the stream.
-                let _ = tcp.try_io(Interest::READABLE, || {
-                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                });
-                return Poll::Ready(Ok(read));
-            }
+            // A short read is not taken as "the socket is empty" to clear tokio's readiness
+            // early (saving the idle check's one EAGAIN read): `try_io` snapshots the readiness
+            // when it is called, after the read, so bytes that arrived in between would have
+            // their event cleared unseen and the read waiting for them would never wake.
             result => return Poll::Ready(result),
         }
     }

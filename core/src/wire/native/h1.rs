@@ -56,10 +56,9 @@ const MAX_TRAILERS: usize = MAX_HEADERS;
 /// A body that does not fit is read into exactly as much more as its `Content-Length` says.
 const FIRST_READ: usize = 2 * 1024;
 /// A connection's next first read is the size of its last response (a page of runs after a
-/// page of runs, as hyper's read buffer adapts), plus this much so that the read comes up short
-/// (a short read tells that the socket is empty: `connect::poll_read_plain`), up to
-/// [`MAX_FIRST_READ`]. A 13 KB page is then read by one system call instead of three
-/// (2 KB, the rest, and the empty one that finds the socket drained).
+/// page of runs, as hyper's read buffer adapts), plus this much slack, up to
+/// [`MAX_FIRST_READ`]. A 13 KB page is then read by one system call instead of two (2 KB, then
+/// the rest).
 const FIRST_READ_SLACK: usize = 512;
 const MAX_FIRST_READ: usize = 64 * 1024;
 /// How much the read buffer grows by when the length of what is read is unknown.
