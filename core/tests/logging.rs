@@ -5,28 +5,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::Arc;
+use common::captured::Captured;
 use std::time::Duration;
 
 use common::{ACTIVE, Attempts, builder, emulator, fault};
 use delegir::ErrorKind;
 use delegir_emulator::Fault;
-use parking_lot::Mutex;
-
-/// Captures what the `tracing` fmt layer writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn each_attempt_is_logged_once_with_the_route_template_but_never_the_key_ids_query_or_body() {
@@ -72,7 +56,7 @@ async fn each_attempt_is_logged_once_with_the_route_template_but_never_the_key_i
         .await
         .unwrap();
 
-    let log = String::from_utf8(captured.0.lock().clone()).unwrap();
+    let log = captured.text();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("delegir")).collect();
     assert_eq!(lines.len(), 4, "one event per attempt:\n{log}");
     assert!(

@@ -7,27 +7,11 @@
 
 mod common;
 
-use std::io::Write;
+use common::captured::Captured;
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{builder, emulator};
-use parking_lot::Mutex;
-
-/// Captures what the `tracing` fmt layer writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn an_unreachable_store_is_one_warn_line_without_its_password_and_calls_go_on() {
@@ -64,7 +48,7 @@ async fn an_unreachable_store_is_one_warn_line_without_its_password_and_calls_go
     for _ in 0..5 {
         client.usage().get().await.unwrap();
     }
-    let text = String::from_utf8(captured.0.lock().clone()).unwrap();
+    let text = captured.text();
     assert!(!text.contains("pa55w0rd"), "{text}");
     let warns: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
     assert_eq!(warns.len(), 1, "{text}");

@@ -7,27 +7,12 @@
 
 mod common;
 
-use std::io::Write;
+use common::captured::Captured;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{builder, emulator};
-use parking_lot::Mutex;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Killed(std::process::Child);
 
@@ -120,7 +105,7 @@ async fn rediss_with_a_password_shares_the_ledger_through_redis() {
     for _ in 0..10 {
         client.usage().get().await.unwrap();
     }
-    let text = String::from_utf8(captured.0.lock().clone()).unwrap();
+    let text = captured.text();
     assert!(!text.contains("WARN"), "the store was not used: {text}");
 
     let mut redis = redis::Client::open(url.as_str())

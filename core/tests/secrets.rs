@@ -8,45 +8,18 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::Arc;
+use common::captured::Captured;
 use std::time::Duration;
 
 use common::{ACTIVE, PAUSED, closed_port};
 use delegir::{AgentConfigUpdate, AgentUpdate, Client, ClientBuilder, RunsQuery};
 use delegir_emulator::{Emulator, EmulatorOptions, Fault, FaultRule};
 use futures::TryStreamExt;
-use parking_lot::Mutex;
 use serde_json::json;
 
 const CANARY: &str = "dlg_test_SECRETcanary0123456789";
 /// The distinctive part alone, to catch a key that is cut or re-encoded around it.
 const FRAGMENT: &str = "SECRETcanary";
-
-/// Everything captured: log lines, panic messages and the texts of errors.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn push(&self, text: &str) {
-        let mut buf = self.0.lock();
-        buf.extend_from_slice(text.as_bytes());
-        buf.push(b'\n');
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn status_fault(status: u16) -> Fault {
     Fault::Status {

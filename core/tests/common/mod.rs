@@ -2,6 +2,7 @@
 //! it, faults and the journal.
 #![allow(dead_code)]
 
+pub mod captured;
 pub mod pki;
 
 use std::sync::Arc;
