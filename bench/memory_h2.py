@@ -27,40 +27,15 @@ import resource
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from driver import Emulator  # noqa: E402  (the bench's one emulator wrapper)
+
 DELAY_MS = 2000
-
-
-class Emulator:
-    def __init__(self, binary: str) -> None:
-        self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--quiet", "--rate-limit", "0"], stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        self.base = self.proc.stdout.readline().strip().rsplit(" ", 1)[-1]
-        self.admin = self.base.split("/api/")[0] + "/__emulator"
-
-    def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, key: str | None = None
-    ) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.admin + path, data=data, method=method)
-        if key:
-            req.add_header("X-API-Key", key)
-        with urllib.request.urlopen(req) as r:
-            return json.loads(r.read())["data"]
-
-    def new_key(self) -> str:
-        return str(self.request("POST", "/keys")["api_key"])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
 
 
 def env_for(path: str | None) -> dict[str, str]:
