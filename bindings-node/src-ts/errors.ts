@@ -153,6 +153,25 @@ export class APIUserAbortError extends DelegirError {
   }
 }
 
+// Each class's `name` (and so each error's, taken from `new.target.name`) set in so many words:
+// bundlers rename classes, esbuild to avoid a clash in the bundle (`NotFoundError2`, seen in the
+// edge-light test) and minifiers to shorten them, and `error.name` must stay the documented one.
+for (const [cls, name] of [
+  [DelegirError, 'DelegirError'],
+  [APIStatusError, 'APIStatusError'],
+  [BadRequestError, 'BadRequestError'],
+  [AuthenticationError, 'AuthenticationError'],
+  [NotFoundError, 'NotFoundError'],
+  [RateLimitError, 'RateLimitError'],
+  [InternalServerError, 'InternalServerError'],
+  [APIConnectionError, 'APIConnectionError'],
+  [APITimeoutError, 'APITimeoutError'],
+  [APIResponseValidationError, 'APIResponseValidationError'],
+  [APIUserAbortError, 'APIUserAbortError'],
+] as const) {
+  Object.defineProperty(cls, 'name', { value: name, configurable: true });
+}
+
 /** A standard `Headers` from the binding's `[name, value]` pairs. */
 function toHeaders(pairs: string[][] | null | undefined): Headers {
   const headers = new Headers();

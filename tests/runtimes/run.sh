@@ -5,6 +5,8 @@
 #      resolved to the wasm build (`--conditions=worker`), and tests/runtimes/node/*.test.mjs
 #      (fetch option, options refused per build, abort and timeout, secrets)
 #   2. workerd: tests/runtimes/workerd.sh (wrangler bundle, workerd, 20 requests per 2 s)
+#   2b. Vercel's Edge Runtime: tests/runtimes/edge-light.sh (an Edge Function bundled with the
+#      `edge-light` condition, WebAssembly compiled ahead as on Vercel)
 #   3. Deno (--allow-net --allow-env, no --allow-ffi) and Bun: the quickstart
 #   4. esbuild --bundle --platform=browser, and --platform=neutral with the worker conditions,
 #      with no plugin and no loader; the browser bundle refuses a page without
@@ -62,6 +64,9 @@ node --test --test-reporter=dot ./*.test.mjs
 
 echo "runtimes: 2. workerd"
 bash "$here/workerd.sh"
+
+echo "runtimes: 2b. Vercel's Edge Runtime (edge-light)"
+bash "$here/edge-light.sh" "$app"
 
 echo "runtimes: 3. Deno (--allow-net --allow-env) and Bun: the quickstart"
 # A Deno cache of this run's own: Deno's V8 code cache has been seen to run a previous build's
