@@ -101,18 +101,63 @@ enum Failed {
     },
 }
 
+/// The 2xx response that ended a call's attempts, not decoded yet, with its attempt's log record
+/// (whose `error` the decoding fills in before it is emitted).
+///
+/// The attempt loop stops here so that it is compiled once: decoding into `T` was all that
+/// depended on the call's type, and with it inside, the loop was monomorphised for every
+/// response type (7 copies, ~57 KiB of the WebAssembly module; twiggy).
+struct Delivered {
+    status: u16,
+    meta: ResponseMeta,
+    body: Bytes,
+    note: &'static str,
+    log: AttemptLog,
+}
+
 impl Transport {
     /// Sends `request` with retries and decodes the envelope's `data` as `T`, within the call's
     /// `total_timeout` if it has one; leaves the response in `capture` if given.
     ///
-    /// Without a total timeout this is [`Transport::attempts`] itself; with one, that future is
-    /// boxed under a timer, so calls without one carry neither the timer nor a larger future.
+    /// Only the decoding is generic: the attempts are [`Transport::send_undecoded`].
     pub(crate) fn send<'a, T: DeserializeOwned>(
         &'a self,
         options: &'a RequestOptions,
         capture: Option<&'a ResponseCapture>,
         request: ApiRequest,
     ) -> impl Future<Output = Result<T>> + 'a {
+        self.send_undecoded(options, capture, request)
+            .map(move |delivered| self.decode(delivered?))
+    }
+
+    /// Decodes the envelope's `data` of a delivered response as `T`, then logs the attempt.
+    fn decode<T: DeserializeOwned>(&self, delivered: Delivered) -> Result<T> {
+        let Delivered {
+            status,
+            meta,
+            body,
+            note,
+            mut log,
+        } = delivered;
+        // A response came back, so the server did act on the request.
+        let decoded = decode::data::<T>(status, &body, &meta, note)
+            .map_err(|e| e.with_may_have_reached_server(true));
+        log.error = decoded.as_ref().err().map(Error::kind);
+        emit(&self.config, &log);
+        decoded
+    }
+
+    /// The attempts of `request`, within the call's `total_timeout` if it has one, up to the
+    /// undecoded 2xx response.
+    ///
+    /// Without a total timeout this is [`Transport::attempts`] itself; with one, that future is
+    /// boxed under a timer, so calls without one carry neither the timer nor a larger future.
+    fn send_undecoded<'a>(
+        &'a self,
+        options: &'a RequestOptions,
+        capture: Option<&'a ResponseCapture>,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Delivered>> + 'a {
         match options.total_timeout.or(self.config.total_timeout) {
             None => futures::future::Either::Left(self.attempts(options, capture, None, request)),
             Some(total) => {
@@ -154,19 +199,19 @@ impl Transport {
         }
     }
 
-    /// The attempts of one call: ledger, timeouts, retries, decoding.
+    /// The attempts of one call: ledger, timeouts, retries, up to a 2xx response.
     ///
     /// A function returning an `async move` block rather than an `async fn`: an `async fn` keeps
     /// its by-value argument twice in its future (the argument and the local it is moved to),
     /// 128 bytes more for every call in flight.
     #[allow(clippy::manual_async_fn)]
-    fn attempts<'a, T: DeserializeOwned>(
+    fn attempts<'a>(
         &'a self,
         options: &'a RequestOptions,
         capture: Option<&'a ResponseCapture>,
         sent: Option<Arc<AtomicBool>>,
         request: ApiRequest,
-    ) -> impl Future<Output = Result<T>> + 'a {
+    ) -> impl Future<Output = Result<Delivered>> + 'a {
         async move {
             let call_started = Instant::now();
             let config = &self.config;
@@ -242,22 +287,22 @@ impl Transport {
                                 });
                             }
                             if (200..300).contains(&status) {
-                                let note = retry::note(request.idempotency, Outcome::Final);
-                                // A response came back, so the server did act on the request.
-                                let decoded =
-                                    decode::data::<T>(status, &received.body, &received.meta, note)
-                                        .map_err(|e| e.with_may_have_reached_server(true));
-                                log_attempt(
-                                    config,
-                                    &request,
-                                    Some(status),
-                                    attempt,
-                                    elapsed,
-                                    wait,
-                                    decoded.as_ref().err().map(Error::kind),
-                                    false,
-                                );
-                                return decoded;
+                                // Decoded (and logged) by `send`, outside this loop.
+                                return Ok(Delivered {
+                                    status,
+                                    meta: received.meta,
+                                    body: received.body,
+                                    note: retry::note(request.idempotency, Outcome::Final),
+                                    log: attempt_log(
+                                        &request,
+                                        Some(status),
+                                        attempt,
+                                        elapsed,
+                                        wait,
+                                        None,
+                                        false,
+                                    ),
+                                });
                             }
                             let outcome = if (300..400).contains(&status) {
                                 Outcome::Final
@@ -662,8 +707,7 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-/// One `tracing` event (target `delegir`) and one observer call per attempt. Fields are the
-/// route template and numbers only: never the key, ids, query strings or bodies.
+/// Logs one attempt (see [`emit`]).
 #[allow(clippy::too_many_arguments)]
 fn log_attempt(
     config: &Config,
@@ -675,7 +719,22 @@ fn log_attempt(
     error: Option<ErrorKind>,
     will_retry: bool,
 ) {
-    let log = AttemptLog {
+    let log = attempt_log(request, status, attempt, elapsed, wait, error, will_retry);
+    emit(config, &log);
+}
+
+/// The record of one attempt. Fields are the route template and numbers only: never the key,
+/// ids, query strings or bodies.
+fn attempt_log(
+    request: &ApiRequest,
+    status: Option<u16>,
+    attempt: u32,
+    elapsed: Duration,
+    wait: Duration,
+    error: Option<ErrorKind>,
+    will_retry: bool,
+) -> AttemptLog {
+    AttemptLog {
         method: method_name(&request.method),
         route: request.route,
         status,
@@ -684,7 +743,11 @@ fn log_attempt(
         wait,
         error,
         will_retry,
-    };
+    }
+}
+
+/// One `tracing` event (target `delegir`) and one observer call per attempt.
+fn emit(config: &Config, log: &AttemptLog) {
     // One callsite per level: tracing levels are static. Fields are only evaluated when a
     // subscriber wants the event.
     macro_rules! event {
@@ -710,7 +773,7 @@ fn log_attempt(
         LogLevel::Warn => event!(tracing::Level::WARN),
     }
     if let Some(observer) = &config.on_attempt {
-        observer(&log);
+        observer(log);
     }
 }
 
