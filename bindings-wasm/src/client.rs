@@ -5,6 +5,7 @@
 //! result's JSON or a `NativeError` object (it never rejects for an API failure).
 
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -244,18 +245,23 @@ where
         },
         Err(e) => native_error(&e),
     });
+    settle(cancel, Box::pin(call))
+}
+
+/// The promise of a call's outcome. Not generic: the promise machinery (and the inlined call
+/// poll inside it) was compiled once per method and again with and without a cancel token, ~14
+/// copies in the module; the box costs one allocation per call.
+fn settle(cancel: Option<CancelToken>, call: Pin<Box<dyn Future<Output = JsValue>>>) -> Promise {
     match cancel {
         None => future_to_promise(call.map(Ok)),
         Some(token) => {
             let cancelled = Cancelled::new(token);
-            future_to_promise(
-                futures::future::select(Box::pin(call), cancelled).map(|winner| {
-                    Ok(match winner {
-                        futures::future::Either::Left((outcome, _)) => outcome,
-                        futures::future::Either::Right(((), _)) => error::aborted(),
-                    })
-                }),
-            )
+            future_to_promise(futures::future::select(call, cancelled).map(|winner| {
+                Ok(match winner {
+                    futures::future::Either::Left((outcome, _)) => outcome,
+                    futures::future::Either::Right(((), _)) => error::aborted(),
+                })
+            }))
         }
     }
 }
