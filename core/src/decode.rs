@@ -41,11 +41,14 @@ pub(crate) fn data<T: DeserializeOwned>(
 ) -> Result<T> {
     // One UTF-8 check of the whole body (std's, word at a time), then serde_json's `str` reader,
     // which does not check each string again as its `[u8]` reader does: 16% of the
-    // instructions of a 100-run page (core/benches/decode.rs). A body that is not UTF-8 goes
-    // through the `[u8]` reader for the same error as before.
+    // instructions of a 100-run page (core/benches/decode.rs). A body that is not UTF-8 is
+    // invalid whatever `T` is: the `[u8]` reader says where, without a typed copy of the
+    // decoder per `T` for this one error (~24 KiB of the WebAssembly module; issue 16).
     let parsed = match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str::<DataEnvelope<T>>(text),
-        Err(_) => serde_json::from_slice::<DataEnvelope<T>>(body),
+        Err(not_utf8) => Err(serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .err()
+            .unwrap_or_else(|| serde::de::Error::custom(not_utf8))),
     };
     match parsed {
         Ok(envelope) => Ok(envelope.data),
@@ -170,13 +173,14 @@ mod tests {
     #[test]
     fn bodies_that_are_not_the_envelope_are_response_validation_errors_with_an_excerpt() {
         let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-        let cases: [&[u8]; 6] = [
+        let cases: [&[u8]; 7] = [
             html.as_bytes(),
             &AGENT.as_bytes()[..40],
             br#"{"result": {"id": "agt_abc123"}}"#,
             br#"{"data": {"id": 5}}"#,
             b"",
             &[0xff, 0xfe, 0x00],
+            b"{\"data\": {\"id\": \"agt_\xff\"}}",
         ];
         for body in cases {
             let e = data::<Agent>(200, body, &meta(), "").unwrap_err();
