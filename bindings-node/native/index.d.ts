@@ -38,8 +38,11 @@ export declare class NativeClient {
   delete(id: string, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
   /** `POST /agents/:id/chat`. */
   chat(id: string, message: string, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
-  /** `GET /agents/:id/runs`; `limit` and `offset` are checked by the core. */
-  runs(id: string, limit?: number | undefined | null, offset?: number | undefined | null, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * `GET /agents/:id/runs`; `limit` and `offset` are checked by the core. Resolves to the
+   * page's columns (`run_columns.rs`).
+   */
+  runs(id: string, limit?: number | undefined | null, offset?: number | undefined | null, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, Float64Array, string?] | NativeError>
   /**
    * A pager over every run of an agent (the core's `RunPager`), with the per-call options
    * applied to every page. An invalid id or page size surfaces on the first page.
@@ -91,10 +94,10 @@ export declare class NativeEmulator {
 /** Pages through every run of an agent: one boundary crossing per page. */
 export declare class NativeRunPager {
   /**
-   * The next page's runs as a JSON array, or `"null"` once every run has been yielded.
-   * Cancelling leaves the pager where it was: the same page is fetched next time.
+   * The next page's runs as columns (`run_columns.rs`), or `"null"` once every run has been
+   * yielded. Cancelling leaves the pager where it was: the same page is fetched next time.
    */
-  nextPage(cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  nextPage(cancel?: CancelToken | undefined | null): Promise<[string, Float64Array, string?] | string | NativeError>
 }
 
 /** Test hook: a call whose task panics. Resolves to a failure of code `internal`. */

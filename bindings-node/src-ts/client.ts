@@ -31,17 +31,18 @@ import type {
   Usage,
 } from './types.js';
 
-type Outcome = string | NativeError;
-type Start = (
+/** What a native call resolves to: JSON, or a page's columns (`models.ts`); else a failure. */
+type Payload = string | models.RunColumns;
+type Start<P extends Payload> = (
   native: NativeClient,
   timeout: number | undefined,
   maxRetries: number | undefined,
   token: CancelToken | undefined,
-) => Promise<Outcome>;
+) => Promise<P | NativeError>;
 
-function settle<T>(outcome: Outcome, convert: (json: string) => T): T {
-  if (typeof outcome === 'string') return convert(outcome);
-  throw toError(outcome);
+function settle<P extends Payload, T>(outcome: P | NativeError, convert: (payload: P) => T): T {
+  if (typeof outcome === 'string' || Array.isArray(outcome)) return convert(outcome as P);
+  throw toError(outcome as NativeError);
 }
 
 /** Query values as the strings sent (`true` as `true`). */
@@ -100,13 +101,13 @@ function viewFor(native: NativeClient, options: RequestOptions | undefined, capt
  * Starts a native call with the per-call options. With a signal, aborting rejects at once with
  * `APIUserAbortError` and fires the call's `CancelToken`, which drops the Rust request.
  */
-function invoke<T>(
+function invoke<P extends Payload, T>(
   binding: Binding,
   native: NativeClient,
   capture: Capture | null,
   options: RequestOptions | undefined,
-  start: Start,
-  convert: (json: string) => T,
+  start: Start<P>,
+  convert: (payload: P) => T,
 ): Promise<T> {
   const target = viewFor(native, options, capture);
   if (options === undefined) {

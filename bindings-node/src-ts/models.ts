@@ -1,9 +1,14 @@
 /**
- * From the binding's JSON to the public types.
+ * From what the binding sends to the public types.
  *
  * The binding sends camelCase JSON with timestamps as epoch milliseconds (see the crate's
- * `models.rs` for why JSON); here it is parsed once and the timestamps become `Date`s in place,
+ * `json.rs` for why JSON); here it is parsed once and the timestamps become `Date`s in place,
  * field by field, which is cheaper than a `JSON.parse` reviver that visits every value.
+ *
+ * Pages of runs, the API's largest bodies, come from the napi addon as columns instead
+ * (`run_columns.rs` has the layout and the measurements): the runs are object literals of one
+ * shape filled from a string and a `Float64Array`, about a sixth of what `JSON.parse` of the
+ * same page costs V8. The WebAssembly build still sends them as JSON; both are read here.
  */
 
 import type {
@@ -59,17 +64,86 @@ export function chatReply(json: string): ChatReply {
   return JSON.parse(json) as ChatReply;
 }
 
-/** `agents.runs.list()`. */
-export function runPage(json: string): RunPage {
-  const page = JSON.parse(json);
-  runsInPlace(page.runs);
-  return page as RunPage;
+/**
+ * Runs as the addon's columns (`run_columns.rs`): every run's id then status in `text`; per run
+ * six numbers (id end, status end, tokensUsed, cost, durationMs, createdAt in epoch ms), then
+ * the page's total, limit and offset; the unknown fields, when any, as JSON
+ * `[pageExtra, runIndex, runExtra, ...]`.
+ */
+export type RunColumns = [text: string, numbers: Float64Array, extras?: string];
+
+/** Numbers per run in {@link RunColumns}. */
+const RUN_NUMBERS = 6;
+
+function runsFromColumns(text: string, numbers: Float64Array, count: number): Run[] {
+  const runs = new Array<Run>(count);
+  let start = 0;
+  for (let i = 0, k = 0; i < count; i++, k += RUN_NUMBERS) {
+    const idEnd = numbers[k];
+    const statusEnd = numbers[k + 1];
+    // One literal, so that every run has the same hidden class (the order of `json.rs`).
+    runs[i] = {
+      id: text.slice(start, idEnd),
+      status: text.slice(idEnd, statusEnd),
+      tokensUsed: numbers[k + 2],
+      cost: numbers[k + 3],
+      durationMs: numbers[k + 4],
+      createdAt: new Date(numbers[k + 5]),
+    };
+    start = statusEnd;
+  }
+  return runs;
 }
 
-/** One page of the run pager: its runs, or `null` at the end. */
-export function runsOrEnd(json: string): Run[] | null {
-  const runs = JSON.parse(json);
-  return runs === null ? null : runsInPlace(runs);
+/** Adds the fields the SDK does not know, after the known ones, as `JSON.parse` would. */
+function addExtra(target: Record<string, unknown>, extra: Record<string, unknown> | null): void {
+  if (extra === null) return;
+  for (const key of Object.keys(extra)) {
+    // Not `target[key] = ...`: a key `__proto__` must stay a plain field, as in `JSON.parse`.
+    Object.defineProperty(target, key, {
+      value: extra[key],
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+}
+
+function addExtras(extras: string | undefined, page: RunPage | null, runs: Run[]): void {
+  if (extras === undefined) return;
+  const parsed = JSON.parse(extras) as unknown[];
+  if (page !== null) addExtra(page, parsed[0] as Record<string, unknown> | null);
+  for (let i = 1; i < parsed.length; i += 2) {
+    addExtra(runs[parsed[i] as number] as Run, parsed[i + 1] as Record<string, unknown>);
+  }
+}
+
+/** `agents.runs.list()`: columns from the addon, JSON from the WebAssembly build. */
+export function runPage(payload: RunColumns | string): RunPage {
+  if (typeof payload === 'string') {
+    const page = JSON.parse(payload);
+    runsInPlace(page.runs);
+    return page as RunPage;
+  }
+  const [text, numbers, extras] = payload;
+  const count = (numbers.length - 3) / RUN_NUMBERS;
+  const base = count * RUN_NUMBERS;
+  const runs = runsFromColumns(text, numbers, count);
+  const page: RunPage = { runs, total: numbers[base], limit: numbers[base + 1], offset: numbers[base + 2] };
+  addExtras(extras, page, runs);
+  return page;
+}
+
+/** One page of the run pager: its runs (columns or JSON, as above), or `null` at the end. */
+export function runsOrEnd(payload: RunColumns | string): Run[] | null {
+  if (typeof payload === 'string') {
+    const runs = JSON.parse(payload);
+    return runs === null ? null : runsInPlace(runs);
+  }
+  const [text, numbers, extras] = payload;
+  const runs = runsFromColumns(text, numbers, numbers.length / RUN_NUMBERS);
+  addExtras(extras, null, runs);
+  return runs;
 }
 
 /** `usage.get()`. */

@@ -319,8 +319,9 @@ impl NativeClient {
         })
     }
 
-    /// `GET /agents/:id/runs`; `limit` and `offset` are checked by the core.
-    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    /// `GET /agents/:id/runs`; `limit` and `offset` are checked by the core. Resolves to the
+    /// page's columns (`run_columns.rs`).
+    #[napi(ts_return_type = "Promise<[string, Float64Array, string?] | NativeError>")]
     #[allow(clippy::too_many_arguments)]
     pub fn runs<'env>(
         &self,
@@ -384,9 +385,9 @@ pub struct NativeRunPager {
 
 #[napi]
 impl NativeRunPager {
-    /// The next page's runs as a JSON array, or `"null"` once every run has been yielded.
-    /// Cancelling leaves the pager where it was: the same page is fetched next time.
-    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    /// The next page's runs as columns (`run_columns.rs`), or `"null"` once every run has been
+    /// yielded. Cancelling leaves the pager where it was: the same page is fetched next time.
+    #[napi(ts_return_type = "Promise<[string, Float64Array, string?] | string | NativeError>")]
     pub fn next_page<'env>(
         &self,
         env: &'env Env,

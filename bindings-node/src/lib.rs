@@ -3,7 +3,8 @@
 //! This crate only converts. Every rule of the SDK (validation, retries, the rate-limit ledger,
 //! paging) lives in the core; the TypeScript layer in `src-ts/` turns what this crate returns into
 //! the idiomatic API (classes, `Date`s, error classes). Results cross the boundary as JSON strings
-//! that the TypeScript layer `JSON.parse`s (see `models.rs` for why), failures as plain
+//! that the TypeScript layer `JSON.parse`s (see `json.rs` for why), pages of runs as columns
+//! (`run_columns.rs`), failures as plain
 //! [`error::NativeError`] objects that it turns into error classes: nothing here throws for an
 //! API failure, and nobody parses messages.
 //!
@@ -34,6 +35,7 @@ mod json;
 mod logging;
 mod models;
 mod options;
+mod run_columns;
 mod runtime;
 mod store_log;
 mod test_hooks;

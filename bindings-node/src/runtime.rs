@@ -8,8 +8,9 @@
 //! (see `logging.rs`).
 //!
 //! Everything a call needs (a clone of the core client, owned arguments) moves into the future,
-//! so nothing borrows from JavaScript while it runs. Serialising the result to JSON happens in the
-//! future too, on a runtime thread, so the JavaScript thread only creates one string.
+//! so nothing borrows from JavaScript while it runs. Serialising the result (JSON, or a page's
+//! columns) happens in the future too, on a runtime thread, so the JavaScript thread only copies
+//! it into one string (and one `Float64Array` for columns).
 
 use std::future::Future;
 
@@ -21,6 +22,7 @@ use napi::{Env, Result};
 use crate::cancel::CancelWatch;
 use crate::completion;
 use crate::error::NativeError;
+use crate::models::Payload;
 
 /// Gives napi-rs the runtime it runs every call on, when the addon is loaded: tokio's default
 /// with the core's worker count (one core left to the JavaScript thread; see
@@ -41,8 +43,9 @@ fn init_runtime() {
     });
 }
 
-/// What every asynchronous native call resolves to: the result as JSON, or a failure.
-pub(crate) type Outcome = Either<String, NativeError>;
+/// What every asynchronous native call resolves to: the result (JSON, or a page's columns), or
+/// a failure.
+pub(crate) type Outcome = Either<Payload, NativeError>;
 
 /// Runs `call` on the runtime. If `cancel` fires first, the call's future is dropped and the
 /// promise resolves to an `aborted` failure.
@@ -52,7 +55,7 @@ pub(crate) fn run<F>(
     call: F,
 ) -> Result<PromiseRaw<'_, Outcome>>
 where
-    F: Future<Output = std::result::Result<String, NativeError>> + Send + 'static,
+    F: Future<Output = std::result::Result<Payload, NativeError>> + Send + 'static,
 {
     // Combinators rather than one `async move` block around `call`: the block would keep the
     // captured future next to the copy it awaits, doubling every call's task.
@@ -71,9 +74,9 @@ where
     }
 }
 
-fn outcome(result: std::result::Result<String, NativeError>) -> Outcome {
+fn outcome(result: std::result::Result<Payload, NativeError>) -> Outcome {
     match result {
-        Ok(json) => Either::A(json),
+        Ok(payload) => Either::A(payload),
         Err(error) => Either::B(error),
     }
 }
