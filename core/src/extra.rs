@@ -12,7 +12,7 @@
 //! ones replacing earlier ones of the same name (header names compared without case).
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -25,6 +25,47 @@ pub const RESERVED_HEADERS: [&str; 5] = [
     "transfer-encoding",
     "connection",
 ];
+
+/// An extra header's name, lowercase. On native targets http's `HeaderName`, which the wire's
+/// header maps take. On WebAssembly a checked string ([`token_lowercase`]), since fetch takes
+/// strings: http's parser carries a table of the standard names, 17 KiB of the module.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type HeaderName = http::header::HeaderName;
+
+/// An extra header's name, lowercase (see the native definition).
+#[cfg(target_arch = "wasm32")]
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct HeaderName(Box<str>);
+
+#[cfg(target_arch = "wasm32")]
+impl HeaderName {
+    fn from_bytes(name: &[u8]) -> std::result::Result<HeaderName, ()> {
+        let name = std::str::from_utf8(name).map_err(|_| ())?;
+        token_lowercase(name)
+            .map(|n| HeaderName(n.into()))
+            .ok_or(())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl std::fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `name` in lowercase if it is an HTTP token (RFC 9110: letters, digits and
+/// ``!#$%&'*+-.^_`|~``), as http's `HeaderName::from_bytes` accepts it; else `None`.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn token_lowercase(name: &str) -> Option<String> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    (!name.is_empty() && name.len() <= 0xffff && name.bytes().all(token))
+        .then(|| name.to_ascii_lowercase())
+}
 
 /// Extra headers, query parameters and body fields of a call or a client. Cheap to share:
 /// [`crate::RequestOptions`] holds it behind an `Arc`.
@@ -226,6 +267,33 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, Heade
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn the_webassembly_header_name_check_accepts_what_http_accepts() {
+        let mut names: Vec<String> = (0u8..=255)
+            .flat_map(|b| [vec![b], vec![b'x', b, b'y']])
+            .filter_map(|bytes| String::from_utf8(bytes).ok())
+            .collect();
+        names.extend(
+            [
+                "",
+                "X-Trace-Id",
+                "Content-Type",
+                "ACCEPT",
+                "a b",
+                "é",
+                "x\u{0}",
+            ]
+            .map(String::from),
+        );
+        names.push("x".repeat(70_000));
+        for name in names {
+            let http = http::header::HeaderName::from_bytes(name.as_bytes())
+                .ok()
+                .map(|n| n.as_str().to_owned());
+            assert_eq!(token_lowercase(&name), http, "{name:?}");
+        }
+    }
 
     #[test]
     fn reserved_and_malformed_headers_are_refused() {
