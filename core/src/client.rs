@@ -291,7 +291,7 @@ impl Client {
 
 impl Client {
     /// Sends `request` with this view's options through the shared transport.
-    pub(crate) fn send<T: serde::de::DeserializeOwned>(
+    pub(crate) fn send<T: serde::de::DeserializeOwned + 'static>(
         &self,
         request: ApiRequest,
     ) -> impl std::future::Future<Output = Result<T>> + '_ {

@@ -79,7 +79,9 @@ fn plain_run_page<T: 'static>(text: &str) -> Option<T> {
         return None;
     }
     let mut page = crate::models::runs_page::read_envelope(text);
-    (&mut page as &mut dyn Any).downcast_mut::<Option<T>>()?.take()
+    (&mut page as &mut dyn Any)
+        .downcast_mut::<Option<T>>()?
+        .take()
 }
 
 /// The error for an unsuccessful (non-2xx) response: always the status error of its status

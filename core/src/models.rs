@@ -7,6 +7,7 @@
 //! (no `#[serde(flatten)]` buffering); the `flatten` attributes below serve `Serialize` only.
 
 mod deserialize;
+pub(crate) mod runs_page;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

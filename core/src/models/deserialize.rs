@@ -101,7 +101,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// third more per timestamp, and a page has 100 of them. Anything else, valid or not, is left to
 /// that parser (`None`), so it alone gives every other value and every error message
 /// (tests/model_decoding.rs compares both with the old decoding).
-fn usual_timestamp(text: &[u8]) -> Option<OffsetDateTime> {
+pub(super) fn usual_timestamp(text: &[u8]) -> Option<OffsetDateTime> {
     let text: &[u8; 20] = text.try_into().ok()?;
     if [text[4], text[7], text[10], text[13], text[16], text[19]] != *b"--T::Z" {
         return None;

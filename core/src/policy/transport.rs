@@ -120,7 +120,7 @@ impl Transport {
     /// `total_timeout` if it has one; leaves the response in `capture` if given.
     ///
     /// Only the decoding is generic: the attempts are [`Transport::send_undecoded`].
-    pub(crate) fn send<'a, T: DeserializeOwned>(
+    pub(crate) fn send<'a, T: DeserializeOwned + 'static>(
         &'a self,
         options: &'a RequestOptions,
         capture: Option<&'a ResponseCapture>,
@@ -131,7 +131,7 @@ impl Transport {
     }
 
     /// Decodes the envelope's `data` of a delivered response as `T`, then logs the attempt.
-    fn decode<T: DeserializeOwned>(&self, delivered: Delivered) -> Result<T> {
+    fn decode<T: DeserializeOwned + 'static>(&self, delivered: Delivered) -> Result<T> {
         let Delivered {
             status,
             meta,
