@@ -42,9 +42,15 @@ pub struct RunColumns {
     pub(crate) extras: Option<String>,
 }
 
-/// Epoch milliseconds, as `json.rs` writes timestamps (truncated towards zero).
+/// Epoch milliseconds, as `json.rs` writes timestamps (`unix_timestamp_nanos() / 1_000_000`,
+/// truncated towards zero), without its 128-bit division.
 fn millis(at: &OffsetDateTime) -> f64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64 as f64
+    let seconds = at.unix_timestamp();
+    let nanos = i64::from(at.nanosecond());
+    // `seconds` is rounded down, so `seconds * 1000 + nanos / 10^6` is the floor; before 1970 a
+    // remainder makes the truncation one more.
+    let towards_zero = i64::from(seconds < 0 && nanos % 1_000_000 != 0);
+    (seconds * 1000 + nanos / 1_000_000 + towards_zero) as f64
 }
 
 /// The unknown fields of a page and its runs, in the `extras` layout.
