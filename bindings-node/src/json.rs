@@ -8,6 +8,9 @@
 //! are epoch milliseconds, which the TypeScript layer turns into `Date`s without parsing strings.
 //! Fields the server sent that the core does not know (`extra`) are kept, under the server's own
 //! spelling. No napi or wasm-bindgen types here.
+//!
+//! The napi addon sends pages of runs as columns instead (`run_columns.rs`, which says why); the
+//! `RunPage` and pager views below serve the WebAssembly build, and `models.ts` reads both.
 
 use delegir::{Agent, AgentConfig};
 use delegir::{AgentDetail, ChatReply, DeletedAgent, Extra, Run, RunPage, UpdatedAgent, Usage};

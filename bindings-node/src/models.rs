@@ -93,7 +93,10 @@ unsafe fn columns_to_napi(env: sys::napi_env, c: RunColumns) -> napi::Result<sys
             &mut data,
             &mut buffer
         ))?;
-        ptr::copy_nonoverlapping(c.numbers.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes);
+        // An empty buffer's data pointer may be null, which `copy_nonoverlapping` never takes.
+        if bytes > 0 {
+            ptr::copy_nonoverlapping(c.numbers.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes);
+        }
         check_status!(sys::napi_create_typedarray(
             env,
             sys::TypedarrayType::float64_array,

@@ -120,3 +120,13 @@ test('a full page of 100 runs equals JSON.parse of the body', async () => {
     offset: data.offset,
   });
 });
+
+test('an empty page, and a pager page without runs', async () => {
+  const { apiKey, client } = fresh();
+  const page = await client.agents.runs.list('agt_abc123', { limit: 5, offset: 5000 });
+  assert.deepEqual(page, { runs: [], total: 1284, limit: 5, offset: 5000 });
+  answerOnce(apiKey, '{"data": {"runs": [], "total": 0, "limit": 10, "offset": 0, "note": "none"}}');
+  const seen = [];
+  for await (const run of client.agents.runs.iter('agt_abc123', { pageSize: 10 })) seen.push(run);
+  assert.deepEqual(seen, []);
+});
