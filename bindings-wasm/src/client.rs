@@ -19,8 +19,9 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::cancel::{CancelToken, Cancelled};
 use crate::error::{self, native_error};
-use crate::json::{ConfigUpdateArgs, ToJson, agent_update};
+use crate::json::{ConfigUpdateArgs, agent_update};
 use crate::logging;
+use crate::payload::ToJs;
 
 /// Environment variables the core reads when an option is left out; the TypeScript layer reads
 /// them from the host (`process.env`, `Deno.env`) since wasm32 has no environment of its own.
@@ -227,16 +228,16 @@ fn settled(failure: JsValue) -> Promise {
     Promise::resolve(&failure)
 }
 
-/// Runs `call` as a promise of its JSON or failure; a fired `cancel` drops the call (which aborts
-/// its fetch) and resolves to an `aborted` failure.
+/// Runs `call` as a promise of its result (`payload.rs`) or failure; a fired `cancel` drops the
+/// call (which aborts its fetch) and resolves to an `aborted` failure.
 fn run<F, T>(cancel: Option<CancelToken>, call: F) -> Promise
 where
     F: Future<Output = delegir::Result<T>> + 'static,
-    T: ToJson,
+    T: ToJs,
 {
     let call = call.map(|result| match result {
-        Ok(value) => match value.to_json() {
-            Ok(json) => JsValue::from_str(&json),
+        Ok(value) => match value.to_js() {
+            Ok(payload) => payload,
             Err(e) => error::bare(
                 "response_validation",
                 &format!("could not hand the response to JavaScript: {e}"),
@@ -304,7 +305,7 @@ impl NativeClient {
         call: F,
     ) -> Promise
     where
-        T: ToJson,
+        T: ToJs,
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = delegir::Result<T>> + 'static,
     {
@@ -528,7 +529,8 @@ pub struct NativeRunPager {
 
 #[wasm_bindgen]
 impl NativeRunPager {
-    /// The next page's runs as a JSON array, or `"null"` once every run has been yielded.
+    /// The next page's runs as columns (`payload.rs`), or `"null"` once every run has been
+    /// yielded.
     /// Cancelling leaves the pager where it was: the same page is fetched next time.
     #[wasm_bindgen(js_name = nextPage)]
     pub fn next_page(&self, cancel: Option<CancelToken>) -> Promise {

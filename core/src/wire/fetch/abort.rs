@@ -2,7 +2,7 @@
 //! it finished (its timeout ran out, or the call was cancelled), so the host closes the request
 //! instead of reading a response nobody waits for.
 
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortController;
 
 use super::errors::FetchError;
 
@@ -20,10 +20,10 @@ impl AbortOnDrop {
         })
     }
 
-    /// The signal to hand to `fetch`.
-    pub(super) fn signal(&self) -> AbortSignal {
+    /// The controller whose signal `fetch` gets (`send.js` reads it).
+    pub(super) fn controller(&self) -> &AbortController {
         match &self.controller {
-            Some(controller) => controller.signal(),
+            Some(controller) => controller,
             None => unreachable!("the signal is taken before the attempt finishes"),
         }
     }

@@ -30,7 +30,7 @@ use http::uri::PathAndQuery;
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, RequestRedirect};
+use web_sys::AbortController;
 
 use crate::config::{Config, ProxySetting};
 use crate::error::{Error, ErrorKind, Result};
@@ -44,12 +44,21 @@ use abort::AbortOnDrop;
 use errors::FetchError;
 pub(crate) use read::ResponseHeaders;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/wire/fetch/send.js")]
 extern "C" {
-    /// The host's global `fetch`, looked up at each call (so a mock installed after the client
-    /// was built is used, as with openai-node).
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> std::result::Result<JsValue, JsValue>;
+    /// One attempt: `fetch` (the user's function, else the host's global one, looked up at each
+    /// call so that a mock installed after the client was built is used, as with openai-node),
+    /// then the response's head and body, as one promise of a `read::Exchange` (see send.js).
+    #[wasm_bindgen(catch)]
+    fn send(
+        fetch: Option<&js_sys::Function>,
+        url: &str,
+        method: &str,
+        headers: &JsValue,
+        body: Option<&Uint8Array>,
+        controller: &AbortController,
+        max: f64,
+    ) -> std::result::Result<Promise, JsValue>;
 }
 
 /// A `fetch` function handed in by the user.
@@ -198,72 +207,69 @@ impl Http {
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
         let mut abort = AbortOnDrop::new().map_err(|e| SendError::Connect(Box::new(e)))?;
-        let init = self
-            .init(request, &abort)
-            .map_err(|e| SendError::Connect(Box::new(e)))?;
-        let called = match &self.fetch {
-            Some(FetchFunction(SingleThreaded(function))) => {
-                function.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
+        // The usual request takes the SDK's headers made once (see `Http::headers`).
+        let merged;
+        let headers: &JsValue = match (&request.extra, &request.body) {
+            (None, None) => &self.headers.0,
+            (None, Some(_)) => &self.headers_with_body.0,
+            (Some(extra), _) => {
+                merged = self
+                    .merged_headers(request, extra)
+                    .map_err(|e| SendError::Connect(Box::new(e)))?;
+                &merged
             }
-            None => global_fetch(&request.url, &init),
         };
+        let body = request
+            .body
+            .as_ref()
+            .map(|body| Uint8Array::from(&body[..]));
+        let fetch = self.fetch.as_ref().map(|f| &f.0.0);
         // A function that throws at once (no `fetch` in this host, a mock refusing) sent nothing.
-        let returned =
-            called.map_err(|e| SendError::Connect(Box::new(FetchError::from_js("fetch", &e))))?;
-        let settled = JsFuture::from(Promise::resolve(&returned)).await;
-        let response: web_sys::Response = match settled {
-            Ok(value) => value.dyn_into().map_err(|_| {
-                SendError::Lost(Box::new(FetchError::new(
+        let promise = send(
+            fetch,
+            &request.url,
+            request.method.as_str(),
+            headers,
+            body.as_ref(),
+            abort.controller(),
+            max_bytes as f64,
+        )
+        .map_err(|e| SendError::Connect(Box::new(FetchError::from_js("fetch", &e))))?;
+        let exchange: read::Exchange = match JsFuture::from(promise).await {
+            Ok(value) if value.is_null() => {
+                return Err(SendError::Lost(Box::new(FetchError::new(
                     "the fetch function resolved to something that is not a Response",
-                )))
-            })?,
+                ))));
+            }
+            Ok(value) => value.unchecked_into(),
             Err(e) => return Err(errors::classify(&e)),
         };
-        let status = response.status();
-        let head = read::head(&response);
-        let body = read::body(&response, head.content_length, max_bytes).await;
         abort.disarm();
-        match body {
+        let received = exchange.received();
+        let (status, meta) = (received.status, received.meta);
+        match received.body {
             Ok(body) => Ok(Response {
                 status,
-                meta: head.meta,
-                headers: head.headers,
+                meta,
+                headers: received.headers,
                 body,
             }),
-            Err(read::BodyError::TooLarge(head_bytes)) => Err(SendError::TooLarge {
-                status,
-                meta: head.meta,
-                head: head_bytes,
-            }),
+            Err(read::BodyError::TooLarge(head)) => Err(SendError::TooLarge { status, meta, head }),
             Err(read::BodyError::Lost(source)) => Err(SendError::BodyLost {
                 status,
-                meta: head.meta,
+                meta,
                 source: Box::new(source),
             }),
         }
     }
 
-    /// The `RequestInit`: method, the fixed headers, the body, no redirects, the abort signal.
-    fn init(
+    /// The SDK's headers with the call's extra ones merged in (they replace the SDK's of the
+    /// same name).
+    fn merged_headers(
         &self,
         request: &Outgoing,
-        abort: &AbortOnDrop,
-    ) -> std::result::Result<RequestInit, FetchError> {
-        let init = RequestInit::new();
-        init.set_method(request.method.as_str());
-        init.set_redirect(RequestRedirect::Manual);
-        init.set_signal(Some(&abort.signal()));
-        if request.extra.is_none() {
-            // The usual request: the SDK's headers, made once (see `Http::headers`).
-            match &request.body {
-                Some(body) => {
-                    init.set_headers(&self.headers_with_body.0);
-                    init.set_body(&Uint8Array::from(&body[..]));
-                }
-                None => init.set_headers(&self.headers.0),
-            }
-            return Ok(init);
-        }
+        extra: &ExtraParams,
+    ) -> std::result::Result<JsValue, FetchError> {
         let headers = web_sys::Headers::new().map_err(|e| FetchError::from_js("Headers", &e))?;
         let set = |name: &str, value: &str| {
             headers
@@ -273,26 +279,16 @@ impl Http {
         set("x-api-key", self.api_key.expose())?;
         set("accept", "application/json")?;
         set("user-agent", &self.user_agent)?;
-        if let Some(body) = &request.body {
-            if !request
-                .extra
-                .as_ref()
-                .is_some_and(|e| e.has_header("content-type"))
-            {
-                set("content-type", "application/json")?;
-            }
-            init.set_body(&Uint8Array::from(&body[..]));
+        if request.body.is_some() && !extra.has_header("content-type") {
+            set("content-type", "application/json")?;
         }
-        if let Some(extra) = &request.extra {
-            // Reserved names (the key, framing) were refused when the extras were made.
-            for (name, value) in extra.header_list() {
-                let value = value.to_str().map_err(|_| {
-                    FetchError::new(format!("header {name}: fetch takes only text values"))
-                })?;
-                set(name.as_str(), value)?;
-            }
+        // Reserved names (the key, framing) were refused when the extras were made.
+        for (name, value) in extra.header_list() {
+            let value = value.to_str().map_err(|_| {
+                FetchError::new(format!("header {name}: fetch takes only text values"))
+            })?;
+            set(name.as_str(), value)?;
         }
-        init.set_headers(&headers);
-        Ok(init)
+        Ok(headers.into())
     }
 }
