@@ -20,25 +20,28 @@ struct Envelope<T> {
     data: T,
 }
 
-/// `{"data": page}` of `limit` runs shaped like the emulator's (and the API reference's).
+/// `{"data": page}` of `limit` runs as the emulator (and the API reference) writes it: compact,
+/// the keys in the API's order, costs in ten-thousandths of a dollar.
 fn runs_page(limit: u64) -> Vec<u8> {
-    let runs: Vec<serde_json::Value> = (0..limit)
+    let runs: Vec<String> = (0..limit)
         .map(|i| {
             let tokens = 50 + (i * 7919) % 1950;
-            serde_json::json!({
-                "id": format!("run_{:06x}", 0xabc000 + i),
-                "status": "completed",
-                "tokens_used": tokens,
-                "cost": tokens as f64 * 0.00002,
-                "duration_ms": 400 + (i * 104_729) % 4600,
-                "created_at": format!("2026-03-{:02}T{:02}:{:02}:00Z", 15 - i / 96, (i / 4) % 24, (i % 4) * 15),
-            })
+            format!(
+                r#"{{"id":"run_{:06x}","status":"completed","tokens_used":{tokens},"cost":{},"duration_ms":{},"created_at":"2026-03-{:02}T{:02}:{:02}:00Z"}}"#,
+                0xabc000 + i,
+                (tokens / 5) as f64 / 10_000.0,
+                400 + (i * 104_729) % 4600,
+                15 - i / 96,
+                (i / 4) % 24,
+                (i % 4) * 15
+            )
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "data": {"runs": runs, "total": 1284, "limit": limit, "offset": 0}
-    }))
-    .unwrap()
+    format!(
+        r#"{{"data":{{"runs":[{}],"total":1284,"limit":{limit},"offset":0}}}}"#,
+        runs.join(",")
+    )
+    .into_bytes()
 }
 
 fn agent(id: &str, with_detail: bool) -> serde_json::Value {
@@ -73,11 +76,10 @@ fn agent_detail() -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "data": agent("agt_abc123", true) })).unwrap()
 }
 
-/// As the SDK decodes (`decode::data`): one UTF-8 check of the body, then serde_json's `str`
-/// reader.
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> T {
-    let text = std::str::from_utf8(body).unwrap();
-    serde_json::from_str::<Envelope<T>>(text).unwrap().data
+/// As the SDK decodes (`decode::data`: the runs page's direct reader, else one UTF-8 check of
+/// the body and serde_json's `str` reader).
+fn decode<T: serde::de::DeserializeOwned + 'static>(body: &[u8]) -> T {
+    delegir::__decode_data(body).unwrap()
 }
 
 /// As the crate decoded before, and as a user of serde_json would: the `[u8]` reader.

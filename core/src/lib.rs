@@ -59,3 +59,10 @@ pub use policy::logging::{AttemptLog, AttemptObserver, LogLevel};
 pub use policy::store_events::{StoreEventLevel, forward_store_events};
 pub use response::{ApiResponse, ResponseCapture, ResponseInfo};
 pub use secret::ApiKey;
+
+/// Decodes a 2xx body's `data` as `T` exactly as a call does; for the decoding benchmarks in
+/// `core/benches/` (which are another crate). Not part of the API.
+#[doc(hidden)]
+pub fn __decode_data<T: serde::de::DeserializeOwned + 'static>(body: &[u8]) -> Result<T> {
+    decode::data(200, body, &wire::headers::ResponseMeta::default(), "")
+}

@@ -32,6 +32,12 @@ use time::OffsetDateTime;
 use super::deserialize::usual_timestamp;
 use super::{Extra, Run, RunPage};
 
+/// The fewest bytes a run takes in any form this reader accepts, with the comma after it:
+/// `{"id":"","status":"","tokens_used":0,"cost":0,"duration_ms":0,"created_at":"…"},` with a
+/// 20-byte timestamp (a test holds it to that text). Only a capacity: were it wrong, the vector
+/// would grow or be shrunk, never read past.
+const FEWEST_BYTES_PER_RUN: usize = 99;
+
 /// Reads `{"data": <runs page>}`, or `None` when the body is not in the plain form (see the
 /// module's doc) and must be decoded by serde_json.
 pub(crate) fn read_envelope(text: &str) -> Option<RunPage> {
@@ -266,9 +272,10 @@ impl<'a> Cursor<'a> {
     /// The array of runs.
     fn runs(&mut self) -> Option<Vec<Run>> {
         self.open(b'[')?;
-        // Grown as runs come (not sized from the body up front: one large block allocated first made
-        // glibc consolidate its free lists at once, and the 200 strings after it cost more).
-        let mut runs = Vec::new();
+        // Allocated once for as many runs as the rest of the body can hold, then shrunk in place:
+        // grown run by run, the vector was copied six times on a 100-run page and each old block
+        // freed (client CPU per call ~5% lower, bench/README.md).
+        let mut runs = Vec::with_capacity((self.bytes.len() - self.at) / FEWEST_BYTES_PER_RUN + 1);
         if self.peek()? == b']' {
             self.at += 1;
             return Some(runs);
@@ -279,6 +286,7 @@ impl<'a> Cursor<'a> {
                 break;
             }
         }
+        runs.shrink_to_fit();
         Some(runs)
     }
 
@@ -395,6 +403,17 @@ mod tests {
             runs.join(","),
             runs.len()
         )
+    }
+
+    #[test]
+    fn the_fewest_bytes_of_a_run_are_those_of_the_smallest_run_read() {
+        let smallest = r#"{"id":"","status":"","tokens_used":0,"cost":0,"duration_ms":0,"created_at":"2026-03-15T08:30:00Z"},"#;
+        assert_eq!(smallest.len(), FEWEST_BYTES_PER_RUN);
+        let text = format!(
+            r#"{{"data":{{"runs":[{}],"total":1,"limit":1,"offset":0}}}}"#,
+            smallest.trim_end_matches(',')
+        );
+        assert_eq!(read_envelope(&text).unwrap().runs.len(), 1);
     }
 
     #[test]
