@@ -56,40 +56,8 @@ pub(crate) fn read_envelope(text: &str) -> Option<RunPage> {
     (cursor.at == cursor.bytes.len()).then_some(page)
 }
 
-/// `digits` or `digits.digits` (JSON's form: no leading zero), when the digits make a number
-/// below 2^53 with at most 22 after the point. Its value is then `digits / 10^fraction`, one
-/// correctly rounded division of two exact numbers: what serde_json computes (`f64_from_parts`,
-/// with or without its `float_roundtrip` feature) and what any correctly rounding parser gives.
-/// Other numbers (an exponent, a sign, more digits) are left to serde_json itself.
-fn plain_decimal(number: &[u8]) -> Option<f64> {
-    /// Powers of ten that are exact in an `f64`.
-    const EXACT_POWERS: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    const EXACT_INTEGERS: u64 = 1 << 53;
-    let (integer, fraction) = match number.iter().position(|&b| b == b'.') {
-        Some(point) => (&number[..point], &number[point + 1..]),
-        None => (number, &[][..]),
-    };
-    let leading_zero = integer.len() > 1 && integer[0] == b'0';
-    let no_fraction_digit = fraction.is_empty() && integer.len() < number.len();
-    if integer.is_empty() || leading_zero || no_fraction_digit {
-        return None;
-    }
-    let mut significand: u64 = 0;
-    for &byte in integer.iter().chain(fraction) {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        significand = significand.checked_mul(10)?.checked_add(u64::from(digit))?;
-    }
-    if significand >= EXACT_INTEGERS {
-        return None;
-    }
-    Some(significand as f64 / *EXACT_POWERS.get(fraction.len())?)
-}
+/// The most decimal digits that always fit in a `u64`.
+const MAX_DIGITS: usize = 19;
 
 /// The length of the string that starts `rest` (after its opening quote) up to its closing
 /// quote, or `None` at an escape, a control character or the end of the body. Eight bytes at a
@@ -187,35 +155,82 @@ impl<'a> Cursor<'a> {
     }
 
     /// Digits without a leading zero (`0` alone is fine), as their value.
-    fn digits(&mut self) -> Option<u64> {
+    fn digits(&mut self) -> Option<(u64, usize)> {
         self.skip_whitespace();
         let start = self.at;
-        let mut value: u64 = 0;
-        while let Some(&byte @ b'0'..=b'9') = self.bytes.get(self.at) {
-            value = value.checked_mul(10)?.checked_add(u64::from(byte - b'0'))?;
-            self.at += 1;
-        }
+        let value = self.sum_digits(0);
         let count = self.at - start;
-        if count == 0 || (count > 1 && self.bytes[start] == b'0') {
+        if count == 0 || count > MAX_DIGITS || (count > 1 && self.bytes[start] == b'0') {
             return None;
         }
-        Some(value)
+        Some((value, count))
+    }
+
+    /// `value` followed by the digits at the cursor, as a number (wrapped past [`MAX_DIGITS`]
+    /// digits: the callers count them and give up on more).
+    fn sum_digits(&mut self, mut value: u64) -> u64 {
+        while let Some(&byte @ b'0'..=b'9') = self.bytes.get(self.at) {
+            value = value
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(byte.wrapping_sub(b'0')));
+            self.at += 1;
+        }
+        value
     }
 
     /// A non-negative integer (a fraction or an exponent after it makes `more` give up).
     fn unsigned(&mut self) -> Option<u64> {
-        self.digits()
+        Some(self.digits()?.0)
     }
 
     /// A number as an `f64`, as serde_json reads it.
     fn float(&mut self) -> Option<f64> {
         self.skip_whitespace();
         let start = self.at;
+        if let Some(value) = self.plain_decimal() {
+            return Some(value);
+        }
+        // Any other number (a sign, an exponent, more digits), or not a number: serde_json's to
+        // read or refuse.
+        self.at = start;
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.bytes.get(self.at) {
             self.at += 1;
         }
-        let number = &self.text[start..self.at];
-        plain_decimal(number.as_bytes()).or_else(|| serde_json::from_str(number).ok())
+        serde_json::from_str(&self.text[start..self.at]).ok()
+    }
+
+    /// `digits` or `digits.digits` (JSON's form: no leading zero), when the digits make a
+    /// number below 2^53 with at most 22 after the point. Its value is then
+    /// `digits / 10^fraction`, one correctly rounded division of two exact numbers: what
+    /// serde_json computes (`f64_from_parts`, with or without its `float_roundtrip` feature) and
+    /// what any correctly rounding parser gives. `None` for any other number.
+    fn plain_decimal(&mut self) -> Option<f64> {
+        /// Powers of ten that are exact in an `f64`.
+        const EXACT_POWERS: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        const EXACT_INTEGERS: u64 = 1 << 53;
+        let (mut significand, integer_digits) = self.digits()?;
+        let mut fraction_digits = 0;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            let start = self.at;
+            significand = self.sum_digits(significand);
+            fraction_digits = self.at - start;
+            // `1.` is not JSON; more digits than a u64 holds are left to serde_json.
+            if fraction_digits == 0 || integer_digits + fraction_digits > MAX_DIGITS {
+                return None;
+            }
+        }
+        let more = matches!(
+            self.bytes.get(self.at),
+            Some(b'-' | b'+' | b'.' | b'e' | b'E')
+        );
+        if more || significand >= EXACT_INTEGERS {
+            return None;
+        }
+        Some(significand as f64 / *EXACT_POWERS.get(fraction_digits)?)
     }
 
     /// A timestamp in the API's own form.
