@@ -5,10 +5,10 @@
  * `json.rs` for why JSON); here it is parsed once and the timestamps become `Date`s in place,
  * field by field, which is cheaper than a `JSON.parse` reviver that visits every value.
  *
- * Pages of runs, the API's largest bodies, come from the napi addon as columns instead
+ * Pages of runs, the API's largest bodies, come as columns instead, from both builds
  * (`run_columns.rs` has the layout and the measurements): the runs are object literals of one
  * shape filled from a string and a `Float64Array`, about a sixth of what `JSON.parse` of the
- * same page costs V8. The WebAssembly build still sends them as JSON; both are read here.
+ * same page costs V8.
  */
 
 import type {
@@ -28,11 +28,6 @@ function agentInPlace(a: any): Agent {
   a.createdAt = new Date(a.createdAt);
   if (a.lastActive !== null && a.lastActive !== undefined) a.lastActive = new Date(a.lastActive);
   return a as Agent;
-}
-
-function runsInPlace(runs: any[]): Run[] {
-  for (let i = 0; i < runs.length; i++) runs[i].createdAt = new Date(runs[i].createdAt);
-  return runs as Run[];
 }
 
 /** `agents.list()`. */
@@ -120,13 +115,8 @@ function addExtras(extras: string | undefined, page: RunPage | null, runs: Run[]
   }
 }
 
-/** `agents.runs.list()`: columns from the addon, JSON from the WebAssembly build. */
-export function runPage(payload: RunColumns | string): RunPage {
-  if (typeof payload === 'string') {
-    const page = JSON.parse(payload);
-    runsInPlace(page.runs);
-    return page as RunPage;
-  }
+/** `agents.runs.list()`. */
+export function runPage(payload: RunColumns): RunPage {
   const [text, numbers, extras] = payload;
   const count = (numbers.length - 3) / RUN_NUMBERS;
   const base = count * RUN_NUMBERS;
@@ -136,12 +126,9 @@ export function runPage(payload: RunColumns | string): RunPage {
   return page;
 }
 
-/** One page of the run pager: its runs (columns or JSON, as above), or `null` at the end. */
+/** One page of the run pager: its runs, or `null` at the end (the JSON `"null"`). */
 export function runsOrEnd(payload: RunColumns | string): Run[] | null {
-  if (typeof payload === 'string') {
-    const runs = JSON.parse(payload);
-    return runs === null ? null : runsInPlace(runs);
-  }
+  if (typeof payload === 'string') return JSON.parse(payload) as null;
   const [text, numbers, extras] = payload;
   const runs = runsFromColumns(text, numbers, numbers.length / RUN_NUMBERS);
   addExtras(extras, null, runs);

@@ -3,17 +3,16 @@
 //! `bindings-wasm`, which includes this file), written once.
 //!
 //! Why JSON and not objects built field by field: one `JSON.parse` of a string is cheaper for V8
-//! than dozens of property sets across the boundary (a page of 100 runs would need ~700), and it
-//! keeps this file to plain serde views. Keys are camelCase (`safetyMode`, `runId`); timestamps
-//! are epoch milliseconds, which the TypeScript layer turns into `Date`s without parsing strings.
+//! than dozens of property sets across the boundary, and it keeps this file to plain serde views.
+//! Keys are camelCase (`safetyMode`, `runId`); timestamps are epoch milliseconds, which the
+//! TypeScript layer turns into `Date`s without parsing strings.
 //! Fields the server sent that the core does not know (`extra`) are kept, under the server's own
 //! spelling. No napi or wasm-bindgen types here.
 //!
-//! The napi addon sends pages of runs as columns instead (`run_columns.rs`, which says why); the
-//! `RunPage` and pager views below serve the WebAssembly build, and `models.ts` reads both.
+//! Pages of runs are not here: both builds send them as columns (`run_columns.rs` says why).
 
 use delegir::{Agent, AgentConfig};
-use delegir::{AgentDetail, ChatReply, DeletedAgent, Extra, Run, RunPage, UpdatedAgent, Usage};
+use delegir::{AgentDetail, ChatReply, DeletedAgent, Extra, UpdatedAgent, Usage};
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -116,43 +115,6 @@ struct ChatView<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RunView<'a> {
-    id: &'a str,
-    status: &'a str,
-    tokens_used: u64,
-    cost: f64,
-    duration_ms: u64,
-    created_at: Millis<'a>,
-    #[serde(flatten)]
-    extra: &'a Extra,
-}
-
-impl<'a> From<&'a Run> for RunView<'a> {
-    fn from(r: &'a Run) -> Self {
-        RunView {
-            id: &r.id,
-            status: &r.status,
-            tokens_used: r.tokens_used,
-            cost: r.cost,
-            duration_ms: r.duration_ms,
-            created_at: Millis(&r.created_at),
-            extra: &r.extra,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct PageView<'a> {
-    runs: Vec<RunView<'a>>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-    #[serde(flatten)]
-    extra: &'a Extra,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct UsageView<'a> {
     plan: &'a str,
     runs_used: u64,
@@ -218,30 +180,6 @@ impl ToJson for ChatReply {
             tokens_used: self.tokens_used,
             extra: &self.extra,
         })
-    }
-}
-
-impl ToJson for RunPage {
-    fn to_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&PageView {
-            runs: self.runs.iter().map(RunView::from).collect(),
-            total: self.total,
-            limit: self.limit,
-            offset: self.offset,
-            extra: &self.extra,
-        })
-    }
-}
-
-/// A page of the run pager: the runs, or `null` once every run has been yielded.
-impl ToJson for Option<Vec<Run>> {
-    fn to_json(&self) -> serde_json::Result<String> {
-        match self {
-            None => Ok("null".to_owned()),
-            Some(runs) => {
-                serde_json::to_string(&runs.iter().map(RunView::from).collect::<Vec<_>>())
-            }
-        }
     }
 }
 
