@@ -167,13 +167,8 @@ fn parse_rate_limit(
 
 /// `Retry-After`: delta-seconds (fractions tolerated) or an HTTP date.
 fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    if let Ok(secs) = value.parse::<f64>() {
-        if !secs.is_finite() || secs < 0.0 {
-            return None;
-        }
-        return Some(Duration::from_secs_f64(
-            secs.min(MAX_HEADER_WAIT.as_secs_f64()),
-        ));
+    if let Some(wait) = decimal_seconds(value) {
+        return Some(wait.min(MAX_HEADER_WAIT));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -181,6 +176,29 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
             .unwrap_or(Duration::ZERO)
             .min(MAX_HEADER_WAIT),
     )
+}
+
+/// Seconds written as decimal digits with an optional fraction (`120`, `1.5`, `+2`, `.5`),
+/// at most [`MAX_HEADER_WAIT`] and one more second; `None` for anything else (negative numbers
+/// included). By hand rather than with `f64`'s parser, whose tables are ~14 KiB of the
+/// WebAssembly module, for a header that is nearly always an integer.
+fn decimal_seconds(value: &str) -> Option<Duration> {
+    let unsigned = value.strip_prefix('+').unwrap_or(value);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let cap = MAX_HEADER_WAIT.as_secs() + 1;
+    let secs = whole
+        .bytes()
+        .fold(0u64, |secs, d| (secs * 10 + u64::from(d - b'0')).min(cap));
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |nanos, d| nanos * 10 + u32::from(d - b'0'));
+    Some(Duration::new(secs, nanos))
 }
 
 /// Time from `now` until `epoch_seconds`, zero if it has passed, at most [`MAX_HEADER_WAIT`].
@@ -307,7 +325,45 @@ mod tests {
         assert_eq!(meta.retry_after, Some(MAX_HEADER_WAIT));
     }
 
+    #[test]
+    fn decimal_retry_after_reads_as_f64_did_without_exponents() {
+        for (value, wait) in [
+            ("7", Some(Duration::from_secs(7))),
+            ("0", Some(Duration::ZERO)),
+            ("1.5", Some(Duration::from_millis(1500))),
+            ("+2", Some(Duration::from_secs(2))),
+            (".25", Some(Duration::from_millis(250))),
+            ("3.", Some(Duration::from_secs(3))),
+            ("0.000000001999", Some(Duration::from_nanos(1))),
+            ("99999999999999999999999", Some(MAX_HEADER_WAIT)),
+            ("-5", None),
+            ("", None),
+            (".", None),
+            ("+", None),
+            ("1.2.3", None),
+            ("1 2", None),
+            ("inf", None),
+            ("NaN", None),
+            ("٣", None),
+        ] {
+            let h = headers(&[("date", DATE), ("retry-after", value)]);
+            assert_eq!(
+                parse_at(&h, SystemTime::now()).retry_after,
+                wait,
+                "{value:?}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn decimal_retry_after_agrees_with_f64(whole in 0u64..200_000, fraction in "[0-9]{0,6}") {
+            let value = if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") };
+            let expected = Duration::from_secs_f64(value.parse::<f64>().unwrap()).min(MAX_HEADER_WAIT);
+            let got = decimal_seconds(&value).unwrap().min(MAX_HEADER_WAIT);
+            prop_assert!(got.abs_diff(expected) <= Duration::from_micros(1), "{} {:?} {:?}", value, got, expected);
+        }
+
         #[test]
         fn arbitrary_header_values_parse_to_bounded_waits(
             retry in ".{0,40}",
