@@ -86,9 +86,10 @@ const lines = [
   'The calls/s ratio is the goal (≥ 0.9×); on a shared machine it swings with the other load ' +
     '(see the rounds), while CPU per call (process.cpuUsage over the measured calls) is steadier.',
   '',
-  'Without the network (bench/node/wasm-overhead.mjs: `fetch` resolves at once to a canned Response ' +
-    'with the emulator\'s body; the baseline reads the same Response with text() + JSON.parse into the same shape), ' +
-    'CPU per call at concurrency 64, median of rounds:',
+  'Without the network (bench/node/wasm-overhead.mjs: a canned `fetch` that builds the `Request` from its ' +
+    'arguments, as undici does, and answers on a later macrotask with the emulator\'s head and body; the baseline ' +
+    'reads the same Response with text() + JSON.parse into the same shape), CPU per call at concurrency 64, ' +
+    'median of rounds (bench/README.md says why a fetch that resolves at once hid most of the cost):',
   '',
   '| workload | wasm SDK | text() + JSON.parse | the SDK\'s own cost |',
   '|---|---|---|---|',
