@@ -19,6 +19,7 @@
 mod abort;
 mod errors;
 mod read;
+mod settle;
 pub(crate) mod url;
 
 use std::future::Future;
@@ -27,9 +28,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Method;
 use http::uri::PathAndQuery;
-use js_sys::{Promise, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 use crate::config::{Config, ProxySetting};
@@ -48,8 +48,10 @@ pub(crate) use read::ResponseHeaders;
 extern "C" {
     /// One attempt: `fetch` (the user's function, else the host's global one, looked up at each
     /// call so that a mock installed after the client was built is used, as with openai-node),
-    /// then the response's head and body, as one promise of a `read::Exchange` (see send.js).
+    /// then the response's head and body; the outcome (a `read::Exchange`, `null` for a value
+    /// that is not a Response, or the rejection) goes to `settled` with `slot` (see send.js).
     #[wasm_bindgen(catch)]
+    #[allow(clippy::too_many_arguments)]
     fn send(
         fetch: Option<&js_sys::Function>,
         url: &str,
@@ -58,7 +60,9 @@ extern "C" {
         body: Option<&Uint8Array>,
         controller: &AbortController,
         max: f64,
-    ) -> std::result::Result<Promise, JsValue>;
+        slot: u32,
+        settled: &js_sys::Function,
+    ) -> std::result::Result<(), JsValue>;
 }
 
 /// A `fetch` function handed in by the user.
@@ -224,8 +228,8 @@ impl Http {
             .as_ref()
             .map(|body| Uint8Array::from(&body[..]));
         let fetch = self.fetch.as_ref().map(|f| &f.0.0);
-        // A function that throws at once (no `fetch` in this host, a mock refusing) sent nothing.
-        let promise = send(
+        let pending = settle::Pending::new();
+        let called = send(
             fetch,
             &request.url,
             request.method.as_str(),
@@ -233,9 +237,17 @@ impl Http {
             body.as_ref(),
             abort.controller(),
             max_bytes as f64,
-        )
-        .map_err(|e| SendError::Connect(Box::new(FetchError::from_js("fetch", &e))))?;
-        let exchange: read::Exchange = match JsFuture::from(promise).await {
+            pending.slot(),
+            &settle::Pending::callback(),
+        );
+        // A function that throws at once (no `fetch` in this host, a mock refusing) sent nothing.
+        if let Err(e) = called {
+            pending.release();
+            return Err(SendError::Connect(Box::new(FetchError::from_js(
+                "fetch", &e,
+            ))));
+        }
+        let exchange: read::Exchange = match pending.await {
             Ok(value) if value.is_null() => {
                 return Err(SendError::Lost(Box::new(FetchError::new(
                     "the fetch function resolved to something that is not a Response",

@@ -1,5 +1,5 @@
 // One attempt of the fetch wire (mod.rs) in JavaScript: the call of `fetch`, the headers the SDK
-// reads and the body up to the size cap, settled as ONE promise of one `Exchange`.
+// reads and the body up to the size cap, settled once with one `Exchange`.
 //
 // Why here and not in Rust through web-sys: driven from Rust, an attempt crossed into JavaScript
 // about 30 times (the RequestInit's fields, the signal, `instanceof`, `status`, `headers()`, six
@@ -9,8 +9,9 @@
 // was several times what it is in a warm loop. This does the same steps in one call.
 //
 // Errors keep their meaning for the Rust side: a fetch function that throws throws here (nothing
-// was sent), a rejected fetch rejects (classified by errors.rs), a value that is not a Response
-// resolves to `null`, and a body that fails to read resolves to an Exchange with `failure` set.
+// was sent), a rejected fetch settles as a rejection (classified by errors.rs), a value that is
+// not a Response settles as `null`, and a body that fails to read settles as an Exchange with
+// `failure` set.
 
 /// The headers `Relevant` (wire/headers.rs) reads; the others stay in the `Headers` object.
 const RELEVANT = ['date', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
@@ -37,13 +38,20 @@ export class Exchange {
 /**
  * Sends the request and reads its response whole. `fetchFn`: the user's fetch function, or
  * undefined for the host's global `fetch` (looked up now, so a mock installed after the client
- * was built is used). `body`: a Uint8Array or undefined. `max`: the body cap in bytes.
+ * was built is used). `body`: a Uint8Array or undefined. `max`: the body cap in bytes. The
+ * outcome goes to `settled(slot, value, ok)`, a callback into Rust made once (settle.rs), rather
+ * than a returned promise, which Rust would await with two closures made per call.
  */
-export function send(fetchFn, url, method, headers, body, controller, max) {
+export function send(fetchFn, url, method, headers, body, controller, max, slot, settled) {
   const init = { method, redirect: 'manual', signal: controller.signal, headers };
   if (body !== undefined) init.body = body;
   const returned = fetchFn === undefined ? fetch(url, init) : fetchFn.call(undefined, url, init);
-  return Promise.resolve(returned).then((response) => receive(response, max));
+  Promise.resolve(returned)
+    .then((response) => receive(response, max))
+    .then(
+      (exchange) => settled(slot, exchange, true),
+      (error) => settled(slot, error, false),
+    );
 }
 
 function receive(response, max) {
