@@ -15,6 +15,10 @@
 //! - `fetch` does not say whether a failed request reached the server, except for a few errors
 //!   that name a connect failure (`errors.rs`); any other failure counts as possibly sent, so a
 //!   chat is never resent after it.
+//!
+//! An attempt crosses into JavaScript once: `send.js` calls `fetch`, reads the head and the body,
+//! and reports to a callback made once per module (`settle.rs`); `read.rs` turns what it hands
+//! back into a [`Response`]. Why: bench/README.md, "The WebAssembly build".
 
 mod abort;
 mod errors;
