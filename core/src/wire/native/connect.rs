@@ -172,8 +172,8 @@ impl Stream {
         }
     }
 
-    /// Reads what has arrived into `buf`, growing it by up to `capacity` bytes only once there is
-    /// something to read (plain TCP; TLS decrypts into the buffer it is given). `Ok(0)` is the
+    /// Reads what has arrived into `buf`, growing it by up to `capacity` bytes (when it is full or
+    /// empty) only once there is something to read (plain TCP; TLS decrypts into the buffer it is given). `Ok(0)` is the
     /// end of the stream.
     pub(crate) async fn read_some(
         &mut self,
@@ -186,7 +186,7 @@ impl Stream {
             // the socket's own reader slot serves.
             Stream::Plain(tcp) => poll_fn(|cx| poll_read_plain(tcp, cx, buf, capacity)).await,
             Stream::Tls(tls) => {
-                if buf.capacity() == buf.len() {
+                if buf.is_empty() || buf.capacity() == buf.len() {
                     buf.reserve(capacity);
                 }
                 tls.read_buf(buf).await
@@ -220,7 +220,10 @@ fn poll_read_plain(
     capacity: usize,
 ) -> Poll<io::Result<usize>> {
     ready!(tcp.poll_read_ready(cx))?;
-    if buf.capacity() == buf.len() {
+    // An empty buffer (a response's first read, into the connection's kept buffer) gets its
+    // `capacity` too: reserving reclaims the kept block in place once the last response's bytes
+    // are gone.
+    if buf.is_empty() || buf.capacity() == buf.len() {
         buf.reserve(capacity);
     }
     // tokio's own read (`AsyncRead` under `read_buf`): after a short read it clears the readiness
