@@ -106,6 +106,7 @@ impl Drain {
         let batch =
             std::mem::take(&mut *this.queue.queue.lock().unwrap_or_else(|e| e.into_inner()));
         let mut budget = DRAIN_BUDGET;
+        crate::allocator::completing(batch.len());
         let mut batch = batch.into_iter();
         while let Some(completion) = batch.next() {
             budget = budget.saturating_sub(completion.reply.weight());
