@@ -2,7 +2,7 @@
 
     build/bench-venv/bin/python bench/memory_h2.py [--calls 10000] [--rounds 2]
         [--contenders delegir-async,delegir-async-h2] [--variant NAME=DIR ...]
-        [--throughput SECONDS] [--emulator target/release/delegir-emulator]
+        [--throughput SECONDS] [--pin CPUS] [--emulator target/release/delegir-emulator]
 
 Each measurement is ``contender.py memory CONTENDER CALLS`` (every call in flight at once, the
 emulator delaying each response 2 s) in a process of its own, as in ``driver.py``. A variant is
@@ -14,7 +14,9 @@ call in flight, then the end, when the responses and models arrive).
 
 ``--throughput S`` also measures, alternating the variants, the HTTP/2 small GET at concurrency
 64 for S seconds (``contender.py throughput delegir-async-h2 small 64 S``): the figure a change
-of the HTTP/2 path must not lower. Memory figures are robust to the machine's load; calls/s
+of the HTTP/2 path must not lower. ``--pin 0`` runs each measured client under ``taskset -c 0``:
+its loop thread and the runtime's worker then share one core, as on a busy machine, which is
+when the end of the burst used to leave the calls' memory behind (bench/README.md). Memory figures are robust to the machine's load; calls/s
 are not, so compare variants within one run only.
 """
 
@@ -53,7 +55,7 @@ def rss_kib(pid: int) -> int:
         return 0
 
 
-def memory(emu: Emulator, name: str, calls: int, path: str | None) -> dict[str, Any]:
+def memory(emu: Emulator, name: str, calls: int, path: str | None, pin: str | None = None) -> dict[str, Any]:
     key = emu.new_key()
     fault = {"kind": "delay", "ms": DELAY_MS}
     emu.request(
@@ -63,6 +65,8 @@ def memory(emu: Emulator, name: str, calls: int, path: str | None) -> dict[str, 
         body={"method": "GET", "path": "/api/v1/agents/agt_abc123", "count": calls * 2, "fault": fault},
     )
     cmd = [sys.executable, str(BENCH / "python/contender.py"), "memory", name, str(calls), emu.base, key]
+    if pin:
+        cmd = ["taskset", "-c", pin, *cmd]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(path))
     samples: list[tuple[float, int]] = []
     while proc.poll() is None:
@@ -104,6 +108,7 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=[], help="NAME=DIR of an unpacked wheel")
     parser.add_argument("--throughput", type=float, default=0.0)
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--pin", help="CPU list for taskset -c (the measured client only)")
     parser.add_argument("--series", action="store_true", help="print the RSS series (MiB every 0.2 s)")
     parser.add_argument("--emulator", default=str(ROOT / "target/release/delegir-emulator"))
     args = parser.parse_args()
@@ -120,7 +125,7 @@ def main() -> None:
                 for calls in args.calls or [10000]:
                     for name in args.contenders.split(","):
                         for variant, path in order:
-                            m = memory(emu, name, calls, path)
+                            m = memory(emu, name, calls, path, args.pin)
                             line = (
                                 f"round {r} {variant:10} {name:17} {calls:6} calls {m['seconds']:5.2f} s  peak {m['maxrss_kib'] / 1024:6.1f} MiB"
                                 f"  errors {m['errors']}"
