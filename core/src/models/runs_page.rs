@@ -29,7 +29,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::deserialize::usual_timestamp;
+use super::deserialize::{LastDate, usual_timestamp_after};
 use super::{Extra, Run, RunPage};
 
 /// The fewest bytes a run takes in any form this reader accepts, with the comma after it:
@@ -45,6 +45,7 @@ pub(crate) fn read_envelope(text: &str) -> Option<RunPage> {
         bytes: text.as_bytes(),
         text,
         at: 0,
+        last_date: None,
     };
     cursor.open(b'{')?;
     if cursor.key()? != "data" {
@@ -95,6 +96,8 @@ struct Cursor<'a> {
     bytes: &'a [u8],
     text: &'a str,
     at: usize,
+    /// The date of the last timestamp read (most runs of a page share it).
+    last_date: LastDate,
 }
 
 impl<'a> Cursor<'a> {
@@ -235,7 +238,8 @@ impl<'a> Cursor<'a> {
 
     /// A timestamp in the API's own form.
     fn timestamp(&mut self) -> Option<OffsetDateTime> {
-        usual_timestamp(self.string()?.as_bytes())
+        let text = self.string()?.as_bytes();
+        usual_timestamp_after(text, &mut self.last_date)
     }
 
     /// The value of an unknown key, read by serde_json: a string, number, `true`, `false` or
