@@ -31,6 +31,9 @@ out="${OUT_DIR:-$root/bench}"
 mkdir -p "$out"
 needs_sdks=0
 for s in throughput memory ratelimit wasm workerd; do want "$s" && needs_sdks=1; done
+# The memory section runs Python contenders only: BENCH_ONLY=memory builds no Node package.
+needs_node=0
+for s in throughput ratelimit wasm workerd; do want "$s" && needs_node=1; done
 
 # The ceiling: wrk, from Debian.
 if ! command -v wrk >/dev/null; then
@@ -47,7 +50,7 @@ cargo build --release --quiet -p delegir-emulator -p delegir-bench
 if want overflow; then cargo build --profile release-unchecked --quiet -p delegir-bench; fi
 if [ "${SKIP_SDK_BUILD:-0}" != 1 ] && [ "$needs_sdks" = 1 ]; then
     bash bindings-python/scripts/build.sh
-    bash bindings-node/scripts/build.sh
+    if [ "$needs_node" = 1 ]; then bash bindings-node/scripts/build.sh; fi
 fi
 
 # Python contenders: their own virtualenv with the wheel just built and the baselines.
@@ -61,6 +64,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${deps[*]}" ]; then
 fi
 if [ "$needs_sdks" = 1 ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps build/wheels/delegir-*.whl
+fi
+if [ "$needs_node" = 1 ]; then
     # Node contenders: undici as locked, then the packed delegir tarball (never in the lockfile).
     (cd bench/node && npm ci --no-audit --no-fund --loglevel=error \
         && npm install --no-save --no-audit --no-fund --loglevel=error "$root"/build/npm/delegir-*.tgz)
