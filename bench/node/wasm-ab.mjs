@@ -11,25 +11,14 @@
 // more; a send.js without the per-attempt signal gave +21.7 µs (pairs 20-27), 2026-12-06.
 //
 //   node wasm-ab.mjs DIR_A DIR_B BASE_URL KEY [ROUNDS]     # prints CPU µs per call, A - B
-import { setImmediate as macrotask } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { cannedFetch, cpuPerCall as measure } from './canned.mjs';
 
 const require = createRequire(import.meta.url);
 const [dirA, dirB, base, key, rounds = '10'] = process.argv.slice(2);
-const res = await fetch(`${base}/agents/agt_abc123`, { headers: { 'x-api-key': key } });
-const body = new Uint8Array(await res.arrayBuffer());
-const headers = {
-  'content-type': res.headers.get('content-type'),
-  'content-length': String(body.length),
-  date: res.headers.get('date'),
-};
-const canned = async (url, init) => {
-  new Request(url, init);
-  await macrotask();
-  return new Response(body, { status: 200, headers });
-};
+const canned = await cannedFetch(base, '/agents/agt_abc123', key);
 const load = (dir) => {
   const glue = require(resolve(dir, 'glue.cjs'));
   glue.initSync({ module: readFileSync(resolve(dir, 'delegir.wasm')) });
@@ -41,19 +30,6 @@ const load = (dir) => {
 };
 const a = load(dirA);
 const b = load(dirB);
-
-async function measure(call, n) {
-  let started = 0;
-  const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (started < n) {
-      started += 1;
-      await call();
-    }
-  }));
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / n;
-}
 
 await measure(a, 5000);
 await measure(b, 5000);

@@ -4,16 +4,12 @@
 // shape. CPU µs per call at concurrency 64, median of rounds (bench/wasm.sh prints the table).
 // Steadier than calls/s over sockets on a shared machine, and it isolates the SDK's share.
 //
-// The canned fetch does what undici's fetch does with its arguments before any I/O, for both
-// contenders: it builds a `Request` from them (undici's cost of the SDK's `init`: its headers,
-// `redirect`, and the per-attempt AbortSignal, ~10-16 µs in undici alone), and it answers on a
-// later macrotask, as a socket's data arrives. A fetch that ignored `init` and resolved at once
-// measured a warm loop: it put the SDK at 16 µs over the baseline on the small GET, while over
-// sockets the gap was ~80 µs in steady state (bench/README.md, "The WebAssembly build").
+// The canned fetch and the CPU measure are canned.mjs's (it says why the fetch builds a
+// `Request` and answers on a later macrotask).
 //
 //   node wasm-overhead.mjs BASE_URL KEY [ROUNDS]
-import { setImmediate as macrotask } from 'node:timers/promises';
 import { Delegir } from 'delegir/wasm';
+import { cannedFetch, cpuPerCall as measure } from './canned.mjs';
 
 const [base, key, rounds = '5'] = process.argv.slice(2);
 const AGENT = 'agt_abc123';
@@ -43,34 +39,10 @@ const workloads = {
   },
 };
 
-async function measure(call, n) {
-  let started = 0;
-  const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (started < n) {
-      started += 1;
-      await call();
-    }
-  }));
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / n;
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = {};
 for (const [name, w] of Object.entries(workloads)) {
-  const res = await fetch(`${base}${w.path}`, { headers: { 'x-api-key': key } });
-  const body = new Uint8Array(await res.arrayBuffer());
-  const headers = {
-    'content-type': res.headers.get('content-type'),
-    'content-length': String(body.length),
-    date: res.headers.get('date'),
-  };
-  const canned = async (url, init) => {
-    new Request(url, init);
-    await macrotask();
-    return new Response(body, { status: 200, headers });
-  };
+  const canned = await cannedFetch(base, w.path, key);
   const client = new Delegir({ apiKey: key, baseUrl: base, rateLimit: false, fetch: canned });
   const sdk = () => w.call(client);
   const baseline = async () => {
