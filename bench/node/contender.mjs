@@ -3,9 +3,10 @@
 //   node contender.mjs throughput CONTENDER WORKLOAD CONCURRENCY SECONDS BASE_URL KEY
 //   node contender.mjs ratelimit delegir SECONDS TASKS BASE_URL KEY
 //
-// Contenders: `delegir` (the SDK, rateLimit: false), `delegir-wasm` (its WebAssembly build), `undici` (undici.request) and `fetch` (the
-// global fetch), the last two followed by JSON.parse into the SDK's shape (camelCase keys, Date
-// timestamps). Every one sends, checks the status and parses. Prints one JSON line; CPU time
+// Contenders: `delegir` (the SDK, rateLimit: false), `delegir-wasm` (its WebAssembly build), `undici` (undici.request),
+// `fetch` (the global fetch) and `fetch-timeout` (the global fetch with a per-call timeout, as a
+// client that can give up on a request must make one), the last three followed by JSON.parse
+// into the SDK's shape (camelCase keys, Date timestamps). Every one sends, checks the status and parses. Prints one JSON line; CPU time
 // (process.cpuUsage) is measured after a warm-up, peak RSS is process.resourceUsage().maxRSS.
 import { Delegir } from 'delegir';
 import { Delegir as WasmDelegir } from 'delegir/wasm';
@@ -87,6 +88,23 @@ function caller(name, workload, base, key) {
       const text = await res.text();
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       return shape(JSON.parse(text).data);
+    };
+  }
+  if (name === 'fetch-timeout') {
+    // openai-node's fetchWithTimeout: an AbortController per call, aborted by a timer, so that
+    // a request that takes too long is closed. The SDK gives each attempt the same (the timer is
+    // its own: one host timer for all pending deadlines).
+    return async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 60_000);
+      try {
+        const res = await fetch(url, { method, headers, body, signal: controller.signal });
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        return shape(JSON.parse(text).data);
+      } finally {
+        clearTimeout(timer);
+      }
     };
   }
   throw new Error(`unknown contender ${name}`);
