@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` (main job) and `make test` (every test).
-.PHONY: demo test test-rust test-spec test-python test-node test-runtimes test-network test-redis bench dist check-dist check-docs lint-workflows
+.PHONY: demo test test-rust test-rust-wasm test-spec test-python test-node test-runtimes test-network test-redis bench dist check-dist check-docs lint-workflows
 
 demo:
 	bash scripts/demo.sh
@@ -7,10 +7,15 @@ demo:
 # The Python suite runs in check-dist, on the manylinux2014 x86_64 wheel of `make dist` (installed
 # afresh in build/venv), so the extension is compiled once; `make test-python` builds and tests
 # a wheel of this machine's own while developing.
-test: test-rust test-spec dist check-dist test-node test-runtimes test-network test-redis lint-workflows check-docs
+test: test-rust test-rust-wasm test-spec dist check-dist test-node test-runtimes test-network test-redis lint-workflows check-docs
 
 test-rust:
 	bash scripts/test-rust.sh
+
+# The Rust API built for wasm32-unknown-unknown, under Node against the emulator
+# (wasm-bindgen's test runner).
+test-rust-wasm:
+	bash tests/rust-wasm/run.sh
 
 test-spec:
 	bash spec/check.sh

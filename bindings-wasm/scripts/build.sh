@@ -19,25 +19,15 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 crate="$(dirname "$here")"
 root="$(dirname "$crate")"
-tools="${DELEGIR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/delegir/tools}"
 work="$root/build/wasm"
 out="$root/bindings-node/wasm"
 
-# 1. The target.
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown
-fi
+# 1-2. The target and the wasm-bindgen CLI (tools.sh).
+# shellcheck source=bindings-wasm/scripts/tools.sh
+source "$here/tools.sh"
+tools="$wasm_tools"
 
-# 2. Tools. wasm-bindgen's CLI and crate must be the same version.
-version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")"
-bindgen="$tools/wasm-bindgen-$version/bin/wasm-bindgen"
-if [ ! -x "$bindgen" ]; then
-    if ! cargo install wasm-bindgen-cli --version "$version" --locked --root "$tools/wasm-bindgen-$version"; then
-        # A registry mirror may lack a version the CLI's lockfile names; resolve afresh.
-        echo "build.sh: --locked install failed, installing wasm-bindgen-cli $version unlocked" >&2
-        cargo install wasm-bindgen-cli --version "$version" --root "$tools/wasm-bindgen-$version"
-    fi
-fi
+# 2b. esbuild and binaryen (wasm-opt) from npm.
 npm_tools="$tools/npm"
 if [ ! -x "$npm_tools/node_modules/.bin/esbuild" ] || [ ! -x "$npm_tools/node_modules/.bin/wasm-opt" ]; then
     mkdir -p "$npm_tools"
@@ -81,4 +71,4 @@ fs.writeFileSync(process.argv[2],
 ' "$out/delegir.wasm" "$out/embedded.cjs"
 size="$(wc -c < "$out/delegir.wasm")"
 gz="$(gzip -9 -c "$out/delegir.wasm" | wc -c)"
-echo "build.sh: bindings-node/wasm/delegir.wasm: $size bytes ($gz gzip), wasm-bindgen $version"
+echo "build.sh: bindings-node/wasm/delegir.wasm: $size bytes ($gz gzip), wasm-bindgen $wasm_bindgen_version"
