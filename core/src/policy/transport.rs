@@ -235,8 +235,7 @@ impl Transport {
                         Ok(admission) => Some(admission),
                         Err(reset_in) => {
                             let e = self.ledger_refusal(reset_in);
-                            log_attempt(
-                                config,
+                            let log = attempt_log(
                                 &request,
                                 None,
                                 attempt,
@@ -245,6 +244,7 @@ impl Transport {
                                 Some(e.kind()),
                                 false,
                             );
+                            emit(config, &log);
                             return Err(e);
                         }
                     },
@@ -397,8 +397,7 @@ impl Transport {
                         note,
                     )
                     .with_may_have_reached_server(outcome.may_have_reached_server());
-                log_attempt(
-                    config,
+                let log = attempt_log(
                     &request,
                     status,
                     attempt,
@@ -407,6 +406,7 @@ impl Transport {
                     Some(error.kind()),
                     retryable,
                 );
+                emit(config, &log);
                 if !retryable {
                     return Err(error);
                 }
@@ -705,22 +705,6 @@ fn method_name(method: &Method) -> &'static str {
         Method::DELETE => "DELETE",
         _ => "OTHER",
     }
-}
-
-/// Logs one attempt (see [`emit`]).
-#[allow(clippy::too_many_arguments)]
-fn log_attempt(
-    config: &Config,
-    request: &ApiRequest,
-    status: Option<u16>,
-    attempt: u32,
-    elapsed: Duration,
-    wait: Duration,
-    error: Option<ErrorKind>,
-    will_retry: bool,
-) {
-    let log = attempt_log(request, status, attempt, elapsed, wait, error, will_retry);
-    emit(config, &log);
 }
 
 /// The record of one attempt. Fields are the route template and numbers only: never the key,
