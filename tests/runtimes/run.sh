@@ -3,7 +3,8 @@
 # bindings-node/scripts/build.sh), against the emulator:
 #   1. Node, WebAssembly build: the conformance scenarios (tests/conformance) with `delegir`
 #      resolved to the wasm build (`--conditions=worker`), and tests/runtimes/node/*.test.mjs
-#      (fetch option, options refused per build, abort and timeout, secrets)
+#      (fetch option, options refused per build, abort and timeout, secrets, no growth of the
+#      module's memory or reference table over calls that end in every way)
 #   2. workerd: tests/runtimes/workerd.sh (wrangler bundle, workerd, 20 requests per 2 s)
 #   2b. Vercel's Edge Runtime: tests/runtimes/edge-light.sh (an Edge Function bundled with the
 #      `edge-light` condition, WebAssembly compiled ahead as on Vercel)
