@@ -14,19 +14,11 @@ cd "$root"
 # shellcheck source=bindings-wasm/scripts/tools.sh
 source "$root/bindings-wasm/scripts/tools.sh"
 
-cargo build -q -p delegir-emulator --bin delegir-emulator
-log="$(mktemp)"
-"${CARGO_TARGET_DIR:-$root/target}/debug/delegir-emulator" --port 0 --rate-limit 20 --rate-window 2s --quiet >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-url=""
-for _ in $(seq 1 100); do
-    url="$(sed -n 's/^Delegir emulator listening on //p' "$log")"
-    [ -n "$url" ] && break
-    sleep 0.1
-done
-[ -n "$url" ] || { echo "rust-wasm: the emulator did not start:" >&2; cat "$log" >&2; exit 1; }
-export DELEGIR_BASE_URL="$url" DELEGIR_ADMIN_URL="${url%/api/v1}/__emulator"
+# shellcheck source=scripts/start-emulator.sh
+source "$root/scripts/start-emulator.sh"
+start_emulator
+bash "$root/scripts/ensure-debs.sh" curl:curl
+curl -sf -X PUT "$DELEGIR_ADMIN_URL/config" -d '{"rate_limit":20,"rate_window_ms":2000}' >/dev/null
 
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$bindgen_test_runner" \
     cargo test -p delegir-rust-wasm-tests --target wasm32-unknown-unknown
