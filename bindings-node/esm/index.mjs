@@ -2,25 +2,6 @@
 // class: an error thrown under one entry point is `instanceof` the class of the other.
 import cjs from '../dist/index.js';
 
-export const {
-  Delegir,
-  build,
-  Agents,
-  Runs,
-  UsageResource,
-  VERSION,
-  APIPromise,
-  DelegirError,
-  APIStatusError,
-  BadRequestError,
-  AuthenticationError,
-  NotFoundError,
-  RateLimitError,
-  InternalServerError,
-  APIConnectionError,
-  APITimeoutError,
-  APIResponseValidationError,
-  APIUserAbortError,
-} = cjs;
-
+export * from './api.mjs';
+export const { Delegir, build } = cjs;
 export default cjs.Delegir;

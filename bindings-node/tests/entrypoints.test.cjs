@@ -52,6 +52,20 @@ test('the ESM and CommonJS entry points share one copy of every class', async ()
   assert.ok(error instanceof NotFoundError, 'an ESM-thrown error is instanceof the CJS class');
 });
 
+test('delegir/wasm under import and require: the same exports, and the shared classes of delegir', async () => {
+  const wasm = require('delegir/wasm');
+  const esmWasm = await import('delegir/wasm');
+  assert.deepEqual(Object.keys(esmWasm).sort(), Object.keys(wasm).sort());
+  for (const name of Object.keys(wasm)) assert.equal(esmWasm[name], wasm[name], name);
+  // Everything but the client and `build` is the one copy both entry points export.
+  assert.deepEqual(Object.keys(wasm).sort(), Object.keys(delegir).sort());
+  for (const name of Object.keys(delegir)) {
+    if (!['Delegir', 'build', 'default'].includes(name)) assert.equal(esmWasm[name], delegir[name], name);
+  }
+  assert.notEqual(esmWasm.Delegir, delegir.Delegir);
+  assert.equal(esmWasm.build(), 'wasm');
+});
+
 test('the package exports map exposes only the public entry points', () => {
   assert.throws(() => require('delegir/dist/client.js'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   assert.equal(require('delegir/package.json').name, 'delegir');
