@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown
-fi
+# The wasm32 target (and the wasm-bindgen CLI that test-rust-wasm and the npm build use next).
+# shellcheck source=bindings-wasm/scripts/tools.sh
+source bindings-wasm/scripts/tools.sh
 # The core's dev-dependencies (tokio's sockets) do not build for wasm32: its library only.
 cargo clippy -p delegir -p delegir-wasm --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p delegir-rust-wasm-tests --all-targets --target wasm32-unknown-unknown -- -D warnings

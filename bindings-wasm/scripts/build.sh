@@ -25,10 +25,9 @@ out="$root/bindings-node/wasm"
 # 1-2. The target and the wasm-bindgen CLI (tools.sh).
 # shellcheck source=bindings-wasm/scripts/tools.sh
 source "$here/tools.sh"
-tools="$wasm_tools"
 
 # 2b. esbuild and binaryen (wasm-opt) from npm.
-npm_tools="$tools/npm"
+npm_tools="$wasm_tools/npm"
 if [ ! -x "$npm_tools/node_modules/.bin/esbuild" ] || [ ! -x "$npm_tools/node_modules/.bin/wasm-opt" ]; then
     mkdir -p "$npm_tools"
     [ -f "$npm_tools/package.json" ] || echo '{"name":"delegir-tools","private":true}' > "$npm_tools/package.json"
