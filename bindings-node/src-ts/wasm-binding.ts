@@ -17,7 +17,20 @@ interface Glue {
     options: ClientSettings & { env?: Record<string, string> },
     onAttempt?: ((record: AttemptRecord) => void) | undefined | null,
   ): NativeClient | NativeError;
+  /** The failure every call gets since the module trapped, or null (bindings-wasm/src/calls.js). */
+  moduleFailure(): NativeError | null;
+  /** Reports an exception thrown out of the module: it ends every call in flight. */
+  trapHandler(): (error: unknown) => void;
 }
+
+/**
+ * Where an exception thrown out of the module by a callback of this layer goes (set when the
+ * module is instantiated). A Rust panic aborts on wasm32 and traps the module; thrown on from a
+ * `CancelToken` fired by an `AbortSignal`, it would reach the host as an uncaught exception.
+ */
+let reportTrap: (error: unknown) => void = (error) => {
+  throw error;
+};
 
 /**
  * Cancels one call. The Rust side subscribes a listener for the duration of the call and
@@ -31,7 +44,13 @@ export class CancelToken {
   cancel(): void {
     if (this.#fired) return;
     this.#fired = true;
-    for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        reportTrap(error);
+      }
+    }
     this.#listeners.clear();
   }
 
@@ -82,8 +101,28 @@ function instantiate(): Glue {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const source = require('#wasm-module') as { default?: unknown };
   loaded.initSync({ module: source.default ?? source });
+  reportTrap = loaded.trapHandler();
   glue = loaded;
   return glue;
+}
+
+/** A client of the module, or the failure of a module that trapped (never an exception). */
+function createClient(
+  options: ClientSettings,
+  onAttempt: ((record: AttemptRecord) => void) | undefined | null,
+): NativeClient | NativeError {
+  const module = instantiate();
+  const stopped = module.moduleFailure();
+  if (stopped !== null) return stopped;
+  try {
+    return module.createClient({ ...options, env: environment() }, onAttempt);
+  } catch (error) {
+    // A trap while building the client (the panic hook has already reported a panic).
+    reportTrap(error);
+    const failure = module.moduleFailure();
+    if (failure === null) throw error; // not a trap: nothing else throws here
+    return failure;
+  }
 }
 
 let binding: Binding | undefined;
@@ -92,8 +131,7 @@ let binding: Binding | undefined;
 export function wasmBinding(): Binding {
   binding ??= {
     kind: 'wasm',
-    createClient: (options, onAttempt) =>
-      instantiate().createClient({ ...options, env: environment() }, onAttempt),
+    createClient,
     CancelToken,
   };
   return binding;

@@ -5,7 +5,6 @@
 //! result's JSON or a `NativeError` object (it never rejects for an API failure).
 
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -15,10 +14,10 @@ use futures::FutureExt;
 use futures::lock::Mutex;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::cancel::{CancelToken, Cancelled};
 use crate::error::{self, native_error};
+use crate::executor::{self, CallFuture};
 use crate::json::{ConfigUpdateArgs, agent_update};
 use crate::logging;
 use crate::payload::ToJs;
@@ -252,17 +251,17 @@ where
 /// The promise of a call's outcome. Not generic: the promise machinery (and the inlined call
 /// poll inside it) was compiled once per method and again with and without a cancel token, ~14
 /// copies in the module; the box costs one allocation per call.
-fn settle(cancel: Option<CancelToken>, call: Pin<Box<dyn Future<Output = JsValue>>>) -> Promise {
+fn settle(cancel: Option<CancelToken>, call: CallFuture) -> Promise {
     match cancel {
-        None => future_to_promise(call.map(Ok)),
+        None => executor::spawn(call),
         Some(token) => {
             let cancelled = Cancelled::new(token);
-            future_to_promise(futures::future::select(call, cancelled).map(|winner| {
-                Ok(match winner {
+            executor::spawn(Box::pin(futures::future::select(call, cancelled).map(
+                |winner| match winner {
                     futures::future::Either::Left((outcome, _)) => outcome,
                     futures::future::Either::Right(((), _)) => error::aborted(),
-                })
-            }))
+                },
+            )))
         }
     }
 }

@@ -8,13 +8,17 @@
 //! only converts. The JSON views of the models and the columns of a page of runs are the napi
 //! addon's own files (`json.rs`, `run_columns.rs`), included, not copied (`payload.rs`).
 //!
-//! Modules mirror the napi binding: `client`, `error`, `cancel`, `logging`.
+//! Modules mirror the napi binding: `client`, `error`, `cancel`, `logging`; `executor` runs the
+//! calls as promises (the napi addon's `completion.rs`), and `trap` with `calls.js` makes a trap
+//! of the module (a panic aborts on wasm32) end every call with an error instead of leaving it
+//! pending or ending the host process.
 
 #![cfg(target_arch = "wasm32")]
 
 mod cancel;
 mod client;
 mod error;
+mod executor;
 #[path = "../../bindings-node/src/json.rs"]
 mod json;
 mod logging;
@@ -24,5 +28,7 @@ mod payload;
 #[allow(dead_code)]
 #[path = "../../bindings-node/src/run_columns.rs"]
 mod run_columns;
+mod trap;
 
 pub use client::{NativeClient, NativeRunPager, create_client};
+pub use trap::{module_failure, panic_for_testing, trap_handler};

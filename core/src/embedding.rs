@@ -16,6 +16,22 @@ pub fn worker_threads() -> usize {
     worker_threads_for(cores, std::env::var(WORKER_THREADS_ENV).ok().as_deref())
 }
 
+/// wasm32: sends the exceptions that leave the module from the core's own JavaScript callbacks
+/// (the host timer, a `fetch` settling) to `handler` instead of letting them reach the host.
+///
+/// A Rust panic on wasm32 aborts and traps the module; thrown from a timer or a promise callback,
+/// that exception would end a Node process and leave every call of other hosts pending. An
+/// embedder that settles its calls itself (the npm package's `bindings-wasm`) registers a handler
+/// that fails them all instead. Without one, the exception is thrown on to the host.
+///
+/// Returns the function the embedder calls once the module is unusable: it clears the core's host
+/// timer and aborts its requests in flight (a dead module must not keep the host's event loop
+/// alive or hold connections), and no callback of the core enters the module afterwards.
+#[cfg(target_arch = "wasm32")]
+pub fn on_trap(handler: &js_sys::Function) -> js_sys::Function {
+    crate::runtime::set_trap_handler(handler)
+}
+
 fn worker_threads_for(cores: usize, explicit: Option<&str>) -> usize {
     match explicit.and_then(|v| v.trim().parse::<usize>().ok()) {
         Some(n) if n > 0 => n,

@@ -46,14 +46,23 @@ impl<F: Future + Unpin> Future for SingleThreaded<F> {
     }
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/runtime/host.js")]
 extern "C" {
-    // The globals every host has (browsers, workers, Node, Deno, Bun, workerd). Node returns a
-    // `Timeout` object and the others a number: both are opaque handles here.
-    #[wasm_bindgen(js_name = setTimeout)]
+    /// `setTimeout` of a callback into the module, through `guarded` (host.js says why). Node
+    /// returns a `Timeout` object and the other hosts a number: both are opaque handles here.
+    #[wasm_bindgen(js_name = setGuardedTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
+    #[wasm_bindgen(js_name = clearGuardedTimeout)]
     fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_name = setTrapHandler)]
+    fn set_trap_handler_js(handler: &js_sys::Function) -> js_sys::Function;
+}
+
+/// Sends the exceptions thrown out of the module by the core's own callbacks (the host timer, a
+/// `fetch` settling) to `handler` instead of the host, and returns the function that stops the
+/// core's side of a module that trapped (see host.js).
+pub(crate) fn set_trap_handler(handler: &js_sys::Function) -> js_sys::Function {
+    set_trap_handler_js(handler)
 }
 
 /// The longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days); a longer one fires at

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 #[cfg(target_arch = "wasm32")]
 mod host;
 #[cfg(target_arch = "wasm32")]
-pub(crate) use host::SingleThreaded;
+pub(crate) use host::{SingleThreaded, set_trap_handler};
 
 /// A monotonic instant: `std`'s on native, the host's `performance.now()` on wasm32.
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,6 +13,8 @@
 // not a Response settles as `null`, and a body that fails to read settles as an Exchange with
 // `failure` set.
 
+import { guarded, inFlight } from '../../runtime/host.js';
+
 /// The headers `Relevant` (wire/headers.rs) reads; the others stay in the `Headers` object.
 const RELEVANT = ['date', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
 
@@ -40,17 +42,26 @@ export class Exchange {
  * undefined for the host's global `fetch` (looked up now, so a mock installed after the client
  * was built is used). `body`: a Uint8Array or undefined. `max`: the body cap in bytes. The
  * outcome goes to `settled(slot, value, ok)`, a callback into Rust made once (settle.rs), rather
- * than a returned promise, which Rust would await with two closures made per call.
+ * than a returned promise, which Rust would await with two closures made per call; it is called
+ * through host.js's `guarded`, like every callback into the module.
  */
 export function send(fetchFn, url, method, headers, body, controller, max, slot, settled) {
   const init = { method, redirect: 'manual', signal: controller.signal, headers };
   if (body !== undefined) init.body = body;
   const returned = fetchFn === undefined ? fetch(url, init) : fetchFn.call(undefined, url, init);
+  // Known to host.js until settled, which aborts it if the module traps meanwhile.
+  inFlight.add(controller);
   Promise.resolve(returned)
     .then((response) => receive(response, max))
     .then(
-      (exchange) => settled(slot, exchange, true),
-      (error) => settled(slot, error, false),
+      (exchange) => {
+        inFlight.delete(controller);
+        guarded(settled, slot, exchange, true);
+      },
+      (error) => {
+        inFlight.delete(controller);
+        guarded(settled, slot, error, false);
+      },
     );
 }
 
