@@ -4,7 +4,8 @@
 #   1. Node, WebAssembly build: the conformance scenarios (tests/conformance) with `delegir`
 #      resolved to the wasm build (`--conditions=worker`), and tests/runtimes/node/*.test.mjs
 #      (fetch option, options refused per build, abort and timeout, secrets, no growth of the
-#      module's memory or reference table over calls that end in every way)
+#      module's memory or reference table over calls that end in every way, a panic that traps
+#      the module ending every call with an error)
 #   2. workerd: tests/runtimes/workerd.sh (wrangler bundle, workerd, 20 requests per 2 s)
 #   2b. Vercel's Edge Runtime: tests/runtimes/edge-light.sh (an Edge Function bundled with the
 #      `edge-light` condition, WebAssembly compiled ahead as on Vercel)
