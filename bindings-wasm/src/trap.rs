@@ -4,7 +4,6 @@
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::executor;
 
@@ -42,16 +41,12 @@ pub fn trap_handler() -> Function {
 }
 
 /// Testing only (tests/runtimes/node/wasm-trap.test.mjs): panics with `message`, at once when
-/// `after` is undefined, else in a call of the executor once the promise `after` has settled (the
-/// call's promise is returned). Panicking on purpose is the one way to test the path of a bug.
+/// `in_task` is false, else in a task of the executor (polled in the next microtask), whose
+/// promise is returned. Panicking on purpose is the one way to test the path of a bug.
 #[wasm_bindgen(js_name = __panicForTesting)]
-pub fn panic_for_testing(message: String, after: JsValue) -> Promise {
-    if after.is_undefined() {
+pub fn panic_for_testing(message: String, in_task: bool) -> Promise {
+    if !in_task {
         panic!("{message}");
     }
-    let settled = JsFuture::from(Promise::resolve(&after));
-    executor::spawn(Box::pin(async move {
-        let _ = settled.await;
-        panic!("{message}");
-    }))
+    executor::spawn(Box::pin(async move { panic!("{message}") }))
 }

@@ -24,7 +24,7 @@ test('a panic in a synchronous export ends the calls in flight through the panic
   const waiting = client.agents.get('agt_abc123');
   await sleep(20);
 
-  assert.throws(() => glue.__panicForTesting('sync boom for the test'), WebAssembly.RuntimeError);
+  assert.throws(() => glue.__panicForTesting('sync boom for the test', false), WebAssembly.RuntimeError);
 
   const outcome = await Promise.race([waiting.then(() => 'resolved', (e) => e), sleep(2000, undefined, { ref: false }).then(() => 'pending')]);
   assert.ok(outcome instanceof DelegirError, String(outcome));

@@ -69,9 +69,7 @@ test('a panic in a call ends every call in flight and every later one, and reach
   assert.equal(held.length, 2);
 
   // The panic, in a task of the module's executor.
-  let go;
-  const panicked = glue.__panicForTesting('boom for the test', new Promise((resolve) => (go = resolve)));
-  go();
+  const panicked = glue.__panicForTesting('boom for the test', true);
   assert.deepEqual((await within(panicked)).value?.code, 'internal');
 
   assertStopped(await within(waiting), 'a call in flight');
