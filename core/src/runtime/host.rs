@@ -54,15 +54,11 @@ extern "C" {
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearGuardedTimeout)]
     fn clear_timeout(handle: &JsValue);
+    /// Sends the exceptions thrown out of the module by the core's own callbacks (the host
+    /// timer, a `fetch` settling) to `handler` instead of the host, and returns the function that
+    /// stops the core's side of a module that trapped (see host.js).
     #[wasm_bindgen(js_name = setTrapHandler)]
-    fn set_trap_handler_js(handler: &js_sys::Function) -> js_sys::Function;
-}
-
-/// Sends the exceptions thrown out of the module by the core's own callbacks (the host timer, a
-/// `fetch` settling) to `handler` instead of the host, and returns the function that stops the
-/// core's side of a module that trapped (see host.js).
-pub(crate) fn set_trap_handler(handler: &js_sys::Function) -> js_sys::Function {
-    set_trap_handler_js(handler)
+    pub(crate) fn set_trap_handler(handler: &js_sys::Function) -> js_sys::Function;
 }
 
 /// The longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days); a longer one fires at
