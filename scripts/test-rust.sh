@@ -14,4 +14,4 @@ cargo clippy -p delegir -p delegir-wasm --target wasm32-unknown-unknown -- -D wa
 cargo clippy -p delegir-rust-wasm-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
 # The Redis store of the rate-limit ledger is unit-tested against a real redis-server.
 bash scripts/ensure-debs.sh redis-server:redis-server
-cargo test -p delegir -p delegir-emulator
+cargo test -p delegir -p delegir-emulator -p delegir-js

@@ -40,7 +40,7 @@ export declare class NativeClient {
   chat(id: string, message: string, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
   /**
    * `GET /agents/:id/runs`; `limit` and `offset` are checked by the core. Resolves to the
-   * page's columns (`run_columns.rs`).
+   * page's columns (`bindings-js/src/run_columns.rs`).
    */
   runs(id: string, limit?: number | undefined | null, offset?: number | undefined | null, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, Float64Array, string?] | NativeError>
   /**
@@ -94,7 +94,7 @@ export declare class NativeEmulator {
 /** Pages through every run of an agent: one boundary crossing per page. */
 export declare class NativeRunPager {
   /**
-   * The next page's runs as columns (`run_columns.rs`), or `"null"` once every run has been
+   * The next page's runs as columns (`bindings-js/src/run_columns.rs`), or `"null"` once every run has been
    * yielded. Cancelling leaves the pager where it was: the same page is fetched next time.
    */
   nextPage(cancel?: CancelToken | undefined | null): Promise<[string, Float64Array, string?] | string | NativeError>

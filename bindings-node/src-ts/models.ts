@@ -1,14 +1,15 @@
 /**
  * From what the binding sends to the public types.
  *
- * The binding sends camelCase JSON with timestamps as epoch milliseconds (see the crate's
- * `json.rs` for why JSON); here it is parsed once and the timestamps become `Date`s in place,
- * field by field, which is cheaper than a `JSON.parse` reviver that visits every value.
+ * The binding sends camelCase JSON with timestamps as epoch milliseconds (see
+ * `bindings-js/src/json.rs` for why JSON); here it is parsed once and the timestamps become
+ * `Date`s in place, field by field, which is cheaper than a `JSON.parse` reviver that visits
+ * every value.
  *
  * Pages of runs, the API's largest bodies, come as columns instead, from both builds
- * (`run_columns.rs` has the layout and the measurements): the runs are object literals of one
- * shape filled from a string and a `Float64Array`, about a sixth of what `JSON.parse` of the
- * same page costs V8.
+ * (`bindings-js/src/run_columns.rs` has the layout and the measurements): the runs are object
+ * literals of one shape filled from a string and a `Float64Array`, about a sixth of what
+ * `JSON.parse` of the same page costs V8.
  */
 
 import type {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
 use delegir::{Client, RequestOptions, RunPager};
+use delegir_js::IntoPayload;
 use futures::FutureExt;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::{Either, Env, Result};
@@ -19,7 +20,7 @@ use napi_derive::napi;
 use crate::cancel::CancelToken;
 use crate::error::NativeError;
 use crate::logging::{self, AttemptRecord};
-use crate::models::{NativeAgentUpdate, NativeRateLimit, ToJs};
+use crate::models::{NativeAgentUpdate, NativeRateLimit, to_js};
 use crate::runtime::{self, Outcome};
 
 /// Client settings as the TypeScript layer passes them (durations in milliseconds). Anything
@@ -210,7 +211,7 @@ impl NativeClient {
         call: F,
     ) -> Result<PromiseRaw<'env, Outcome>>
     where
-        T: ToJs,
+        T: IntoPayload,
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = delegir::Result<T>> + Send + 'static,
     {
@@ -220,7 +221,7 @@ impl NativeClient {
         };
         // A combinator, not `async move { future.await ... }`, which would hold the captured
         // future next to the one it awaits (twice the task's size).
-        let future = call(client).map(|result| result.map_err(NativeError::from)?.to_js());
+        let future = call(client).map(|result| to_js(&result.map_err(NativeError::from)?));
         runtime::run(env, cancel.map(CancelToken::watch), future)
     }
 }
@@ -320,7 +321,7 @@ impl NativeClient {
     }
 
     /// `GET /agents/:id/runs`; `limit` and `offset` are checked by the core. Resolves to the
-    /// page's columns (`run_columns.rs`).
+    /// page's columns (`bindings-js/src/run_columns.rs`).
     #[napi(ts_return_type = "Promise<[string, Float64Array, string?] | NativeError>")]
     #[allow(clippy::too_many_arguments)]
     pub fn runs<'env>(
@@ -385,7 +386,7 @@ pub struct NativeRunPager {
 
 #[napi]
 impl NativeRunPager {
-    /// The next page's runs as columns (`run_columns.rs`), or `"null"` once every run has been
+    /// The next page's runs as columns (`bindings-js/src/run_columns.rs`), or `"null"` once every run has been
     /// yielded. Cancelling leaves the pager where it was: the same page is fetched next time.
     #[napi(ts_return_type = "Promise<[string, Float64Array, string?] | string | NativeError>")]
     pub fn next_page<'env>(
@@ -396,7 +397,7 @@ impl NativeRunPager {
         let pager = Arc::clone(&self.pager);
         runtime::run(env, cancel.map(CancelToken::watch), async move {
             let page = pager.lock().await.next_page().await;
-            page.map_err(NativeError::from)?.to_js()
+            to_js(&page.map_err(NativeError::from)?)
         })
     }
 }

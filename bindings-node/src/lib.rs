@@ -2,9 +2,9 @@
 //!
 //! This crate only converts. Every rule of the SDK (validation, retries, the rate-limit ledger,
 //! paging) lives in the core; the TypeScript layer in `src-ts/` turns what this crate returns into
-//! the idiomatic API (classes, `Date`s, error classes). Results cross the boundary as JSON strings
-//! that the TypeScript layer `JSON.parse`s (see `json.rs` for why), pages of runs as columns
-//! (`run_columns.rs`), failures as plain
+//! the idiomatic API (classes, `Date`s, error classes). Results cross the boundary in the forms of
+//! `bindings-js` (shared with the WebAssembly build): JSON strings that the TypeScript layer
+//! `JSON.parse`s, pages of runs as columns; failures as plain
 //! [`error::NativeError`] objects that it turns into error classes: nothing here throws for an
 //! API failure, and nobody parses messages.
 //!
@@ -31,11 +31,9 @@ mod client;
 mod completion;
 mod emulator;
 mod error;
-mod json;
 mod logging;
 mod models;
 mod options;
-mod run_columns;
 mod runtime;
 mod store_log;
 mod test_hooks;

@@ -1,18 +1,16 @@
-//! Models across the napi boundary: the rate-limit object, the update argument, and results as
-//! JSON (the serde views are in `json.rs`, shared with the WebAssembly build), except pages of
-//! runs, which cross as columns (`run_columns.rs`).
+//! Models across the napi boundary: the rate-limit object, the update argument, and results in
+//! the forms of `bindings-js` (shared with the WebAssembly build): JSON, or pages of runs as
+//! columns.
 
 use std::ptr;
 
-use delegir::{Agent, AgentDetail, ChatReply, DeletedAgent, RateLimit, Run, RunPage};
-use delegir::{UpdatedAgent, Usage};
+use delegir::RateLimit;
+use delegir_js::{ConfigUpdateArgs, IntoPayload, Payload, RunColumns, agent_update};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::{check_status, sys};
 use napi_derive::napi;
 
 use crate::error::NativeError;
-use crate::json::{ConfigUpdateArgs, ToJson, agent_update};
-use crate::run_columns::RunColumns;
 
 /// The `X-RateLimit-*` headers of a response (`reset` in Unix epoch seconds).
 #[napi(object)]
@@ -36,19 +34,16 @@ impl From<&RateLimit> for NativeRateLimit {
     }
 }
 
-/// A call's result as it crosses to JavaScript: JSON text for `models.ts` to parse, or the
-/// columns of a page of runs.
-pub enum Payload {
-    /// A model as JSON (`json.rs`).
-    Json(String),
-    /// Runs as columns (`run_columns.rs`): a JavaScript array `[text, Float64Array]`, with the
-    /// extras' JSON as a third element when there are any.
-    Runs(RunColumns),
-}
+/// A call's result as the napi value the TypeScript layer converts (`models.ts`): the shared
+/// [`Payload`] (`bindings-js`), made a JavaScript value here.
+pub struct NapiPayload(Payload);
 
-impl ToNapiValue for Payload {
-    unsafe fn to_napi_value(env: sys::napi_env, value: Payload) -> napi::Result<sys::napi_value> {
-        match value {
+impl ToNapiValue for NapiPayload {
+    unsafe fn to_napi_value(
+        env: sys::napi_env,
+        value: NapiPayload,
+    ) -> napi::Result<sys::napi_value> {
+        match value.0 {
             // SAFETY: the caller's `env`, as this function's contract requires.
             Payload::Json(json) => unsafe { String::to_napi_value(env, json) },
             // SAFETY: as above.
@@ -117,68 +112,21 @@ unsafe fn columns_to_napi(env: sys::napi_env, c: RunColumns) -> napi::Result<sys
     Ok(array)
 }
 
-/// A model as the [`Payload`] the TypeScript layer converts (`models.ts`).
-pub(crate) trait ToJs {
-    /// The payload, or why the model could not be written.
-    fn to_js(&self) -> Result<Payload, NativeError>;
-}
-
-/// The models that cross as JSON.
-macro_rules! json_to_js {
-    ($($t:ty),* $(,)?) => {$(
-        impl ToJs for $t {
-            fn to_js(&self) -> Result<Payload, NativeError> {
-                self.to_json().map(Payload::Json).map_err(|e| NativeError::from_encoding(&e))
-            }
-        }
-    )*};
-}
-
-json_to_js!(
-    Vec<Agent>,
-    AgentDetail,
-    UpdatedAgent,
-    DeletedAgent,
-    ChatReply,
-    Usage
-);
-
-impl ToJs for RunPage {
-    fn to_js(&self) -> Result<Payload, NativeError> {
-        RunColumns::page(self)
-            .map(Payload::Runs)
-            .map_err(|e| NativeError::from_encoding(&e))
-    }
-}
-
-/// A page of the run pager: its runs as columns, or the JSON `null` once every run was yielded.
-impl ToJs for Option<Vec<Run>> {
-    fn to_js(&self) -> Result<Payload, NativeError> {
-        match self {
-            None => Ok(Payload::Json("null".to_owned())),
-            Some(runs) => RunColumns::runs(runs)
-                .map(Payload::Runs)
-                .map_err(|e| NativeError::from_encoding(&e)),
-        }
-    }
-}
-
-impl NativeError {
-    fn from_encoding(e: &serde_json::Error) -> NativeError {
-        NativeError {
-            code: "response_validation".to_owned(),
-            message: format!("could not hand the response to JavaScript: {e}"),
-            status: None,
-            retry_after_ms: None,
-            rate_limit: None,
-            may_have_reached_server: true,
-            argument: None,
-            out_of_range: false,
-            body_excerpt: None,
-            headers: None,
-            body: None,
-        }
-    }
+/// A call's result as the [`NapiPayload`] the TypeScript layer converts.
+pub(crate) fn to_js(result: &impl IntoPayload) -> Result<NapiPayload, NativeError> {
+    result.payload().map(NapiPayload).map_err(|e| NativeError {
+        code: "response_validation".to_owned(),
+        message: e.to_string(),
+        status: None,
+        retry_after_ms: None,
+        rate_limit: None,
+        may_have_reached_server: true,
+        argument: None,
+        out_of_range: false,
+        body_excerpt: None,
+        headers: None,
+        body: None,
+    })
 }
 
 /// The fields of an agent to change (`agents.update`), as JavaScript passes them.

@@ -22,7 +22,7 @@ use napi::{Env, Result};
 use crate::cancel::CancelWatch;
 use crate::completion;
 use crate::error::NativeError;
-use crate::models::Payload;
+use crate::models::NapiPayload;
 
 /// Gives napi-rs the runtime it runs every call on, when the addon is loaded: tokio's default
 /// with the core's worker count (one core left to the JavaScript thread; see
@@ -45,7 +45,7 @@ fn init_runtime() {
 
 /// What every asynchronous native call resolves to: the result (JSON, or a page's columns), or
 /// a failure.
-pub(crate) type Outcome = Either<Payload, NativeError>;
+pub(crate) type Outcome = Either<NapiPayload, NativeError>;
 
 /// Runs `call` on the runtime. If `cancel` fires first, the call's future is dropped and the
 /// promise resolves to an `aborted` failure.
@@ -55,7 +55,7 @@ pub(crate) fn run<F>(
     call: F,
 ) -> Result<PromiseRaw<'_, Outcome>>
 where
-    F: Future<Output = std::result::Result<Payload, NativeError>> + Send + 'static,
+    F: Future<Output = std::result::Result<NapiPayload, NativeError>> + Send + 'static,
 {
     // Combinators rather than one `async move` block around `call`: the block would keep the
     // captured future next to the copy it awaits, doubling every call's task.
@@ -74,7 +74,7 @@ where
     }
 }
 
-fn outcome(result: std::result::Result<Payload, NativeError>) -> Outcome {
+fn outcome(result: std::result::Result<NapiPayload, NativeError>) -> Outcome {
     match result {
         Ok(payload) => Either::A(payload),
         Err(error) => Either::B(error),

@@ -1,6 +1,6 @@
-// Pages of runs cross from the addon as columns (run_columns.rs -> models.ts), not JSON: the
-// runs must come out exactly as JSON.parse of the body would make them (renamed keys, Dates),
-// whatever their strings hold, with unknown fields kept.
+// Pages of runs cross from the addon as columns (bindings-js/src/run_columns.rs -> models.ts),
+// not JSON: the runs must come out exactly as JSON.parse of the body would make them (renamed
+// keys, Dates), whatever their strings hold, with unknown fields kept.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 

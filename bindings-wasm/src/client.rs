@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
 use delegir::{Client, ExtraParams, RequestOptions, ResponseCapture, RunPager};
+use delegir_js::{ConfigUpdateArgs, IntoPayload, agent_update};
 use futures::FutureExt;
 use futures::lock::Mutex;
 use js_sys::{Function, Promise, Reflect};
@@ -18,9 +19,8 @@ use wasm_bindgen::prelude::*;
 use crate::cancel::{CancelToken, Cancelled};
 use crate::error::{self, native_error};
 use crate::executor::{self, CallFuture};
-use crate::json::{ConfigUpdateArgs, agent_update};
 use crate::logging;
-use crate::payload::ToJs;
+use crate::payload::to_js;
 
 /// Environment variables the core reads when an option is left out; the TypeScript layer reads
 /// them from the host (`process.env`, `Deno.env`) since wasm32 has no environment of its own.
@@ -232,16 +232,12 @@ fn settled(failure: JsValue) -> Promise {
 fn run<F, T>(cancel: Option<CancelToken>, call: F) -> Promise
 where
     F: Future<Output = delegir::Result<T>> + 'static,
-    T: ToJs,
+    T: IntoPayload,
 {
     let call = call.map(|result| match result {
-        Ok(value) => match value.to_js() {
+        Ok(value) => match to_js(&value) {
             Ok(payload) => payload,
-            Err(e) => error::bare(
-                "response_validation",
-                &format!("could not hand the response to JavaScript: {e}"),
-                true,
-            ),
+            Err(e) => error::bare("response_validation", &e.to_string(), true),
         },
         Err(e) => native_error(&e),
     });
@@ -304,7 +300,7 @@ impl NativeClient {
         call: F,
     ) -> Promise
     where
-        T: ToJs,
+        T: IntoPayload,
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = delegir::Result<T>> + 'static,
     {

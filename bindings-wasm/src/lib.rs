@@ -5,8 +5,9 @@
 //! plain `NativeError` object), `NativeRunPager` and `CancelToken`, so the one TypeScript layer
 //! (client, errors, models, arguments, logging) runs on either. Every rule of the SDK lives in the
 //! core, which on wasm32 sends through the host's `fetch` (`delegir::wire::fetch`); this crate
-//! only converts. The JSON views of the models and the columns of a page of runs are the napi
-//! addon's own files (`json.rs`, `run_columns.rs`), included, not copied (`payload.rs`).
+//! only converts. Results cross in the forms the napi addon uses too, written once in
+//! `bindings-js` (JSON views of the models, pages of runs as columns); `payload.rs` makes them
+//! JavaScript values.
 //!
 //! Modules mirror the napi binding: `client`, `error`, `cancel`, `logging`; `executor` runs the
 //! calls as promises (the napi addon's `completion.rs`), and `trap` with `calls.js` makes a trap
@@ -19,15 +20,8 @@ mod cancel;
 mod client;
 mod error;
 mod executor;
-#[path = "../../bindings-node/src/json.rs"]
-mod json;
 mod logging;
 mod payload;
-// `RunColumns::ascii` serves the napi addon's Latin-1 strings; wasm-bindgen has one way to make
-// a string.
-#[allow(dead_code)]
-#[path = "../../bindings-node/src/run_columns.rs"]
-mod run_columns;
 mod trap;
 
 pub use client::{NativeClient, NativeRunPager, create_client};

@@ -20,8 +20,7 @@
 //!   them, as `json.rs` keeps them.
 //!
 //! Numbers become JavaScript numbers exactly as `JSON.parse` of `json.rs`'s output would make
-//! them (u64 and i64 rounded to the nearest double). No napi or wasm-bindgen types here: the
-//! WebAssembly build can include this file as it includes `json.rs`.
+//! them (u64 and i64 rounded to the nearest double).
 
 use delegir::{Extra, Run, RunPage};
 use serde::{Serialize, Serializer};
@@ -33,13 +32,14 @@ pub(crate) const RUN_NUMBERS: usize = 6;
 /// Runs as the columns the TypeScript layer reads (see the module's documentation).
 pub struct RunColumns {
     /// Every run's id then status.
-    pub(crate) text: String,
-    /// Whether `text` is ASCII (its bytes are then its Latin-1 and UTF-16 code units).
-    pub(crate) ascii: bool,
+    pub text: String,
+    /// Whether `text` is ASCII (its bytes are then its Latin-1 and UTF-16 code units: the napi
+    /// addon hands V8 Latin-1, which it copies without decoding).
+    pub ascii: bool,
     /// Per run: id end, status end, tokensUsed, cost, durationMs, createdAt; then the page's.
-    pub(crate) numbers: Vec<f64>,
+    pub numbers: Vec<f64>,
     /// The unknown fields, as JSON, when there are any.
-    pub(crate) extras: Option<String>,
+    pub extras: Option<String>,
 }
 
 /// Epoch milliseconds, as `json.rs` writes timestamps (`unix_timestamp_nanos() / 1_000_000`,
@@ -133,5 +133,85 @@ impl RunColumns {
     /// One page of the run pager.
     pub(crate) fn runs(runs: &[Run]) -> serde_json::Result<RunColumns> {
         RunColumns::of(runs, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn run(id: &str, status: &str, created_at: OffsetDateTime) -> Run {
+        Run {
+            id: id.to_owned(),
+            status: status.to_owned(),
+            tokens_used: 7,
+            cost: 0.25,
+            duration_ms: 1200,
+            created_at,
+            extra: Extra::new(),
+        }
+    }
+
+    /// The columns' timestamps must be what `JSON.parse` of `json.rs`'s output gives: its 128-bit
+    /// division truncates towards zero, which before 1970 is not the floor.
+    #[test]
+    fn millis_truncate_towards_zero_as_the_json_views_do() {
+        for at in [
+            datetime!(2026-12-07 05:00:00.123_456_789 UTC),
+            datetime!(1970-01-01 00:00:00 UTC),
+            datetime!(1969-12-31 23:59:59.999_999 UTC),
+            datetime!(1969-12-31 23:59:59.5 UTC),
+            datetime!(1900-06-01 12:00:00.000_000_001 UTC),
+        ] {
+            let expected = (at.unix_timestamp_nanos() / 1_000_000) as f64;
+            assert_eq!(millis(&at), expected, "{at}");
+        }
+    }
+
+    /// Ends are UTF-16 offsets (JavaScript's string indices), and `ascii` says whether the text
+    /// may cross as Latin-1.
+    #[test]
+    fn ends_count_utf16_code_units() {
+        let at = datetime!(2026-01-01 00:00 UTC);
+        let ascii = RunColumns::runs(&[run("run_a", "completed", at)]).unwrap();
+        assert!(ascii.ascii);
+        assert_eq!(ascii.text, "run_acompleted");
+        assert_eq!(ascii.numbers[..2], [5.0, 14.0]);
+
+        // "é" is 2 bytes and 1 code unit; "😀" 4 bytes and 2 code units.
+        let page = RunColumns::runs(&[run("run_é", "😀", at), run("r2", "ok", at)]).unwrap();
+        assert!(!page.ascii);
+        assert_eq!(page.text, "run_é😀r2ok");
+        assert_eq!(page.numbers.len(), 2 * RUN_NUMBERS);
+        assert_eq!(page.numbers[..2], [5.0, 7.0]);
+        assert_eq!(page.numbers[RUN_NUMBERS..RUN_NUMBERS + 2], [9.0, 11.0]);
+        assert_eq!(page.extras, None);
+    }
+
+    /// A page adds total, limit and offset; unknown fields come as `[page, index, run, ...]`.
+    #[test]
+    fn page_trailer_and_extras() {
+        let at = datetime!(2026-01-01 00:00 UTC);
+        let mut second = run("r2", "ok", at);
+        second.extra.insert("region".to_owned(), "eu".into());
+        let mut page = RunPage {
+            runs: vec![run("r1", "ok", at), second],
+            total: 1284,
+            limit: 2,
+            offset: 10,
+            extra: Extra::new(),
+        };
+        let columns = RunColumns::page(&page).unwrap();
+        assert_eq!(columns.numbers[2 * RUN_NUMBERS..], [1284.0, 2.0, 10.0]);
+        assert_eq!(
+            columns.extras.as_deref(),
+            Some(r#"[null,1,{"region":"eu"}]"#)
+        );
+
+        page.runs[1].extra.clear();
+        page.extra.insert("cursor".to_owned(), "c1".into());
+        let columns = RunColumns::page(&page).unwrap();
+        assert_eq!(columns.extras.as_deref(), Some(r#"[{"cursor":"c1"}]"#));
     }
 }

@@ -1,6 +1,4 @@
-//! Core models as the JSON the TypeScript layer parses, and the update argument as the core's
-//! type: the conversions both JavaScript bindings make (this napi addon and the WebAssembly build,
-//! `bindings-wasm`, which includes this file), written once.
+//! Core models as the JSON the TypeScript layer parses.
 //!
 //! Why JSON and not objects built field by field: one `JSON.parse` of a string is cheaper for V8
 //! than dozens of property sets across the boundary, and it keeps this file to plain serde views.
@@ -196,44 +194,4 @@ impl ToJson for Usage {
             extra: &self.extra,
         })
     }
-}
-
-/// The configuration fields of an update, as JavaScript passes them.
-pub(crate) struct ConfigUpdateArgs {
-    pub(crate) model: Option<String>,
-    pub(crate) system_prompt: Option<String>,
-    pub(crate) temperature: Option<f64>,
-    pub(crate) max_tokens: Option<i64>,
-}
-
-/// `agents.update`'s fields as the core's type. Only converts; the core's `validate::update`
-/// checks the result when the call runs.
-pub(crate) fn agent_update(
-    name: Option<String>,
-    status: Option<String>,
-    config: Option<ConfigUpdateArgs>,
-) -> delegir::Result<delegir::AgentUpdate> {
-    let status = status.map(|s| match s.as_str() {
-        "active" => delegir::AgentStatus::Active,
-        "paused" => delegir::AgentStatus::Paused,
-        _ => delegir::AgentStatus::Other(s),
-    });
-    let config = match config {
-        None => None,
-        Some(c) => Some(delegir::AgentConfigUpdate {
-            model: c.model,
-            system_prompt: c.system_prompt,
-            temperature: c.temperature,
-            // JavaScript numbers are signed; the core checks the value before it becomes a u64.
-            max_tokens: c
-                .max_tokens
-                .map(delegir::validate::max_tokens)
-                .transpose()?,
-        }),
-    };
-    Ok(delegir::AgentUpdate {
-        name,
-        status,
-        config,
-    })
 }
