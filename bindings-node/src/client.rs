@@ -7,11 +7,10 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use delegir::validate::{self, DurationUnit};
-use delegir::{Client, RequestOptions, RunPager};
-use delegir_js::IntoPayload;
+use delegir::{Client, RunPager};
+use delegir_js::{ClientOptions, IntoPayload, ViewOptions};
 use futures::FutureExt;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::{Either, Env, Result};
@@ -85,48 +84,39 @@ pub fn create_client(
     if let Some(url) = options.base_url {
         builder = builder.base_url(url);
     }
-    let settings = (|| -> std::result::Result<_, NativeError> {
-        if let Some(ms) = options.timeout {
-            builder = builder.timeout(
-                validate::timeout("timeout", ms, DurationUnit::Milliseconds)
-                    .map_err(NativeError::from)?,
-            );
-        }
-        if let Some(ms) = options.total_timeout {
-            builder = builder.total_timeout(millis("totalTimeout", ms, false)?);
-        }
-        for (name, value) in options.default_headers.take().unwrap_or_default() {
-            builder = builder.default_header(name, value);
-        }
-        for (name, value) in options.default_query.take().unwrap_or_default() {
-            builder = builder.default_query(name, value);
-        }
-        if let Some(n) = options.max_retries {
-            builder = builder.max_retries(retries(n)?);
-        }
-        if let Some(ms) = options.max_rate_limit_wait {
-            builder = builder.max_rate_limit_wait(millis("maxRateLimitWait", ms, true)?);
-        }
-        if let Some(ms) = options.connect_timeout {
-            builder = builder.connect_timeout(millis("connectTimeout", ms, false)?);
-        }
-        Ok(builder)
-    })();
-    let mut builder = match settings {
-        Ok(b) => b,
-        Err(e) => return Ok(Either::B(e)),
+    let common = ClientOptions {
+        timeout: options.timeout,
+        total_timeout: options.total_timeout,
+        max_retries: options.max_retries,
+        max_rate_limit_wait: options.max_rate_limit_wait,
+        default_headers: options
+            .default_headers
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        default_query: options
+            .default_query
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        rate_limit: options.rate_limit,
+        allow_insecure_http: options.allow_insecure_http,
+        http2_prior_knowledge: options.http2_prior_knowledge,
     };
-    if let Some(enabled) = options.rate_limit {
-        builder = builder.rate_limit(enabled);
-    }
+    // The native wire's own: connections, proxies, certificates, the Redis store.
+    let connect_timeout = options
+        .connect_timeout
+        .map(|ms| validate::duration("connectTimeout", ms, DurationUnit::Milliseconds, false))
+        .transpose();
+    let mut builder = match (common.apply(builder), connect_timeout) {
+        (Ok(builder), Ok(None)) => builder,
+        (Ok(builder), Ok(Some(connect))) => builder.connect_timeout(connect),
+        (Err(e), _) | (_, Err(e)) => return Ok(Either::B(NativeError::from(e))),
+    };
     if let Some(store) = options.rate_limit_store {
         builder = builder.rate_limit_store(store);
-    }
-    if let Some(allow) = options.allow_insecure_http {
-        builder = builder.allow_insecure_http(allow);
-    }
-    if let Some(enabled) = options.http2_prior_knowledge {
-        builder = builder.http2_prior_knowledge(enabled);
     }
     let trust_env = options.trust_env.unwrap_or(true);
     builder = match options.proxy {
@@ -155,20 +145,6 @@ pub fn create_client(
     })
 }
 
-/// Milliseconds from JavaScript as a `Duration`; the core checks them (negative, `NaN`, ...).
-fn millis(
-    argument: &'static str,
-    ms: f64,
-    zero_ok: bool,
-) -> std::result::Result<Duration, NativeError> {
-    validate::duration(argument, ms, DurationUnit::Milliseconds, zero_ok).map_err(NativeError::from)
-}
-
-/// A retry count from JavaScript; the core checks it.
-fn retries(n: f64) -> std::result::Result<u32, NativeError> {
-    validate::retries("maxRetries", n).map_err(NativeError::from)
-}
-
 impl NativeClient {
     /// The client the call uses: this one, or a view with the per-call options.
     fn with(
@@ -179,26 +155,12 @@ impl NativeClient {
         if timeout.is_none() && max_retries.is_none() {
             return Ok(self.client.clone());
         }
-        let timeout = match timeout {
-            // `Infinity`: no per-attempt limit.
-            Some(ms) => Some(
-                validate::timeout("timeout", ms, DurationUnit::Milliseconds)
-                    .map_err(NativeError::from)?,
-            ),
-            None => None,
-        };
-        if timeout == Some(Duration::ZERO) {
-            return Err(NativeError::out_of_range(
-                "timeout",
-                "timeout must be greater than zero".to_owned(),
-            ));
-        }
-        let max_retries = max_retries.map(retries).transpose()?;
-        Ok(self.client.with_options(RequestOptions {
+        let options = ViewOptions {
             timeout,
             max_retries,
-            ..RequestOptions::default()
-        }))
+            ..ViewOptions::default()
+        };
+        Ok(self.client.with_options(options.request_options()?))
     }
 
     /// Starts `call` with the per-call options applied; resolves to its JSON or failure.

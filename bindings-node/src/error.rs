@@ -71,16 +71,6 @@ impl NativeError {
         e.may_have_reached_server = true;
         e
     }
-
-    /// A per-call option JavaScript can express but a `Duration` or `u32` cannot (negative,
-    /// `NaN`, infinite): the one range check the core cannot make, because its types exclude
-    /// these values.
-    pub(crate) fn out_of_range(argument: &str, message: String) -> NativeError {
-        let mut e = NativeError::bare("invalid_argument", message);
-        e.argument = Some(argument.to_owned());
-        e.out_of_range = true;
-        e
-    }
 }
 
 impl From<&Error> for NativeError {

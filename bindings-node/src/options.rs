@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use delegir::validate::{self, DurationUnit};
-use delegir::{ExtraParams, RequestOptions};
+use delegir::RequestOptions;
+use delegir_js::ViewOptions;
 use napi::Either;
 use napi_derive::napi;
 
@@ -48,68 +48,17 @@ pub struct NativeResponseInfo {
     pub body: String,
 }
 
-/// The core's extras from the TypeScript layer's maps and body text.
-pub(crate) fn extra_params(
-    headers: Option<HashMap<String, String>>,
-    query: Option<HashMap<String, String>>,
-    body: Option<&str>,
-    headers_name: &'static str,
-) -> Result<Option<ExtraParams>, NativeError> {
-    let mut extra = ExtraParams::new();
-    for (name, value) in headers.unwrap_or_default() {
-        extra = extra.header(&name, &value).map_err(|e| {
-            let mut error = NativeError::from(e);
-            error.argument = Some(headers_name.to_owned());
-            error
-        })?;
-    }
-    for (name, value) in query.unwrap_or_default() {
-        extra = extra.query(name, value);
-    }
-    if let Some(json) = body {
-        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-            .map_err(|e| {
-                NativeError::out_of_range(
-                    "body",
-                    format!("options.body must be an object of JSON values: {e}"),
-                )
-            })?;
-        for (name, value) in fields {
-            extra = extra.body_field(name, value);
-        }
-    }
-    Ok((!extra.is_empty()).then_some(extra))
-}
-
-/// Per-call or view options as the core's [`RequestOptions`].
+/// Per-call or view options as the core's [`RequestOptions`] (`bindings-js` converts).
 pub(crate) fn request_options(options: NativeViewOptions) -> Result<RequestOptions, NativeError> {
-    let timeout = options
-        .timeout
-        .map(|ms| validate::timeout("timeout", ms, DurationUnit::Milliseconds))
-        .transpose()?;
-    let max_retries = options
-        .max_retries
-        .map(|n| validate::retries("maxRetries", n))
-        .transpose()?;
-    let total_timeout = options
-        .total_timeout
-        .map(|ms| validate::duration("totalTimeout", ms, DurationUnit::Milliseconds, false))
-        .transpose()?;
-    let mut request = RequestOptions {
-        timeout,
-        max_retries,
-        total_timeout,
-        extra: None,
+    let view = ViewOptions {
+        timeout: options.timeout,
+        max_retries: options.max_retries,
+        total_timeout: options.total_timeout,
+        headers: options.headers.unwrap_or_default().into_iter().collect(),
+        query: options.query.unwrap_or_default().into_iter().collect(),
+        body: options.body,
     };
-    if let Some(extra) = extra_params(
-        options.headers,
-        options.query,
-        options.body.as_deref(),
-        "headers",
-    )? {
-        request = request.with_extra(extra);
-    }
-    Ok(request)
+    Ok(view.request_options()?)
 }
 
 #[napi]

@@ -61,6 +61,9 @@ const rangeErrors = {
   'timeout 0': () => client.agents.list({ timeout: 0 }),
   'timeout -1': () => client.agents.list({ timeout: -1 }),
   'timeout NaN': () => client.agents.list({ timeout: NaN }),
+  // Positive, but under a nanosecond: a zero Duration in the core, refused like 0.
+  'timeout 1e-7': () => client.agents.list({ timeout: 1e-7 }),
+  'withOptions timeout 1e-7': async () => client.withOptions({ timeout: 1e-7 }).agents.list(),
   'maxRetries -1': () => client.agents.list({ maxRetries: -1 }),
 };
 
@@ -86,6 +89,7 @@ test('bad client options throw at construction', () => {
   assert.throws(() => new Delegir({ apiKey, logLevel: 'verbose' }), TypeError);
   assert.throws(() => new Delegir({ apiKey, timeout: 0 }), RangeError);
   assert.throws(() => new Delegir({ apiKey, timeout: -5 }), RangeError);
+  assert.throws(() => new Delegir({ apiKey, timeout: 1e-7 }), RangeError);
   assert.throws(() => new Delegir({ apiKey, maxRetries: -1 }), RangeError);
   assert.throws(() => new Delegir({ apiKey: '' }), DelegirError);
   assert.throws(() => new Delegir({ apiKey: 'dlg live with spaces' }), DelegirError);

@@ -6,11 +6,10 @@
 
 use std::future::Future;
 use std::rc::Rc;
-use std::time::Duration;
 
-use delegir::validate::{self, DurationUnit};
-use delegir::{Client, ExtraParams, RequestOptions, ResponseCapture, RunPager};
-use delegir_js::{ConfigUpdateArgs, IntoPayload, agent_update};
+use delegir::validate;
+use delegir::{Client, RequestOptions, ResponseCapture, RunPager};
+use delegir_js::{ClientOptions, ConfigUpdateArgs, IntoPayload, ViewOptions, agent_update};
 use futures::FutureExt;
 use futures::lock::Mutex;
 use js_sys::{Function, Promise, Reflect};
@@ -71,60 +70,17 @@ fn string_entries(object: &JsValue, key: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The core's extras from the per-call or view options (`headers`, `query`: objects of strings;
-/// `body`: the JSON text of an object), as the napi addon's `options.rs` makes them.
-fn extra_params(options: &JsValue) -> Result<Option<ExtraParams>, JsValue> {
-    let mut extra = ExtraParams::new();
-    for (name, value) in string_entries(options, "headers") {
-        extra = extra.header(&name, &value).map_err(|e| {
-            let failure = native_error(&e);
-            let _ = Reflect::set(&failure, &"argument".into(), &"headers".into());
-            failure
-        })?;
-    }
-    for (name, value) in string_entries(options, "query") {
-        extra = extra.query(name, value);
-    }
-    if let Some(json) = string(options, "body") {
-        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
-            .map_err(|e| {
-                error::out_of_range(
-                    "body",
-                    &format!("options.body must be an object of JSON values: {e}"),
-                )
-            })?;
-        for (name, value) in fields {
-            extra = extra.body_field(name, value);
-        }
-    }
-    Ok((!extra.is_empty()).then_some(extra))
-}
-
-/// Per-call or view options as the core's [`RequestOptions`].
+/// Per-call or view options as the core's [`RequestOptions`] (`bindings-js` converts).
 fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
-    let fail = |e: delegir::Error| native_error(&e);
-    let timeout = number(options, "timeout")
-        .map(|ms| validate::timeout("timeout", ms, DurationUnit::Milliseconds))
-        .transpose()
-        .map_err(fail)?;
-    let max_retries = number(options, "maxRetries")
-        .map(|n| validate::retries("maxRetries", n))
-        .transpose()
-        .map_err(fail)?;
-    let total_timeout = number(options, "totalTimeout")
-        .map(|ms| millis("totalTimeout", ms, false))
-        .transpose()
-        .map_err(fail)?;
-    let mut request = RequestOptions {
-        timeout,
-        max_retries,
-        total_timeout,
-        extra: None,
+    let view = ViewOptions {
+        timeout: number(options, "timeout"),
+        max_retries: number(options, "maxRetries"),
+        total_timeout: number(options, "totalTimeout"),
+        headers: string_entries(options, "headers"),
+        query: string_entries(options, "query"),
+        body: string(options, "body"),
     };
-    if let Some(extra) = extra_params(options)? {
-        request = request.with_extra(extra);
-    }
-    Ok(request)
+    view.request_options().map_err(|e| native_error(&e))
 }
 
 /// Builds a client from the options object (`apiKey`, `baseUrl`, `timeout`, `maxRetries`,
@@ -179,35 +135,18 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
     if let Some(url) = string(options, "baseUrl") {
         builder = builder.base_url(url);
     }
-    if let Some(ms) = number(options, "timeout") {
-        // `Infinity`: no per-attempt limit.
-        builder = builder
-            .timeout(validate::timeout("timeout", ms, DurationUnit::Milliseconds).map_err(fail)?);
-    }
-    if let Some(ms) = number(options, "totalTimeout") {
-        builder = builder.total_timeout(millis("totalTimeout", ms, false).map_err(fail)?);
-    }
-    for (name, value) in string_entries(options, "defaultHeaders") {
-        builder = builder.default_header(name, value);
-    }
-    for (name, value) in string_entries(options, "defaultQuery") {
-        builder = builder.default_query(name, value);
-    }
-    if let Some(n) = number(options, "maxRetries") {
-        builder = builder.max_retries(validate::retries("maxRetries", n).map_err(fail)?);
-    }
-    if let Some(ms) = number(options, "maxRateLimitWait") {
-        builder = builder.max_rate_limit_wait(millis("maxRateLimitWait", ms, true).map_err(fail)?);
-    }
-    if let Some(enabled) = boolean(options, "rateLimit") {
-        builder = builder.rate_limit(enabled);
-    }
-    if let Some(allow) = boolean(options, "allowInsecureHttp") {
-        builder = builder.allow_insecure_http(allow);
-    }
-    if let Some(enabled) = boolean(options, "http2PriorKnowledge") {
-        builder = builder.http2_prior_knowledge(enabled);
-    }
+    let common = ClientOptions {
+        timeout: number(options, "timeout"),
+        total_timeout: number(options, "totalTimeout"),
+        max_retries: number(options, "maxRetries"),
+        max_rate_limit_wait: number(options, "maxRateLimitWait"),
+        default_headers: string_entries(options, "defaultHeaders"),
+        default_query: string_entries(options, "defaultQuery"),
+        rate_limit: boolean(options, "rateLimit"),
+        allow_insecure_http: boolean(options, "allowInsecureHttp"),
+        http2_prior_knowledge: boolean(options, "http2PriorKnowledge"),
+    };
+    builder = common.apply(builder).map_err(fail)?;
     if let Some(fetch) = property(options, "fetch") {
         builder = builder.fetch(fetch.unchecked_into());
     }
@@ -215,11 +154,6 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
         builder = builder.on_attempt(logging::observer(sink));
     }
     builder.build().map_err(fail)
-}
-
-/// Milliseconds from JavaScript as a `Duration`; the core checks them (negative, `NaN`, ...).
-fn millis(argument: &'static str, ms: f64, zero_ok: bool) -> delegir::Result<Duration> {
-    validate::duration(argument, ms, DurationUnit::Milliseconds, zero_ok)
 }
 
 /// A failure known before the call starts, as an already settled call.
@@ -268,27 +202,15 @@ impl NativeClient {
         if timeout.is_none() && max_retries.is_none() {
             return Ok(self.client.clone());
         }
-        let fail = |e: delegir::Error| native_error(&e);
-        // `Infinity`: no per-attempt limit.
-        let timeout = timeout
-            .map(|ms| validate::timeout("timeout", ms, DurationUnit::Milliseconds))
-            .transpose()
-            .map_err(fail)?;
-        if timeout == Some(Duration::ZERO) {
-            return Err(error::out_of_range(
-                "timeout",
-                "timeout must be greater than zero",
-            ));
-        }
-        let max_retries = max_retries
-            .map(|n| validate::retries("maxRetries", n))
-            .transpose()
-            .map_err(fail)?;
-        Ok(self.client.with_options(RequestOptions {
+        let options = ViewOptions {
             timeout,
             max_retries,
-            ..RequestOptions::default()
-        }))
+            ..ViewOptions::default()
+        };
+        match options.request_options() {
+            Ok(request) => Ok(self.client.with_options(request)),
+            Err(e) => Err(native_error(&e)),
+        }
     }
 
     /// Starts `call` with the per-call options applied.

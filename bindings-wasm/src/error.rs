@@ -73,16 +73,3 @@ pub(crate) fn aborted() -> JsValue {
     // The request may have been on the wire when it was dropped.
     bare("aborted", "Request was aborted.", true)
 }
-
-/// A per-call option JavaScript can express but the core's types cannot (a zero timeout): the
-/// one range check made here, as the napi addon makes it.
-pub(crate) fn out_of_range(argument: &str, message: &str) -> JsValue {
-    Fields::new()
-        .set("code", "invalid_argument")
-        .set("message", message)
-        .set("mayHaveReachedServer", false)
-        .set("argument", argument)
-        .set("outOfRange", true)
-        .0
-        .into()
-}

@@ -234,6 +234,13 @@ impl Error {
         self.inner.may_have_reached_server
     }
 
+    /// The same error about `argument` as a binding spells it: the core names arguments as the
+    /// Rust and Python APIs do (`extra_headers`), the JavaScript bindings' option is `headers`.
+    pub fn for_argument(mut self, argument: &'static str) -> Error {
+        self.inner.argument = Some(argument);
+        self
+    }
+
     /// For [`ErrorKind::InvalidArgument`]: the name of the offending parameter.
     pub fn argument(&self) -> Option<&'static str> {
         self.inner.argument

@@ -176,7 +176,9 @@ pub fn timeout(
 }
 
 /// A duration as bindings receive it (a float in the language's unit): finite and greater than
-/// zero, or also exactly zero when `zero_ok` (e.g. `max_rate_limit_wait = 0`: never wait).
+/// zero, or also exactly zero when `zero_ok` (e.g. `max_rate_limit_wait = 0`: never wait). A
+/// positive value too small for a `Duration` (under a nanosecond) would be zero, and is refused
+/// like zero.
 pub fn duration(
     argument: &'static str,
     value: f64,
@@ -193,7 +195,7 @@ pub fn duration(
         seconds > 0.0
     };
     match std::time::Duration::try_from_secs_f64(seconds) {
-        Ok(d) if allowed && value.is_finite() => Ok(d),
+        Ok(d) if allowed && value.is_finite() && (zero_ok || !d.is_zero()) => Ok(d),
         _ => Err(Error::out_of_range(
             argument,
             format!(
@@ -206,6 +208,22 @@ pub fn duration(
             ),
         )),
     }
+}
+
+/// A JSON object given as text: how the JavaScript bindings pass an object of extra body fields
+/// (`JSON.stringify`'s output). `what` names it as the user wrote it, for the message; a value
+/// that is not an object (a `toJSON` returning an array) is out of range.
+pub fn json_object(
+    argument: &'static str,
+    what: &str,
+    json: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(json).map_err(|e| {
+        Error::out_of_range(
+            argument,
+            format!("{what} must be an object of JSON values: {e}"),
+        )
+    })
 }
 
 /// A retry count as bindings receive it: a whole number from 0 to 2^32 - 1.
@@ -311,8 +329,31 @@ mod tests {
                 "{bad}"
             );
         }
+        // Positive, but less than a nanosecond: as zero.
+        let tiny = duration("timeout", 1e-7, DurationUnit::Milliseconds, false).unwrap_err();
+        assert!(tiny.is_out_of_range() && tiny.message().contains("greater than zero"));
+        assert!(
+            duration(
+                "max_rate_limit_wait",
+                1e-7,
+                DurationUnit::Milliseconds,
+                true
+            )
+            .is_ok()
+        );
         assert!(duration("max_rate_limit_wait", 0.0, DurationUnit::Seconds, true).is_ok());
         assert!(duration("max_rate_limit_wait", -0.5, DurationUnit::Seconds, true).is_err());
+    }
+
+    #[test]
+    fn json_objects_only() {
+        let fields = json_object("body", "options.body", r#"{"a":1,"b":[true]}"#).unwrap();
+        assert_eq!(fields.len(), 2);
+        for bad in ["[1]", "1", "{", r#"{"x":NaN}"#] {
+            let e = json_object("body", "options.body", bad).unwrap_err();
+            assert_eq!(e.argument(), Some("body"), "{bad}");
+            assert!(e.is_out_of_range() && e.message().starts_with("options.body must"));
+        }
     }
 
     #[test]
