@@ -25,6 +25,8 @@ BAD_VALUES: list[tuple[str, Callable[[Delegir], Any]]] = [
     ("page_size 0", lambda c: next(iter(c.agents.runs.iter(AGENT, page_size=0)))),
     ("negative timeout", lambda c: c.usage.get(timeout=-1)),
     ("zero timeout", lambda c: c.usage.get(timeout=0)),
+    # Positive, but under a nanosecond: a zero duration in the core, refused like 0.
+    ("timeout under a nanosecond", lambda c: c.usage.get(timeout=1e-10)),
     ("negative max_retries", lambda c: c.usage.get(max_retries=-1)),
 ]
 
