@@ -15,6 +15,8 @@
 #      dangerouslyAllowBrowser (browser-check.mjs)
 #   5. the native-missing fallback: a copy of the package without its addon still runs the
 #      quickstart through `import` and `require`
+#   6. Node 24, the active LTS (the machine's Node may be older): the quickstart and the
+#      conformance scenarios on both builds
 # Runtimes come from npm into build/runtimes (cached). Sizes and timings are printed.
 #
 #   bash tests/runtimes/run.sh               # after bindings-node/scripts/build.sh
@@ -102,4 +104,36 @@ rm -f "$fallback"/node_modules/delegir/native/*.node
 cp quickstart.mjs fallback-check.cjs "$fallback/"
 (cd "$fallback" && node -e "import('delegir').then((m) => { if (m.build() !== 'wasm') process.exit(1); })" \
     && node quickstart.mjs | tail -n 2 && node fallback-check.cjs)
+echo "runtimes: 6. Node 24 (the active LTS): both builds, the conformance scenarios"
+# From npm's per-platform Node packages, into a folder of its own: its bin/node must not shadow
+# the machine's Node for the other steps.
+case "$(uname -m)" in
+    x86_64) node_arch=x64 ;;
+    aarch64 | arm64) node_arch=arm64 ;;
+    *) echo "runtimes: no Node 24 package for $(uname -m) on npm" >&2; exit 1 ;;
+esac
+node24_package="node-linux-$node_arch@24.22.3"
+node24_dir="$runtimes/node24"
+if [ "$(cat "$node24_dir/.version" 2>/dev/null)" != "$node24_package" ]; then
+    rm -rf "$node24_dir"
+    mkdir -p "$node24_dir"
+    echo '{"name":"delegir-node24","private":true}' > "$node24_dir/package.json"
+    (cd "$node24_dir" && npm install --no-audit --no-fund --loglevel=error "$node24_package")
+    echo "$node24_package" > "$node24_dir/.version"
+fi
+node24="$node24_dir/node_modules/node-linux-$node_arch/bin/node"
+cd "$app"
+echo "  $("$node24" --version)"
+for condition in "" "--conditions=worker"; do
+    # shellcheck disable=SC2086 # an empty condition is no argument
+    got="$("$node24" $condition -e "import('delegir').then((m) => console.log(m.build()))")"
+    want=native
+    [ -n "$condition" ] && want=wasm
+    [ "$got" = "$want" ] || { echo "Node 24 $condition: expected the $want build, got: $got" >&2; exit 1; }
+    # shellcheck disable=SC2086
+    "$node24" $condition quickstart.mjs | tail -n 1
+    # shellcheck disable=SC2086
+    DELEGIR_CONFORMANCE_DIR="$root/tests/conformance" \
+        "$node24" $condition --test --test-reporter=dot node-tests/conformance.test.mjs
+done
 echo "runtimes: all passed"
