@@ -4,7 +4,7 @@
  * id, a limit of 500) is the core's to decide, so the three SDKs agree.
  */
 
-import type { RequestOptions } from './types.js';
+import type { AgentUpdate, RequestOptions } from './types.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -99,15 +99,36 @@ export const requestOptionKeys: readonly string[] = [
 /**
  * Refuses keys this SDK does not know, so that an option it would ignore (a misspelling, or one
  * from another SDK such as `httpAgent`) is an error and not a silent no-op. A key whose value
- * is `undefined` counts as absent.
+ * is `undefined` counts as absent. `hint` ends the message (what to do instead).
  */
-export function knownKeys(name: string, value: object, known: readonly string[]): void {
+export function knownKeys(name: string, value: object, known: readonly string[], hint = ''): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key) && (value as Record<string, unknown>)[key] !== undefined) {
       throw new TypeError(
-        `${name} has an unknown key ${JSON.stringify(key)}; the known keys are ${known.join(', ')}`,
+        `${name} has an unknown key ${JSON.stringify(key)}; the known keys are ${known.join(', ')}${hint}`,
       );
     }
+  }
+}
+
+/** A body field the SDK has no argument for is sent with the call's `options.body`. */
+const extraBodyHint =
+  ' (a field this SDK does not know yet can be sent with options.body: { field: value })';
+
+/** The fields of `agents.update()`'s argument. */
+export function agentUpdate(update: AgentUpdate): void {
+  optionalObject('update', update);
+  optionalString('update.name', update.name);
+  optionalString('update.status', update.status);
+  optionalObject('update.config', update.config);
+  knownKeys('update', update, ['name', 'status', 'config'], extraBodyHint);
+  const config = update.config;
+  if (config !== undefined) {
+    optionalString('update.config.model', config.model);
+    optionalString('update.config.systemPrompt', config.systemPrompt);
+    optionalNumber('update.config.temperature', config.temperature);
+    optionalInteger('update.config.maxTokens', config.maxTokens);
+    knownKeys('update.config', config, ['model', 'systemPrompt', 'temperature', 'maxTokens']);
   }
 }
 

@@ -168,6 +168,7 @@ export class Runs {
       const offset = params?.offset;
       check.optionalInteger('limit', limit);
       check.optionalInteger('offset', offset);
+      if (params !== undefined) check.knownKeys('params', params, ['limit', 'offset']);
       check.requestOptions(options);
       return invoke(
         this.#binding,
@@ -199,6 +200,7 @@ export class Runs {
     check.optionalObject('params', params);
     const pageSize = params?.pageSize;
     check.optionalInteger('pageSize', pageSize);
+    if (params !== undefined) check.knownKeys('params', params, ['pageSize']);
     check.requestOptions(options);
     const pager = viewFor(this.#native, options, null).runsPager(id, pageSize, options?.timeout, options?.maxRetries);
     if (isNativeError(pager)) throw toError(pager);
@@ -252,17 +254,8 @@ export class Agents {
     return new APIPromise((capture) => {
       check.string('id', id);
       if (update === undefined) throw new TypeError('update must be an object, got undefined');
-      check.optionalObject('update', update);
-      check.optionalString('update.name', update.name);
-      check.optionalString('update.status', update.status);
-      check.optionalObject('update.config', update.config);
+      check.agentUpdate(update);
       const config = update.config;
-      if (config !== undefined) {
-        check.optionalString('update.config.model', config.model);
-        check.optionalString('update.config.systemPrompt', config.systemPrompt);
-        check.optionalNumber('update.config.temperature', config.temperature);
-        check.optionalInteger('update.config.maxTokens', config.maxTokens);
-      }
       check.requestOptions(options);
       const payload = {
         name: update.name,

@@ -41,6 +41,13 @@ const typeErrors = {
   'a string timeout': () => client.agents.list({ timeout: '100' }),
   'a fractional maxRetries': () => client.agents.list({ maxRetries: 0.5 }),
   'delete({})': () => client.agents.delete({}),
+  // Unknown keys are refused, never dropped: a misspelling or Python's spelling would otherwise
+  // send an update without the field, or a page of the default size.
+  'an update with an unknown key': () => client.agents.update('agt_abc123', { name: 'x', nmae: 'y' }),
+  'a config with a snake_case key': () =>
+    client.agents.update('agt_abc123', { config: { temperature: 1, max_tokens: 5 } }),
+  'runs.list with an unknown key': () => client.agents.runs.list('agt_abc123', { limt: 5 }),
+  'runs.iter with an unknown key': () => client.agents.runs.iter('agt_abc123', { page_size: 5 }).next(),
 };
 
 for (const [name, call] of Object.entries(typeErrors)) {
@@ -73,6 +80,14 @@ for (const [name, call] of Object.entries(rangeErrors)) {
     assert.equal(emulator.journal(apiKey).length, 0);
   });
 }
+
+test('an unknown key is named, with the known ones and the escape hatch', async () => {
+  const error = await client.agents.update('agt_abc123', { name: 'x', nmae: 'y' }).catch((e) => e);
+  assert.match(error.message, /^update has an unknown key "nmae"; the known keys are name, status, config/);
+  assert.match(error.message, /options\.body/);
+  const config = await client.agents.update('agt_abc123', { config: { max_tokens: 5 } }).catch((e) => e);
+  assert.match(config.message, /^update\.config has an unknown key "max_tokens".*maxTokens/);
+});
 
 test('the core names the offending argument', async () => {
   const error = await client.agents.runs.list('agt_abc123', { limit: 500 }).catch((e) => e);
