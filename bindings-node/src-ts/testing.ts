@@ -129,6 +129,7 @@ export class Emulator {
     check.optionalObject('options', options);
     check.optionalInteger('rateLimit', options.rateLimit);
     check.optionalNumber('rateWindow', options.rateWindow);
+    check.knownKeys('options', options, ['rateLimit', 'rateWindow']);
     if (options.rateLimit !== undefined && (options.rateLimit < 0 || options.rateLimit > 0xffffffff)) {
       throw new RangeError(`rateLimit must be between 0 and ${0xffffffff}, got ${options.rateLimit}`);
     }
@@ -175,6 +176,9 @@ export class Emulator {
     check.optionalObject('rule', rule);
     if (rule === undefined) throw new TypeError('rule must be an object, got undefined');
     check.optionalObject('rule.fault', rule.fault);
+    // The fault's own keys are checked by the emulator; a rule's here (`times` for `count`
+    // would otherwise inject the fault once instead of failing).
+    check.knownKeys('rule', rule, ['method', 'path', 'fault', 'count', 'apiKey']);
     let path = rule.path ?? '*';
     if (path !== '*' && path.startsWith('/') && !path.startsWith(`${PREFIX}/`)) path = PREFIX + path;
     const fault: Record<string, unknown> = {};

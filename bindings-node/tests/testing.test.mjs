@@ -72,6 +72,11 @@ test('addFault takes paths with or without the /api/v1 prefix, a count and a key
     assert.deepEqual(emulator.journal().map((e) => e.outcome), ['fault:status', 'fault:status', 'ok', 'ok']);
     emulator.clearFaults();
     assert.throws(() => emulator.addFault({ path: '/usage', fault: { kind: 'no_such_kind' } }));
+    assert.throws(
+      () => emulator.addFault({ path: '/usage', times: 3, fault: { kind: 'status', status: 500 } }),
+      (e) => e instanceof TypeError && /unknown key "times"/.test(e.message),
+    );
+    await assert.rejects(Emulator.start({ rate_limit: 0 }), (e) => e instanceof TypeError && /"rate_limit"/.test(e.message));
   } finally {
     await emulator.stop();
   }
