@@ -25,8 +25,22 @@ use crate::payload::to_js;
 /// them from the host (`process.env`, `Deno.env`) since wasm32 has no environment of its own.
 const ENV_VARS: [&str; 2] = [delegir::API_KEY_ENV, delegir::BASE_URL_ENV];
 
-/// Options of the napi addon that configure its own connections or a Redis store.
-const NATIVE_ONLY: [&str; 4] = ["proxy", "extraCaCerts", "connectTimeout", "rateLimitStore"];
+/// What the host's fetch does instead of the napi addon's connection options.
+const FETCH_CONNECTS: &str = "the host's fetch makes the connections (pass a fetch function that \
+     does what you need, e.g. undici's fetch with a ProxyAgent dispatcher)";
+
+/// Options of the napi addon that configure its own connections or a Redis store, with why the
+/// WebAssembly build has none.
+const NATIVE_ONLY: [(&str, &str); 4] = [
+    ("proxy", FETCH_CONNECTS),
+    ("extraCaCerts", FETCH_CONNECTS),
+    ("connectTimeout", FETCH_CONNECTS),
+    (
+        "rateLimitStore",
+        "it cannot open the connection to Redis that sharing the rate-limit ledger needs; each \
+         client paces its own requests",
+    ),
+];
 
 /// A client of the Delegir API (the WebAssembly half of `Delegir`).
 #[wasm_bindgen]
@@ -104,15 +118,11 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
     // The native wire's connection options: here the host's fetch connects, so each is refused
     // rather than ignored (`trustEnv` is accepted: nothing is read from the environment here
     // but the key and base URL the TypeScript layer hands over).
-    for option in NATIVE_ONLY {
+    for (option, why) in NATIVE_ONLY {
         if property(options, option).is_some() {
             return Err(error::bare(
                 "configuration",
-                &format!(
-                    "{option} is not supported by the WebAssembly build: the host's fetch makes \
-                     the connections (pass a fetch function that does what you need, e.g. \
-                     undici's fetch with a ProxyAgent dispatcher)"
-                ),
+                &format!("{option} is not supported by the WebAssembly build: {why}"),
                 false,
             ));
         }

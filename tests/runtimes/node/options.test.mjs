@@ -80,10 +80,20 @@ test('the native addon refuses a fetch function with a TypeError that says why',
 });
 
 test('the wasm build refuses the native wire options instead of ignoring them', () => {
-  for (const extra of [{ proxy: 'http://127.0.0.1:3128' }, { http2PriorKnowledge: true }]) {
+  const refused = [
+    [{ proxy: 'http://127.0.0.1:3128' }, /^proxy .*the host's fetch makes the connections/],
+    [{ extraCaCerts: '/tmp/ca.pem' }, /^extraCaCerts .*the host's fetch/],
+    [{ connectTimeout: 1000 }, /^connectTimeout .*the host's fetch/],
+    [{ rateLimitStore: 'redis://127.0.0.1:6379' }, /^rateLimitStore .*connection to Redis/],
+    [{ http2PriorKnowledge: true }, /not supported by the WebAssembly build/],
+  ];
+  for (const [extra, why] of refused) {
     assert.throws(
       () => new wasm.Delegir({ ...options, ...extra }),
-      (e) => e instanceof wasm.DelegirError && /not supported by the WebAssembly build/.test(e.message),
+      (e) =>
+        e instanceof wasm.DelegirError &&
+        /not supported by the WebAssembly build/.test(e.message) &&
+        why.test(e.message),
       JSON.stringify(extra),
     );
   }

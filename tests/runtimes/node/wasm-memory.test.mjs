@@ -38,6 +38,10 @@ const outcomes = {
 
 async function cannedFetch(url, init) {
   await macrotask();
+  // As fetch does: a signal aborted meanwhile rejects at once. (Waiting for an `abort` event that
+  // has already fired would never settle: on a loaded machine a 5 ms timeout fires before the
+  // macrotask, and those fetches, holding their slots forever, grew the second pass.)
+  if (init.signal.aborted) throw init.signal.reason;
   const kind = decodeURIComponent(new URL(url).pathname.split('/').pop());
   if (kind === 'hang') {
     // Never answers; settles only when the SDK aborts the attempt.
