@@ -37,8 +37,8 @@ const NATIVE_ONLY: [(&str, &str); 4] = [
     ("connectTimeout", FETCH_CONNECTS),
     (
         "rateLimitStore",
-        "it cannot open the connection to Redis that sharing the rate-limit ledger needs; each \
-         client paces its own requests",
+        "it cannot open the connection to Redis that sharing the rate-limit ledger needs; the \
+         clients of one key pace their requests together within this process only",
     ),
 ];
 
