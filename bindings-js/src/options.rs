@@ -85,6 +85,24 @@ pub struct ViewOptions {
 }
 
 impl ViewOptions {
+    /// The options a single call takes as arguments (`timeout`, `maxRetries`), or `None` when the
+    /// call gives neither and runs with its client's settings as they are.
+    pub fn per_call(
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
+    ) -> delegir::Result<Option<RequestOptions>> {
+        if timeout.is_none() && max_retries.is_none() {
+            return Ok(None);
+        }
+        ViewOptions {
+            timeout,
+            max_retries,
+            ..ViewOptions::default()
+        }
+        .request_options()
+        .map(Some)
+    }
+
     /// The core's request options, or the first invalid option.
     pub fn request_options(self) -> delegir::Result<RequestOptions> {
         let request = RequestOptions {
@@ -162,6 +180,15 @@ mod tests {
 
         let plain = ViewOptions::default().request_options().unwrap();
         assert!(plain.extra.is_none() && plain.timeout.is_none());
+
+        assert!(ViewOptions::per_call(None, None).unwrap().is_none());
+        let call = ViewOptions::per_call(Some(250.0), None)
+            .unwrap()
+            .expect("options");
+        assert_eq!(call.timeout, Some(Duration::from_millis(250)));
+        assert!(call.max_retries.is_none() && call.extra.is_none());
+        let err = ViewOptions::per_call(None, Some(-1.0)).unwrap_err();
+        assert!(err.to_string().contains("maxRetries"), "{err}");
     }
 
     /// Errors name the options as JavaScript spells them.

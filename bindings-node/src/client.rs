@@ -152,15 +152,10 @@ impl NativeClient {
         timeout: Option<f64>,
         max_retries: Option<f64>,
     ) -> std::result::Result<Client, NativeError> {
-        if timeout.is_none() && max_retries.is_none() {
-            return Ok(self.client.clone());
-        }
-        let options = ViewOptions {
-            timeout,
-            max_retries,
-            ..ViewOptions::default()
-        };
-        Ok(self.client.with_options(options.request_options()?))
+        Ok(match ViewOptions::per_call(timeout, max_retries)? {
+            Some(options) => self.client.with_options(options),
+            None => self.client.clone(),
+        })
     }
 
     /// Starts `call` with the per-call options applied; resolves to its JSON or failure.

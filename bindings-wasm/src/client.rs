@@ -209,16 +209,9 @@ fn settle(cancel: Option<CancelToken>, call: CallFuture) -> Promise {
 impl NativeClient {
     /// The client the call uses: this one, or a view with the per-call options.
     fn with(&self, timeout: Option<f64>, max_retries: Option<f64>) -> Result<Client, JsValue> {
-        if timeout.is_none() && max_retries.is_none() {
-            return Ok(self.client.clone());
-        }
-        let options = ViewOptions {
-            timeout,
-            max_retries,
-            ..ViewOptions::default()
-        };
-        match options.request_options() {
-            Ok(request) => Ok(self.client.with_options(request)),
+        match ViewOptions::per_call(timeout, max_retries) {
+            Ok(Some(options)) => Ok(self.client.with_options(options)),
+            Ok(None) => Ok(self.client.clone()),
             Err(e) => Err(native_error(&e)),
         }
     }
