@@ -621,3 +621,79 @@ async fn a_304_is_not_called_a_redirect() {
     assert!(error.to_string().contains("304 Not Modified"), "{error}");
     assert!(!error.to_string().contains("redirect"), "{error}");
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn encoded(encoding: &str, body: &[u8]) -> Vec<u8> {
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: {encoding}\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(body);
+    response
+}
+
+#[tokio::test]
+async fn a_gzip_body_of_several_members_is_read_whole() {
+    let (head, tail) = USAGE.split_at(USAGE.len() / 2);
+    let members = [gzip(head.as_bytes()), gzip(tail.as_bytes())].concat();
+    let server = server_always(Reply::Send(vec![leak(encoded("gzip", &members))])).await;
+    assert_eq!(client(&server).usage().get().await.unwrap().runs_used, 4521);
+}
+
+/// A whole response whose body cannot be decoded is not a lost connection: sending again
+/// would fetch the same bytes, so it is not retried, and the error says what was wrong.
+#[tokio::test]
+async fn an_undecodable_body_is_a_response_error_that_says_why_and_is_not_retried() {
+    let trailing = [gzip(USAGE.as_bytes()), b"JUNKJUNK".to_vec()].concat();
+    for (encoding, body, expected) in [
+        (
+            "br",
+            USAGE.as_bytes().to_vec(),
+            "Content-Encoding the SDK did not ask for",
+        ),
+        (
+            "gzip, gzip",
+            gzip(&gzip(USAGE.as_bytes())),
+            "did not ask for",
+        ),
+        ("gzip", b"\x1f\x8b not gzip".to_vec(), "not valid gzip"),
+        ("gzip", trailing, "not valid gzip"),
+    ] {
+        let server = server_always(Reply::Send(vec![leak(encoded(encoding, &body))])).await;
+        let error = client(&server).usage().get().await.unwrap_err();
+        assert_eq!(
+            error.kind(),
+            ErrorKind::ResponseValidation,
+            "{encoding}: {error}"
+        );
+        assert_eq!(error.status(), Some(200));
+        assert!(error.to_string().contains(expected), "{encoding}: {error}");
+        assert!(
+            !error.to_string().contains("connection"),
+            "{encoding}: {error}"
+        );
+        assert_eq!(server.requests.lock().len(), 1, "{encoding}: not retried");
+    }
+    // An unsuccessful status is still the server's answer, and a 503 is retried as one.
+    let server = server_always(Reply::Send(vec![leak(
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-encoding: br\r\ncontent-length: 4\r\n\r\nxxxx"
+            .to_vec(),
+    )]))
+    .await;
+    let error = client(&server).usage().get().await.unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error}");
+    assert!(error.to_string().contains("cannot be read"), "{error}");
+    assert_eq!(
+        server.requests.lock().len(),
+        3,
+        "first attempt and two retries"
+    );
+}

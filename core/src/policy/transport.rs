@@ -93,6 +93,12 @@ enum Failed {
         meta: ResponseMeta,
         source: NetworkError,
     },
+    /// A whole response whose body cannot be decoded (an encoding not asked for, bad gzip).
+    Unreadable {
+        status: u16,
+        meta: ResponseMeta,
+        reason: String,
+    },
     /// The response broke HTTP/1.1's rules; `status` and `meta` if its head was valid.
     Malformed {
         status: Option<u16>,
@@ -346,6 +352,21 @@ impl Transport {
                             };
                             (outcome, Some(status), meta, ErrorSource::TooLarge(head))
                         }
+                        Ok(Err(Failed::Unreadable {
+                            status,
+                            meta,
+                            reason,
+                        })) => {
+                            self.remember_rate_limit(&meta);
+                            // Sending again would fetch the same bytes: final for a success,
+                            // and an unsuccessful status is the server's answer anyway.
+                            let outcome = if is_success(status) {
+                                Outcome::Final
+                            } else {
+                                Outcome::Status(status)
+                            };
+                            (outcome, Some(status), meta, ErrorSource::Unreadable(reason))
+                        }
                         Ok(Err(Failed::Malformed {
                             status,
                             meta,
@@ -492,6 +513,18 @@ fn classify(
             settle(status, &meta);
             Err(Failed::TooLarge { status, meta, head })
         }
+        Err(SendError::Unreadable {
+            status,
+            meta,
+            reason,
+        }) => {
+            settle(status, &meta);
+            Err(Failed::Unreadable {
+                status,
+                meta,
+                reason,
+            })
+        }
         Err(SendError::Malformed {
             status,
             meta,
@@ -528,6 +561,8 @@ enum ErrorSource {
     Malformed(NetworkError),
     /// A body over the cap, with its first bytes.
     TooLarge(Bytes),
+    /// A whole body that cannot be decoded: why.
+    Unreadable(String),
     /// The attempt's timeout ran out.
     Timeout,
 }
@@ -647,6 +682,29 @@ impl ErrorSource {
                         format!("the server answered HTTP {status}; {message}"),
                         meta,
                         decode::excerpt(&head),
+                    )
+                    .with_retry_after(retry_after)
+                }
+            }
+            ErrorSource::Unreadable(reason) => {
+                let status = status.unwrap_or_default();
+                if is_success(status) {
+                    let message = format!(
+                        "the body of the HTTP {status} response to {} {} cannot be read: \
+                         {reason}{note}",
+                        request.method, request.route
+                    );
+                    decode::invalid(status, &[], meta, message)
+                } else {
+                    // An unsuccessful status is the server's answer, whatever its body.
+                    decode::status_error(
+                        status,
+                        format!(
+                            "the server answered HTTP {status}; its body cannot be read: \
+                             {reason}{note}"
+                        ),
+                        meta,
+                        None,
                     )
                     .with_retry_after(retry_after)
                 }

@@ -50,6 +50,14 @@ pub(crate) enum SendError {
         meta: ResponseMeta,
         source: BoxError,
     },
+    /// The response came back whole, but its body is in a form the client cannot read: a
+    /// `Content-Encoding` it did not ask for, or gzip that does not decode. Nothing was lost:
+    /// sending again would get the same bytes, so it is not retried.
+    Unreadable {
+        status: u16,
+        meta: ResponseMeta,
+        reason: String,
+    },
     /// The body is larger than the cap; `head` holds what was read of it.
     TooLarge {
         status: u16,
@@ -75,6 +83,7 @@ impl fmt::Display for SendError {
             SendError::Closed(_) => "the server closed the connection without a response",
             SendError::BodyLost { .. } => "the connection failed while the response was read",
             SendError::Malformed { .. } => "the response is not valid HTTP/1.1",
+            SendError::Unreadable { .. } => "the response body cannot be decoded",
             SendError::TooLarge { .. } => "the response body is larger than allowed",
         })
     }
@@ -89,7 +98,7 @@ impl std::error::Error for SendError {
             | SendError::Closed(e)
             | SendError::BodyLost { source: e, .. }
             | SendError::Malformed { source: e, .. } => Some(&**e),
-            SendError::TooLarge { .. } => None,
+            SendError::TooLarge { .. } | SendError::Unreadable { .. } => None,
         }
     }
 }

@@ -25,19 +25,33 @@ thread_local! {
     static GUNZIP: RefCell<Option<GzDecoder<Cursor<Bytes>>>> = const { RefCell::new(None) };
 }
 
-/// Gunzips `body` into `decoded`, reading at most `limit` decoded bytes.
-fn gunzip(body: Bytes, limit: u64, decoded: &mut Vec<u8>) -> std::io::Result<usize> {
+/// Gunzips `body` into `decoded`, reading at most `limit` decoded bytes. Every member of a
+/// multi-member body is decoded (RFC 1952 allows concatenated members, as `gzip -c a b` makes);
+/// bytes after the last member that are not a gzip member are an error, never dropped.
+fn gunzip(mut body: Bytes, limit: u64, decoded: &mut Vec<u8>) -> std::io::Result<()> {
     GUNZIP.with(|cell| {
         // Taken out while in use, so the cell is never borrowed across the read.
         let cached = cell.borrow_mut().take();
-        let mut decoder = match cached {
-            Some(mut decoder) => {
-                decoder.reset(Cursor::new(body));
-                decoder
+        let mut decoder = cached.unwrap_or_else(|| GzDecoder::new(Cursor::new(Bytes::new())));
+        let read = loop {
+            decoder.reset(Cursor::new(body.clone()));
+            let left = limit.saturating_sub(decoded.len() as u64);
+            if let Err(e) = (&mut decoder).take(left).read_to_end(decoded) {
+                break Err(e);
             }
-            None => GzDecoder::new(Cursor::new(body)),
+            // The bufread decoder consumed exactly this member: what follows is the next one.
+            let used = usize::try_from(decoder.get_ref().position()).unwrap_or(usize::MAX);
+            if decoded.len() as u64 >= limit || used >= body.len() {
+                break Ok(());
+            }
+            if used == 0 {
+                break Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a gzip member decoded without consuming input",
+                ));
+            }
+            body = body.slice(used..);
         };
-        let read = (&mut decoder).take(limit).read_to_end(decoded);
         // Keep the state, not the body: the next reset replaces the input anyway.
         decoder.reset(Cursor::new(Bytes::new()));
         *cell.borrow_mut() = Some(decoder);
@@ -54,11 +68,11 @@ pub(crate) fn decode(
         ContentEncoding::Identity => Ok(response),
         // A HEAD-like empty body (a 204, an error without a body) needs no decoding.
         _ if response.body.is_empty() => Ok(response),
-        ContentEncoding::Unsupported => Err(SendError::BodyLost {
+        ContentEncoding::Unsupported => Err(SendError::Unreadable {
             status: response.status,
             meta: response.meta,
-            source: "the response body is in a Content-Encoding the SDK did not ask for (it \
-                     accepts gzip or none)"
+            reason: "it is in a Content-Encoding the SDK did not ask for (it accepts gzip or \
+                     none)"
                 .into(),
         }),
         ContentEncoding::Gzip => {
@@ -83,10 +97,10 @@ pub(crate) fn decode(
                     response.meta.content_encoding = ContentEncoding::Identity;
                     Ok(response)
                 }
-                Err(e) => Err(SendError::BodyLost {
+                Err(e) => Err(SendError::Unreadable {
                     status: response.status,
                     meta: response.meta,
-                    source: format!("the response body is not valid gzip ({e})").into(),
+                    reason: format!("it is not valid gzip ({e})"),
                 }),
             }
         }
@@ -162,11 +176,36 @@ mod tests {
                 response(encoding, Bytes::from_static(body.as_bytes())),
                 1024,
             ) {
-                Err(SendError::BodyLost { source, .. }) => {
-                    assert!(source.to_string().contains(expected), "{source}")
+                Err(SendError::Unreadable { reason, .. }) => {
+                    assert!(reason.contains(expected), "{reason}")
                 }
                 other => panic!("{encoding:?}: {:?}", other.err()),
             }
+        }
+    }
+
+    #[test]
+    fn every_member_of_a_multi_member_body_is_decoded_and_trailing_bytes_are_refused() {
+        let first = gzip(br#"{"data":{"pl"#);
+        let second = gzip(br#"an":"PRO"}}"#);
+        let multi = Bytes::from([&first[..], &second[..]].concat());
+        let decoded = decode(response(ContentEncoding::Gzip, multi.clone()), 1024).unwrap();
+        assert_eq!(&decoded.body[..], br#"{"data":{"plan":"PRO"}}"#);
+
+        let whole = gzip(br#"{"data":{"plan":"PRO"}}"#);
+        for junk in [&b"JUNKJUNK"[..], b"\x1f", b"\x00\x00\x00\x00"] {
+            let trailing = Bytes::from([&whole[..], junk].concat());
+            match decode(response(ContentEncoding::Gzip, trailing), 1024) {
+                Err(SendError::Unreadable { reason, .. }) => {
+                    assert!(reason.contains("not valid gzip"), "{reason}")
+                }
+                other => panic!("{junk:?} after the member: {:?}", other.map(|r| r.body)),
+            }
+        }
+        // The cap counts the decoded bytes of all members together.
+        match decode(response(ContentEncoding::Gzip, multi), 15) {
+            Err(SendError::TooLarge { .. }) => {}
+            other => panic!("over the cap: {:?}", other.map(|r| r.body)),
         }
     }
 
