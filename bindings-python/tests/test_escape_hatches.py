@@ -48,10 +48,20 @@ def test_extra_headers_query_and_body_reach_the_server(client: Delegir, emu: Emu
     assert json.loads(sent["body"]) == {"message": "hello", "priority": "high"}
 
 
-async def test_async_extra_query_replaces_the_sdks_own_parameter(aclient: AsyncDelegir, emu: Emulator) -> None:
-    page = await aclient.agents.runs.list(AGENT, limit=50, offset=2, extra_query={"limit": 3})
-    assert len(page.runs) == 3
-    assert last(emu)["query"] == "offset=2&limit=3"
+async def test_async_extras_add_to_a_request_and_never_replace_what_the_call_sends(
+    aclient: AsyncDelegir, emu: Emulator
+) -> None:
+    before = len(emu.journal())
+    with pytest.raises(ValueError, match="sets from its own arguments"):
+        await aclient.agents.runs.list(AGENT, limit=50, offset=2, extra_query={"limit": 3})
+    with pytest.raises(ValueError, match='"offset"'):
+        [run async for run in aclient.agents.runs.iter(AGENT, extra_query={"offset": 10})]
+    with pytest.raises(ValueError, match='"message"'):
+        await aclient.agents.chat(AGENT, "hello", extra_body={"message": "   "})
+    assert len(emu.journal()) == before, "nothing was sent"
+    page = await aclient.agents.runs.list(AGENT, limit=5, extra_query={"offset": 2})
+    assert (len(page.runs), page.offset) == (5, 2)
+    assert last(emu)["query"] == "limit=5&offset=2"
 
 
 def test_default_headers_and_query_are_sent_on_every_call_and_a_call_overrides_them(emu: Emulator) -> None:

@@ -9,7 +9,10 @@
 //! own `Accept`, `User-Agent` and `Content-Type` can be replaced.
 //!
 //! A client's defaults, an option view's and a call's extras are merged in that order, later
-//! ones replacing earlier ones of the same name (header names compared without case).
+//! ones replacing earlier ones of the same name (header names compared without case). Extras
+//! add to what a call sends; a query parameter or body field that the call sets itself from its
+//! arguments (a pager's `offset`, a chat's `message`) is refused, not replaced: replaced, a
+//! pager would repeat pages and a chat would skip its checks.
 
 use bytes::Bytes;
 use http::header::HeaderValue;
@@ -128,7 +131,9 @@ impl ExtraParams {
         Ok(self)
     }
 
-    /// Adds (or replaces) a query parameter; it is percent-encoded when sent.
+    /// Adds (or replaces) a query parameter; it is percent-encoded when sent. A call that sets a
+    /// parameter of this name itself fails with [`crate::ErrorKind::InvalidArgument`] before
+    /// sending.
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> ExtraParams {
         let name = name.into();
         self.query.retain(|(n, _)| *n != name);
@@ -137,7 +142,8 @@ impl ExtraParams {
     }
 
     /// Adds (or replaces) a top-level field of the JSON body. Only calls that send a body
-    /// (`agents.update`, `agents.chat`) accept body fields; others fail before sending.
+    /// (`agents.update`, `agents.chat`) accept body fields, and only fields they do not set
+    /// themselves; others fail before sending.
     pub fn body_field(mut self, name: impl Into<String>, value: Value) -> ExtraParams {
         self.body.insert(name.into(), value);
         self
@@ -181,26 +187,28 @@ impl ExtraParams {
         self.headers.iter().any(|(n, _)| n.as_str() == name)
     }
 
-    /// `query` (already encoded, without `?`) with the extra parameters: those of the same name
-    /// replace the SDK's own.
-    pub(crate) fn apply_query(&self, query: Option<&str>) -> Option<String> {
+    /// `query` (already encoded, without `?`) with the extra parameters added. `route` names
+    /// the call in the error when an extra parameter has the name of one the call sets itself
+    /// (see [`collision`]).
+    pub(crate) fn apply_query(&self, query: Option<&str>, route: &str) -> Result<Option<String>> {
         if self.query.is_empty() {
-            return query.map(str::to_owned);
+            return Ok(query.map(str::to_owned));
         }
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-            if !self.query.iter().any(|(n, _)| *n == name) {
-                out.append_pair(&name, &value);
+            if self.query.iter().any(|(n, _)| *n == name) {
+                return Err(collision("extra_query", "query parameter", &name, route));
             }
+            out.append_pair(&name, &value);
         }
         for (name, value) in &self.query {
             out.append_pair(name, value);
         }
-        Some(out.finish())
+        Ok(Some(out.finish()))
     }
 
-    /// The JSON `body` with the extra fields merged in (they replace the SDK's own).
-    /// `route` names the call in the error when it sends no body.
+    /// The JSON `body` with the extra fields added. `route` names the call in the error when it
+    /// sends no body, or when an extra field has the name of one the call sets itself.
     pub(crate) fn apply_body(&self, body: Option<&Bytes>, route: &str) -> Result<Option<Bytes>> {
         if self.body.is_empty() {
             return Ok(body.cloned());
@@ -221,6 +229,9 @@ impl ExtraParams {
             )
         })?;
         for (name, value) in &self.body {
+            if object.contains_key(name) {
+                return Err(collision("extra_body", "body field", name, route));
+            }
             object.insert(name.clone(), value.clone());
         }
         let bytes = serde_json::to_vec(&object).map_err(|e| {
@@ -228,6 +239,20 @@ impl ExtraParams {
         })?;
         Ok(Some(Bytes::from(bytes)))
     }
+}
+
+/// The error for an extra query parameter or body field that would replace one the call sets
+/// from its own arguments: a pager's `offset` and `limit` (replaced, the pager would fetch the
+/// same page over and over), a chat's `message` (replaced, it would skip the call's checks).
+/// Extras add what the SDK does not know yet; what it sends, its arguments say.
+fn collision(argument: &'static str, what: &str, name: &str, route: &str) -> Error {
+    Error::invalid_argument(
+        argument,
+        format!(
+            "extra {what} {name:?} is one {route} sets from its own arguments; pass it as the \
+             call's argument (extras add to a request, they do not replace what the call sends)"
+        ),
+    )
 }
 
 /// Checks a header name and value; see [`ExtraParams::header`].
@@ -345,15 +370,40 @@ mod tests {
             .body_field("f", Value::Bool(true));
         let merged = defaults.merged(&call);
         assert_eq!(merged.headers().collect::<Vec<_>>(), [("x-a", "2")]);
-        assert_eq!(merged.apply_query(None).as_deref(), Some("q=2"));
+        assert_eq!(
+            merged.apply_query(None, "GET /usage").unwrap().as_deref(),
+            Some("q=2")
+        );
     }
 
     #[test]
-    fn extra_query_replaces_the_sdks_own_and_is_encoded() {
-        let extra = ExtraParams::new().query("limit", "5").query("a b", "c&d");
+    fn extra_query_is_added_encoded_and_never_replaces_the_calls_own() {
+        let route = "GET /agents/:id/runs";
+        let extra = ExtraParams::new().query("beta", "1").query("a b", "c&d");
         assert_eq!(
-            extra.apply_query(Some("limit=100&offset=5")).as_deref(),
-            Some("offset=5&limit=5&a+b=c%26d")
+            extra
+                .apply_query(Some("limit=100&offset=5"), route)
+                .unwrap()
+                .as_deref(),
+            Some("limit=100&offset=5&beta=1&a+b=c%26d")
+        );
+        // Where the call sends no `offset`, an extra one adds it.
+        let offset = ExtraParams::new().query("offset", "10");
+        assert_eq!(
+            offset
+                .apply_query(Some("limit=5"), route)
+                .unwrap()
+                .as_deref(),
+            Some("limit=5&offset=10")
+        );
+        let e = offset
+            .apply_query(Some("limit=100&offset=5"), route)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(
+            e.to_string()
+                .contains("\"offset\" is one GET /agents/:id/runs sets"),
+            "{e}"
         );
     }
 
@@ -371,5 +421,11 @@ mod tests {
         );
         let e = extra.apply_body(None, "GET /usage").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let message = ExtraParams::new().body_field("message", Value::from("   "));
+        let e = message
+            .apply_body(Some(&body), "POST /agents/:id/chat")
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains("\"message\" is one POST"), "{e}");
     }
 }

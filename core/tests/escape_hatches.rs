@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::{ACTIVE, builder, client, emulator, emulator_with, fault, journal};
 use delegir::{ErrorKind, ExtraParams, RequestOptions};
 use delegir_emulator::{EmulatorOptions, Fault};
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 fn extra() -> ExtraParams {
@@ -37,12 +38,12 @@ async fn extra_headers_query_and_body_fields_reach_the_server() {
 }
 
 #[tokio::test]
-async fn extra_query_parameters_replace_the_sdks_own_of_the_same_name() {
+async fn extras_cannot_replace_what_a_call_or_the_pager_sends_from_its_arguments() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    let view = client
+    let limit = client
         .with_options(RequestOptions::default().with_extra(ExtraParams::new().query("limit", "3")));
-    let page = view
+    let error = limit
         .agents()
         .runs(
             ACTIVE,
@@ -52,10 +53,43 @@ async fn extra_query_parameters_replace_the_sdks_own_of_the_same_name() {
             },
         )
         .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    assert!(error.to_string().contains("\"limit\""), "{error}");
+
+    // The pager sets `offset` on every page: replaced, it would fetch one page over and over.
+    let offset = client.with_options(
+        RequestOptions::default().with_extra(ExtraParams::new().query("offset", "10")),
+    );
+    let mut runs = offset.agents().runs_stream(ACTIVE);
+    let error = runs.next().await.expect("an item").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    assert!(runs.next().await.is_none(), "the stream ends at its error");
+
+    let message = client.with_options(
+        RequestOptions::default()
+            .with_extra(ExtraParams::new().body_field("message", json!("   "))),
+    );
+    let error = message.agents().chat(ACTIVE, "hello").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    assert!(journal(&emulator).is_empty(), "nothing was sent");
+
+    // Where the call sends no such parameter, the extra one is added.
+    let page = offset
+        .agents()
+        .runs(
+            ACTIVE,
+            delegir::RunsQuery {
+                limit: Some(5),
+                offset: None,
+            },
+        )
+        .await
         .unwrap();
-    assert_eq!(page.runs.len(), 3);
+    assert_eq!(page.runs.len(), 5);
+    assert_eq!(page.offset, 10);
     let sent = journal(&emulator).pop().unwrap();
-    assert_eq!(sent.query.as_deref(), Some("offset=2&limit=3"));
+    assert_eq!(sent.query.as_deref(), Some("limit=5&offset=10"));
 }
 
 #[tokio::test]

@@ -164,13 +164,13 @@ impl Http {
     ) -> Result<Outgoing> {
         let (query, body) = match extra {
             None => (request.query.clone(), request.body.clone()),
-            Some(extra) => (
-                extra.apply_query(request.query.as_deref()),
-                extra.apply_body(
-                    request.body.as_ref(),
-                    &format!("{} {}", request.method, request.route),
-                )?,
-            ),
+            Some(extra) => {
+                let route = format!("{} {}", request.method, request.route);
+                (
+                    extra.apply_query(request.query.as_deref(), &route)?,
+                    extra.apply_body(request.body.as_ref(), &route)?,
+                )
+            }
         };
         let mut target = String::with_capacity(request.path.len() + 64);
         target.push_str(&request.path);

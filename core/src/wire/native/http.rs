@@ -185,13 +185,13 @@ impl Http {
         // Extra query parameters and body fields are merged in here, once for all attempts.
         let (query, body) = match extra {
             None => (None, request.body.clone()),
-            Some(extra) => (
-                extra.apply_query(request.query.as_deref()),
-                extra.apply_body(
-                    request.body.as_ref(),
-                    &format!("{} {}", request.method, request.route),
-                )?,
-            ),
+            Some(extra) => {
+                let route = format!("{} {}", request.method, request.route);
+                (
+                    extra.apply_query(request.query.as_deref(), &route)?,
+                    extra.apply_body(request.body.as_ref(), &route)?,
+                )
+            }
         };
         let query = if extra.is_some() {
             query.as_ref()
