@@ -5,7 +5,9 @@
 //! Every name and value is checked when it is added, before anything is sent: a header name must
 //! be an HTTP token and its value must hold no CR, LF or NUL (either could split the request),
 //! and the headers that carry the key or frame the request (`X-API-Key`, `Host`,
-//! `Content-Length`, `Transfer-Encoding`, `Connection`) cannot be set this way at all. The SDK's
+//! `Content-Length`, `Transfer-Encoding`, `Connection`) or belong to the connection
+//! (`Keep-Alive`, `Proxy-Connection`, `Upgrade`, `TE`, `Trailer`, `Expect`) cannot be set this
+//! way at all. The SDK's
 //! own `Accept`, `User-Agent` and `Content-Type` can be replaced.
 //!
 //! A client's defaults, an option view's and a call's extras are merged in that order, later
@@ -20,14 +22,26 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// Headers that cannot be set as extra headers: the key, and what frames the request.
-pub const RESERVED_HEADERS: [&str; 5] = [
+/// Headers that cannot be set as extra headers: the key and what frames the request (the SDK
+/// sets them), then the headers of the connection itself, which the SDK's wire owns: HTTP/2
+/// forbids them (RFC 9113, section 8.2.2), `fetch` refuses them, and on HTTP/1.1 they would
+/// change how the connection behaves under the pool.
+pub const RESERVED_HEADERS: [&str; 11] = [
     "x-api-key",
     "host",
     "content-length",
     "transfer-encoding",
     "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
 ];
+
+/// How many of [`RESERVED_HEADERS`] are the ones the SDK sets; the rest belong to the connection.
+const SET_BY_THE_SDK: usize = 5;
 
 /// An extra header's name, lowercase. On native targets http's `HeaderName`, which the wire's
 /// header maps take. On WebAssembly a checked string ([`token_lowercase`]), since fetch takes
@@ -266,23 +280,44 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, Heade
             ),
         )
     })?;
-    if RESERVED_HEADERS.contains(&parsed.as_str()) {
+    match RESERVED_HEADERS.iter().position(|r| *r == parsed.as_str()) {
+        Some(i) if i < SET_BY_THE_SDK => {
+            return Err(Error::invalid_argument(
+                "extra_headers",
+                format!(
+                    "header {name:?} is set by the SDK and cannot be overridden (reserved: \
+                     X-API-Key, Host, Content-Length, Transfer-Encoding, Connection)"
+                ),
+            ));
+        }
+        Some(_) => {
+            return Err(Error::invalid_argument(
+                "extra_headers",
+                format!(
+                    "header {name:?} belongs to the connection, which the SDK manages; it \
+                     cannot be set (nor can Keep-Alive, Proxy-Connection, Upgrade, TE, \
+                     Trailer or Expect: HTTP/2 and fetch refuse them)"
+                ),
+            ));
+        }
+        None => {}
+    }
+    // Visible ASCII, space and tab only: `HeaderValue` would also take bytes 0x80-0xFF
+    // (obs-text), which fetch refuses and servers read in different charsets.
+    let printable = |b: u8| b == b'\t' || (b' '..=b'~').contains(&b);
+    if !value.bytes().all(printable) {
         return Err(Error::invalid_argument(
             "extra_headers",
             format!(
-                "header {name:?} is set by the SDK and cannot be overridden (reserved: \
-                 X-API-Key, Host, Content-Length, Transfer-Encoding, Connection)"
+                "the value of header {name:?} holds a line break, NUL or another control or \
+                 non-ASCII character, which cannot be sent (encode it, e.g. percent-encoding)"
             ),
         ));
     }
-    // `HeaderValue` refuses CR, LF, NUL and other control characters except tab.
     let value = HeaderValue::from_str(value).map_err(|_| {
         Error::invalid_argument(
             "extra_headers",
-            format!(
-                "the value of header {name:?} holds a line break, NUL or another control or \
-                 non-ASCII character, which cannot be sent"
-            ),
+            format!("the value of header {name:?} cannot be sent"),
         )
     })?;
     Ok((parsed, value))
@@ -336,11 +371,24 @@ mod tests {
         for name in ["", "a b", "a:b", "x\r\ny", "é"] {
             assert!(ExtraParams::new().header(name, "x").is_err(), "{name:?}");
         }
-        for value in ["a\r\nx-evil: 1", "a\nb", "a\0b", "a\rb"] {
+        for name in [
+            "Keep-Alive",
+            "upgrade",
+            "TE",
+            "Trailer",
+            "Proxy-Connection",
+            "Expect",
+        ] {
+            let e = ExtraParams::new().header(name, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.message().contains("belongs to the connection"), "{e}");
+        }
+        for value in ["a\r\nx-evil: 1", "a\nb", "a\0b", "a\rb", "équipe", "\u{7f}"] {
             let e = ExtraParams::new().header("x-ok", value).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{value:?}");
         }
         assert!(ExtraParams::new().header("User-Agent", "mine").is_ok());
+        assert!(ExtraParams::new().header("X-Ok", "a\tb ~!").is_ok());
     }
 
     #[test]

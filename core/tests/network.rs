@@ -271,6 +271,79 @@ async fn load(client: &Client, calls: usize, concurrency: usize) -> Vec<delegir:
         .await
 }
 
+/// A proxy variable that does not parse fails `build()` and names the variable, without its
+/// password: hyper-util's matcher skips such a value, so the calls would go direct.
+#[test]
+fn an_unparseable_proxy_variable_fails_the_build_instead_of_going_direct() {
+    let _env = ENV.lock();
+    for (variable, value, base) in [
+        (
+            "HTTP_PROXY",
+            "http://u:hunter2@proxy.internal:99999",
+            "http://127.0.0.1:1/api/v1",
+        ),
+        (
+            "http_proxy",
+            "http://u:hunter2@[bad",
+            "http://127.0.0.1:1/api/v1",
+        ),
+        (
+            "ALL_PROXY",
+            "proxy.internal:31 28",
+            "http://127.0.0.1:1/api/v1",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://u:hunter2@proxy internal:3128",
+            "https://delegir.com/api/v1",
+        ),
+    ] {
+        environment(&[(variable, value)]);
+        let error = Client::builder()
+            .api_key("sk_test_0123456789abcdef")
+            .base_url(base)
+            .build()
+            .err()
+            .unwrap_or_else(|| panic!("{variable}={value} accepted"));
+        let text = format!("{error} {error:?}");
+        assert!(text.contains(variable), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    // A variable for the other scheme does not matter, and a host without a scheme is http.
+    environment(&[
+        ("HTTPS_PROXY", "http://[bad"),
+        ("HTTP_PROXY", "127.0.0.1:9"),
+    ]);
+    Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url("http://127.0.0.1:1/api/v1")
+        .build()
+        .unwrap();
+    environment(&[]);
+}
+
+/// A CA file that cannot be read fails `build()` with a plain-http base URL too, where no TLS
+/// is needed: a wrong path must not pass against a local server and fail in production.
+#[test]
+fn a_bad_ca_file_fails_the_build_of_a_plain_http_client_too() {
+    let _env = ENV.lock();
+    environment(&[]);
+    let dir = scratch("bad-ca");
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "no certificate here").unwrap();
+    for path in [dir.join("missing.pem"), empty] {
+        let error = Client::builder()
+            .api_key("sk_test_0123456789abcdef")
+            .base_url("http://127.0.0.1:1/api/v1")
+            .extra_ca_certs(&path)
+            .build()
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted", path.display()));
+        assert_eq!(error.kind(), ErrorKind::Configuration, "{error}");
+        assert!(error.to_string().contains("CA file"), "{error}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs nginx: run by tests/network/run.sh"]
 async fn through_nginx_2000_calls_at_concurrency_64_over_h1_and_h2_without_an_error() {

@@ -84,6 +84,7 @@ impl StoreUrl {
     pub(crate) fn scrub(&self, text: &str) -> String {
         match self.url.password() {
             Some(password) if !password.is_empty() => text.replace(password, "***"),
+            _ if !self.url.username().is_empty() => text.replace(self.url.username(), "***"),
             _ => text.to_owned(),
         }
     }
@@ -94,6 +95,10 @@ impl fmt::Display for StoreUrl {
         let mut shown = self.url.clone();
         if shown.password().is_some() {
             let _ = shown.set_password(Some("***"));
+        } else if !shown.username().is_empty() {
+            // `redis://TOKEN@host`: a user name without a password is most often the password
+            // written without its colon (Redis before ACLs had passwords only).
+            let _ = shown.set_username("***");
         }
         f.write_str(shown.as_str())
     }
@@ -118,6 +123,10 @@ mod tests {
         let with_user = StoreUrl::parse("redis://app:s3cr3t@h/0", "test").unwrap();
         assert_eq!(with_user.to_string(), "redis://app:***@h/0");
         assert_eq!(store.scrub("auth s3cr3t-pw failed"), "auth *** failed");
+        let token_only = StoreUrl::parse("redis://S3CRETTOKEN@127.0.0.1:1/0", "test").unwrap();
+        assert_eq!(token_only.to_string(), "redis://***@127.0.0.1:1/0");
+        assert!(!format!("{token_only:?}").contains("S3CRET"));
+        assert_eq!(token_only.scrub("user S3CRETTOKEN"), "user ***");
     }
 
     #[test]

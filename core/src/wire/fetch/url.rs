@@ -39,13 +39,19 @@ pub(crate) enum Host<'a> {
 impl Url {
     pub(crate) fn parse(raw: &str) -> Result<Url, ParseError> {
         let url = web_sys::Url::new(raw).map_err(|e| {
-            // The host's message (e.g. "Invalid URL"), never the input: it may hold a password.
+            // The host's message (e.g. "Invalid URL"). Some hosts quote the input, which may hold
+            // a password in its `user:password@`: then the input is cut out. Only then: an input
+            // such as "I" would otherwise be cut out of the words of the message.
             let message = js_sys::Reflect::get(&e, &"message".into())
                 .ok()
                 .and_then(|m| m.as_string())
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "invalid URL".to_owned());
-            ParseError(message.replace(raw, "<input>"))
+            ParseError(if raw.contains('@') {
+                message.replace(raw, "<input>")
+            } else {
+                message
+            })
         })?;
         let scheme = url.protocol();
         Ok(Url {
@@ -116,6 +122,23 @@ impl Url {
         self.href
             .replace_range(start..start + old.len(), &format!(":{new}@"));
         self.password = new.to_owned();
+        Ok(())
+    }
+
+    /// Replaces a user name that is there (`url::Url::set_username` for what `StoreUrl` shows).
+    pub(crate) fn set_username(&mut self, username: &str) -> Result<(), ()> {
+        let start = self.scheme.len() + 3;
+        let old = &self.username;
+        if old.is_empty()
+            || self
+                .href
+                .get(start..)
+                .is_none_or(|rest| !rest.starts_with(old.as_str()))
+        {
+            return Err(());
+        }
+        self.href.replace_range(start..start + old.len(), username);
+        self.username = username.to_owned();
         Ok(())
     }
 

@@ -83,6 +83,7 @@ impl Connector {
                 server_name,
             ))
         } else {
+            tls::check_ca_files(&config.extra_ca_certs)?;
             None
         };
         let proxy = proxy::choose(&config.proxy, base)?;

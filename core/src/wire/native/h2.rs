@@ -113,16 +113,6 @@ pub(crate) fn empty_body_has_length(method: &http::Method) -> bool {
     )
 }
 
-/// Connection-specific header fields, which HTTP/2 forbids (RFC 9113, section 8.2.2; `te`
-/// only with a value other than `trailers`). An extra header of these names is not sent over
-/// HTTP/2, as hyper did (h2 would refuse the whole request).
-pub(crate) fn is_connection_specific(name: &http::HeaderName, value: &http::HeaderValue) -> bool {
-    matches!(
-        name.as_str(),
-        "connection" | "transfer-encoding" | "upgrade" | "keep-alive" | "proxy-connection"
-    ) || (name == header::TE && value != "trailers")
-}
-
 /// A handle for one request on `connection`, once h2 accepts one more stream on it: at once,
 /// unless the connection failed or is going away. Then, as when [`start`] fails, nothing was
 /// sent, and the attempt loop sends the request again on another connection (any method).

@@ -411,10 +411,10 @@ impl Http {
         headers.insert(header::ACCEPT_ENCODING, parts.accept_encoding.clone());
         headers.insert(header::USER_AGENT, parts.user_agent.clone());
         if let Some(extra) = &request.extra {
+            // Connection-specific headers, which HTTP/2 forbids, are refused as extras
+            // (extra::RESERVED_HEADERS), so every extra header can go as it is.
             for (name, value) in extra.header_list() {
-                if !h2::is_connection_specific(name, value) {
-                    headers.insert(name.clone(), value.clone());
-                }
+                headers.insert(name.clone(), value.clone());
             }
         }
         match &request.body {

@@ -54,7 +54,10 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
     let (matcher, source) = match setting {
         ProxySetting::Off => return Ok(None),
         ProxySetting::FromEnv => (
-            Matcher::from_env(),
+            {
+                check_env(base.scheme())?;
+                Matcher::from_env()
+            },
             if base.scheme() == "https" {
                 "HTTPS_PROXY or ALL_PROXY"
             } else {
@@ -156,6 +159,46 @@ fn proxy_url(setting: &ProxySetting) -> &str {
         ProxySetting::Url(raw) => raw,
         _ => "",
     }
+}
+
+/// The proxy variable that applies to a base URL of `scheme`, as hyper-util's matcher picks
+/// it (`HTTPS_PROXY` for https, `HTTP_PROXY` for http, else `ALL_PROXY`; either case), must
+/// parse: the matcher skips a value it cannot parse, and the call would then go direct, past
+/// the proxy the environment asked for. A value without a scheme means `http://`, as there.
+fn check_env(scheme: &str) -> Result<(), String> {
+    let specific: [&str; 2] = if scheme == "https" {
+        ["HTTPS_PROXY", "https_proxy"]
+    } else {
+        ["HTTP_PROXY", "http_proxy"]
+    };
+    let set = |names: [&'static str; 2]| {
+        names.into_iter().find_map(|name| {
+            let value = std::env::var(name).ok()?;
+            (!value.trim().is_empty()).then_some((name, value))
+        })
+    };
+    let Some((name, raw)) = set(specific).or_else(|| set(["ALL_PROXY", "all_proxy"])) else {
+        return Ok(());
+    };
+    let url = if raw.contains("://") {
+        raw.clone()
+    } else {
+        format!("http://{raw}")
+    };
+    let shown = redact_userinfo(&raw);
+    let valid = Url::parse(&url).map_err(|e| e.to_string()).and_then(|url| {
+        if url.host().is_some() {
+            Ok(())
+        } else {
+            Err("no host".to_owned())
+        }
+    });
+    valid.map_err(|e| {
+        format!(
+            "the proxy in {name} ({shown}) is not a valid URL ({e}); fix or unset it (a call \
+             never goes direct when the environment names a proxy)"
+        )
+    })
 }
 
 /// An explicit proxy URL must be `http://host[:port]`, with optional credentials.

@@ -53,6 +53,15 @@ pub(crate) fn connector(http2_only: bool, extra: &[CaFile]) -> Result<TlsConnect
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
+/// Reads `extra` only to check it: for a plain-http base URL, which needs no TLS, so that a
+/// wrong path fails at `build()` against a local server too, not first in production.
+pub(crate) fn check_ca_files(extra: &[CaFile]) -> Result<(), String> {
+    for file in extra {
+        read_certificates(&file.path, &file.origin)?;
+    }
+    Ok(())
+}
+
 /// The certificates of a PEM file; an error names the file and `origin` when it cannot be read
 /// or holds none.
 fn read_certificates(path: &Path, origin: &str) -> Result<Vec<CertificateDer<'static>>, String> {
