@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use futures::Stream;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::models::{Run, RunsQuery};
 use crate::validate::{self, MAX_PAGE_SIZE};
 
@@ -85,6 +85,22 @@ impl RunPager {
                     },
                 )
                 .await?;
+            // The pager counts positions: a server that pages otherwise than asked (ignores
+            // `offset`, or sends more than `limit`) would make it yield runs twice or skip them.
+            if page.offset != offset || page.runs.len() > self.page_size as usize {
+                self.done = true;
+                return Err(Error::new(
+                    ErrorKind::ResponseValidation,
+                    format!(
+                        "the server answered a page of {} runs at offset {} to a request for at \
+                         most {} at offset {offset}; paging through it would yield runs twice or \
+                         skip them, so the pager stops",
+                        page.runs.len(),
+                        page.offset,
+                        self.page_size
+                    ),
+                ));
+            }
             let first_total = *self.first_total.get_or_insert(page.total);
             // Totals only grow (runs are added at the head); a smaller one is taken as no growth.
             self.added = page.total.saturating_sub(first_total).max(self.added);

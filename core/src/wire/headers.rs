@@ -165,12 +165,18 @@ fn parse_rate_limit(
     })
 }
 
-/// `Retry-After`: delta-seconds (fractions tolerated) or an HTTP date.
+/// `Retry-After`: delta-seconds (fractions tolerated) or an HTTP date. A header sent twice
+/// counts by its first value, as the native wire reads it: `fetch` joins the values with ", "
+/// (`1, 100`), and an HTTP date holds ", " itself (`Wed, 21 Oct 2026 07:28:00 GMT`).
 fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    if let Some(wait) = decimal_seconds(value) {
+    let first = match value.split_once(',') {
+        Some((first, _)) if decimal_seconds(first.trim()).is_some() => first.trim(),
+        _ => value.find(" GMT,").map_or(value, |end| &value[..end + 4]),
+    };
+    if let Some(wait) = decimal_seconds(first) {
         return Some(wait.min(MAX_HEADER_WAIT));
     }
-    let at = httpdate::parse_http_date(value).ok()?;
+    let at = httpdate::parse_http_date(first).ok()?;
     Some(
         at.duration_since(now)
             .unwrap_or(Duration::ZERO)
@@ -299,6 +305,21 @@ mod tests {
             parse_at(&h, SystemTime::now()).retry_after,
             Some(Duration::from_secs(7))
         );
+    }
+
+    #[test]
+    fn a_retry_after_sent_twice_and_joined_by_fetch_counts_by_its_first_value() {
+        let now = UNIX_EPOCH + Duration::from_secs(DATE_EPOCH as u64);
+        let wait = |value: &str| parse_retry_after(value, now);
+        assert_eq!(wait("1, 100000"), Some(Duration::from_secs(1)));
+        assert_eq!(wait("2.5 , 9"), Some(Duration::from_millis(2500)));
+        let date = "Sun, 15 Mar 2026 08:30:07 GMT";
+        assert_eq!(wait(date), Some(Duration::from_secs(7)));
+        assert_eq!(
+            wait(&format!("{date}, Sun, 15 Mar 2026 09:30:00 GMT")),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(wait("soon, 5"), None);
     }
 
     #[test]
