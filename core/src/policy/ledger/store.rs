@@ -48,6 +48,20 @@ impl StoreUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("has no host".to_owned()));
         }
+        // The Redis client reads `protocol` and ignores any other query parameter: one given
+        // for something else (a timeout, a pool size) would be dropped without a word. Named
+        // without its value, which may be a secret.
+        if let Some(query) = url.query().filter(|q| !q.is_empty()) {
+            for pair in query.split('&') {
+                let name = pair.split('=').next().unwrap_or_default();
+                if name != "protocol" {
+                    return Err(invalid(format!(
+                        "has the query parameter {name:?}, which the Redis client does not read \
+                         (only protocol=resp2 or protocol=resp3)"
+                    )));
+                }
+            }
+        }
         let store = StoreUrl { url };
         #[cfg(target_arch = "wasm32")]
         {
@@ -127,6 +141,15 @@ mod tests {
         assert_eq!(token_only.to_string(), "redis://***@127.0.0.1:1/0");
         assert!(!format!("{token_only:?}").contains("S3CRET"));
         assert_eq!(token_only.scrub("user S3CRETTOKEN"), "user ***");
+    }
+
+    #[test]
+    fn query_parameters_the_redis_client_does_not_read_are_refused() {
+        let error = StoreUrl::parse("redis://:pw@h:6379/0?timeout=5", "test").unwrap_err();
+        assert!(error.to_string().contains("\"timeout\""), "{error}");
+        assert!(!error.to_string().contains("pw"), "{error}");
+        #[cfg(not(target_arch = "wasm32"))]
+        StoreUrl::parse("redis://h:6379/0?protocol=resp3", "test").unwrap();
     }
 
     #[test]
