@@ -40,7 +40,7 @@ impl ClientOptions {
             builder = builder.timeout(timeout(ms)?);
         }
         if let Some(ms) = self.total_timeout {
-            builder = builder.total_timeout(millis("totalTimeout", ms, false)?);
+            builder = builder.total_timeout(total_timeout(ms)?);
         }
         for (name, value) in self.default_headers {
             builder = builder.default_header(name, value);
@@ -111,10 +111,7 @@ impl ViewOptions {
                 .max_retries
                 .map(|n| validate::retries("maxRetries", n))
                 .transpose()?,
-            total_timeout: self
-                .total_timeout
-                .map(|ms| millis("totalTimeout", ms, false))
-                .transpose()?,
+            total_timeout: self.total_timeout.map(total_timeout).transpose()?,
             extra: None,
         };
         let mut extra = ExtraParams::new();
@@ -142,6 +139,12 @@ impl ViewOptions {
 /// A per-attempt timeout; `Infinity` means none.
 fn timeout(ms: f64) -> delegir::Result<Duration> {
     validate::timeout("timeout", ms, DurationUnit::Milliseconds)
+}
+
+/// The bound on everything one call does; `Infinity` means none (in a view: over a client that
+/// has one), as for `timeout`.
+fn total_timeout(ms: f64) -> delegir::Result<Duration> {
+    validate::timeout("totalTimeout", ms, DurationUnit::Milliseconds)
 }
 
 /// Milliseconds as a `Duration`; the core checks them (negative, `NaN`, ...).
@@ -175,6 +178,14 @@ mod tests {
         assert_eq!(request.timeout, Some(delegir::NO_TIMEOUT));
         assert_eq!(request.max_retries, Some(2));
         assert_eq!(request.total_timeout, Some(Duration::from_millis(1500)));
+        let unbounded = ViewOptions {
+            total_timeout: Some(f64::INFINITY),
+            ..ViewOptions::default()
+        };
+        assert_eq!(
+            unbounded.request_options().unwrap().total_timeout,
+            Some(delegir::NO_TIMEOUT)
+        );
         let extra = request.extra.expect("extras");
         assert_eq!(extra.headers().collect::<Vec<_>>(), [("x-trace", "1")]);
 

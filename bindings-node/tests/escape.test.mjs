@@ -101,6 +101,18 @@ test('a client totalTimeout bounds retries and their backoff', () =>
     assert.ok(performance.now() - started < 8000);
   }));
 
+test('totalTimeout: Infinity in a view or a call lifts the client\'s', () =>
+  withEmulator({ rateLimit: 0 }, async (emulator) => {
+    const client = clientOf(emulator, { totalTimeout: 150, maxRetries: 0 });
+    const delay = () => emulator.addFault({ method: 'GET', path: '/usage', fault: { kind: 'delay', ms: 400 } });
+    delay();
+    assert.ok((await client.withOptions({ totalTimeout: Infinity }).usage.get()).plan);
+    delay();
+    assert.ok((await client.usage.get({ totalTimeout: Infinity })).plan);
+    delay();
+    await assert.rejects(client.usage.get(), APITimeoutError);
+  }));
+
 test('timeout: Infinity means no per-attempt limit', () =>
   withEmulator({ rateLimit: 0 }, async (emulator) => {
     const client = clientOf(emulator, { timeout: 100, maxRetries: 0 });

@@ -177,6 +177,7 @@ pub struct RequestOptions {
     pub max_retries: Option<u32>,
     /// Bound on everything this call does: attempts, backoff and rate-limit waits. When it runs
     /// out the call fails with [`crate::ErrorKind::Timeout`] and its ledger place is released.
+    /// [`NO_TIMEOUT`] for none, over a client that has one.
     pub total_timeout: Option<Duration>,
     /// Extra headers, query parameters and body fields (merged over the client's defaults).
     pub extra: Option<Arc<ExtraParams>>,

@@ -211,6 +211,24 @@ async fn total_timeout_bounds_retries_and_their_backoff() {
 }
 
 #[tokio::test]
+async fn a_view_with_no_total_timeout_lifts_the_clients() {
+    let emulator = emulator().await;
+    fault(&emulator, "GET", "/usage", 1, Fault::Delay { ms: 400 });
+    let client = builder(&emulator)
+        .total_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let unbounded = client.with_options(RequestOptions {
+        total_timeout: Some(delegir::NO_TIMEOUT),
+        ..RequestOptions::default()
+    });
+    unbounded.usage().get().await.unwrap();
+    fault(&emulator, "GET", "/usage", 1, Fault::Delay { ms: 400 });
+    let error = client.usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+}
+
+#[tokio::test]
 async fn status_errors_carry_the_headers_body_and_request_id_of_their_response() {
     let emulator = emulator().await;
     fault(

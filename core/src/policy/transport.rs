@@ -164,7 +164,12 @@ impl Transport {
         capture: Option<&'a ResponseCapture>,
         request: ApiRequest,
     ) -> impl Future<Output = Result<Delivered>> + 'a {
-        match options.total_timeout.or(self.config.total_timeout) {
+        // NO_TIMEOUT (a view's "none" over a client's limit) is no limit: no timer either.
+        let total = options
+            .total_timeout
+            .or(self.config.total_timeout)
+            .filter(|t| *t != crate::config::NO_TIMEOUT);
+        match total {
             None => futures::future::Either::Left(self.attempts(options, capture, None, request)),
             Some(total) => {
                 let method = request.method.clone();
