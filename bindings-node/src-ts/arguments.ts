@@ -31,10 +31,24 @@ export function optionalNumber(name: string, value: unknown): asserts value is n
   }
 }
 
-/** An optional whole number (range is checked later). */
+/**
+ * An optional whole number. Its range is the core's to check, except that it must be a safe
+ * integer: beyond `Number.MAX_SAFE_INTEGER` a number no longer stands for one whole number, and
+ * the bindings' conversion to a Rust integer would saturate it (`1e20` sent as i64::MAX).
+ */
 export function optionalInteger(name: string, value: unknown): asserts value is number | undefined {
-  if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value))) {
+  if (value === undefined) return;
+  if (!(typeof value === 'number' && Number.isInteger(value))) {
     throw new TypeError(`${name} must be a whole number, got ${describe(value)}`);
+  }
+  if (!Number.isSafeInteger(value)) {
+    const error = new RangeError(
+      `${name} must be a whole number from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER} ` +
+        `(Number.MAX_SAFE_INTEGER), got ${value}`,
+    );
+    // Named like the core's argument errors (errors.ts `toError`).
+    Object.defineProperty(error, 'argument', { value: name, enumerable: false });
+    throw error;
   }
 }
 
@@ -52,10 +66,35 @@ export function optionalFunction(name: string, value: unknown): asserts value is
   }
 }
 
+/** A required plain object (not null, not an array). */
+export function object(name: string, value: unknown): asserts value is object {
+  if (value === undefined) throw new TypeError(`${name} must be an object, got undefined`);
+  optionalObject(name, value);
+}
+
 /** An optional plain object (not null, not an array). */
 export function optionalObject(name: string, value: unknown): asserts value is object | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
     throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+  }
+}
+
+/** The methods a `logger` must have (`Logger` in types.ts; `console` has them). */
+const loggerMethods = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * An optional logger: an object with every method of `Logger`, so that records are not lost
+ * to a logger that lacks the one a record goes to (`{}` or a misspelt method).
+ */
+export function optionalLogger(name: string, value: unknown): void {
+  optionalObject(name, value);
+  if (value === undefined) return;
+  const missing = loggerMethods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${name} must have the methods ${loggerMethods.join(', ')} (console has them); ` +
+        `missing: ${missing.join(', ')}`,
+    );
   }
 }
 

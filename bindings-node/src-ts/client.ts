@@ -396,6 +396,9 @@ export class Delegir {
    * @throws {TypeError} / {RangeError} for an option of the wrong type or out of range.
    */
   constructor(options: ClientOptions = {}) {
+    // Before reading the view's key: `null` is refused like any other non-object (`undefined`
+    // is the default `{}`).
+    check.optionalObject('options', options);
     const view = (options as { [viewOf]?: [NativeClient, Binding] })[viewOf];
     if (view !== undefined) {
       // `withOptions`: a view over another client's native client.
@@ -406,7 +409,6 @@ export class Delegir {
       this.usage = new UsageResource(native, binding);
       return;
     }
-    check.optionalObject('options', options);
     check.knownKeys('options', options, clientOptionKeys);
     check.optionalNumber('totalTimeout', options.totalTimeout);
     check.stringRecord('defaultHeaders', options.defaultHeaders);
@@ -424,7 +426,7 @@ export class Delegir {
     check.optionalBoolean('trustEnv', options.trustEnv);
     check.optionalString('extraCaCerts', options.extraCaCerts);
     check.optionalNumber('connectTimeout', options.connectTimeout);
-    check.optionalObject('logger', options.logger);
+    check.optionalLogger('logger', options.logger);
     check.optionalString('logLevel', options.logLevel);
     if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) {
       throw new TypeError(`logLevel must be one of ${logLevels.join(', ')}, got ${options.logLevel}`);
@@ -483,7 +485,9 @@ export class Delegir {
    * const patient = client.withOptions({ timeout: 120_000, maxRetries: 5 });
    */
   withOptions(options: ClientViewOptions): Delegir {
-    check.optionalObject('options', options);
+    // Required: a view without options would be this client again, so a missing (or
+    // `undefined`) argument is more likely a mistake than a request for a copy.
+    check.object('options', options);
     check.knownKeys('options', options, viewOptionKeys);
     check.optionalNumber('timeout', options.timeout);
     check.optionalInteger('maxRetries', options.maxRetries);

@@ -96,6 +96,8 @@ export class NotFoundError extends APIStatusError {}
 /**
  * 429: the rate limit was exceeded and waiting for the window would take longer than
  * `maxRateLimitWait` (or retries ran out). `retryAfter` says how many milliseconds to wait.
+ * When the client's own rate-limit ledger refuses to wait, nothing is sent: `status` is still
+ * 429, `headers` are empty and `mayHaveReachedServer` is `false`.
  */
 export class RateLimitError extends APIStatusError {}
 /** 5xx: the server failed. */
@@ -200,7 +202,10 @@ export function toError(e: NativeError): Error {
   const rateLimit = e.rateLimit ? toRateLimit(e.rateLimit) : null;
   const cls = statusClasses[e.code];
   if (cls !== undefined) {
-    return new cls(e.status ?? 0, e.message, {
+    // A status error without a response is the client's own rate-limit ledger refusing to wait
+    // (nothing was sent): its status is the one its class stands for, 429.
+    const status = e.status ?? (cls === RateLimitError ? 429 : 0);
+    return new cls(status, e.message, {
       rateLimit,
       retryAfter: e.retryAfterMs ?? null,
       mayHaveReachedServer: e.mayHaveReachedServer,

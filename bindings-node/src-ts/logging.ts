@@ -14,7 +14,23 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** The host's `process`, where there is one (not in workerd or browsers). */
 const host = (globalThis as { process?: Partial<NodeJS.Process> }).process;
 
-/** `DELEGIR_LOG`, if it names a level. */
+/**
+ * A process warning (`process.emitWarning`, as Node libraries report trouble that does not fail
+ * a call), or a console warning where there is no `process` (workerd, browsers).
+ */
+export function emitWarning(message: string, code: string): void {
+  if (typeof host?.emitWarning === 'function') host.emitWarning(message, { code });
+  else console.warn(`${code}: ${message}`);
+}
+
+/** The values of `DELEGIR_LOG` already warned about (once each, not once per client). */
+const warnedLogValues = new Set<string>();
+
+/**
+ * `DELEGIR_LOG`, if it names a level. Any other non-empty value is ignored with a process
+ * warning naming the accepted levels (a warning, not an exception: the variable is read when a
+ * client is made, and a typo in the environment must not break the application).
+ */
 function envLevel(): LogLevel | undefined {
   let raw: string | undefined;
   try {
@@ -22,7 +38,17 @@ function envLevel(): LogLevel | undefined {
   } catch {
     // Deno without --allow-env: unset.
   }
-  return raw !== undefined && raw in rank ? (raw as LogLevel) : undefined;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw in rank) return raw as LogLevel;
+  if (!warnedLogValues.has(raw)) {
+    warnedLogValues.add(raw);
+    emitWarning(
+      `DELEGIR_LOG=${JSON.stringify(raw)} is not a level and is ignored; the levels are ` +
+        `${Object.keys(rank).join(', ')}`,
+      'DELEGIR_LOG',
+    );
+  }
+  return undefined;
 }
 
 /** Writes a line to stderr, or to the console where there is no stderr. */
@@ -88,8 +114,8 @@ export function installStoreLogSink(setStoreLogSink: StoreLogHook | undefined): 
   if (typeof setStoreLogSink !== 'function') return;
   setStoreLogSink((line) => {
     if (line.level === 'warn') {
-      process.emitWarning(line.message, { code: 'DELEGIR_RATE_LIMIT_STORE' });
-    } else if (['debug', 'info'].includes(process.env.DELEGIR_LOG ?? '')) {
+      emitWarning(line.message, 'DELEGIR_RATE_LIMIT_STORE');
+    } else if (['debug', 'info'].includes(envLevel() ?? '')) {
       process.stderr.write(`delegir ${line.level}: ${line.message}\n`);
     }
   });

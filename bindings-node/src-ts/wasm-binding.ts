@@ -8,6 +8,7 @@
  */
 
 import type { AttemptRecord, Binding, ClientSettings, NativeClient, NativeError } from './binding.js';
+import { emitWarning } from './logging.js';
 
 /** The glue's exports that this layer uses. */
 interface Glue {
@@ -71,23 +72,48 @@ export class CancelToken {
   }
 }
 
-/** The environment variables the core reads, from whatever the host offers. */
-function environment(): Record<string, string> {
+/** An environment variable, from whatever the host offers; `undefined` when unset. */
+function environmentVariable(name: string): string | undefined {
   const g = globalThis as {
     process?: { env?: Record<string, string | undefined> };
     Deno?: { env?: { get(name: string): string | undefined } };
   };
+  try {
+    return g.process?.env?.[name] ?? g.Deno?.env?.get(name);
+  } catch {
+    // Deno without --allow-env: as if unset (the error then names the variable).
+    return undefined;
+  }
+}
+
+/** The environment variables the core reads. */
+function environment(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ['DELEGIR_API_KEY', 'DELEGIR_BASE_URL']) {
-    let value: string | undefined;
-    try {
-      value = g.process?.env?.[name] ?? g.Deno?.env?.get(name);
-    } catch {
-      // Deno without --allow-env: as if unset (the error then names the variable).
-    }
+    const value = environmentVariable(name);
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+let storeWarned = false;
+
+/**
+ * `DELEGIR_RATE_LIMIT_STORE` (which the native addon reads, like `rateLimitStore`) cannot be
+ * honoured here: one process warning says so, not an error, since the variable may be set for
+ * the native processes of the same deployment. Not when the ledger is off (the addon then does
+ * not read it) nor with `rateLimitStore` given (refused on its own, with the reason).
+ */
+function warnIfStoreInEnvironment(options: ClientSettings): void {
+  if (storeWarned || options.rateLimit === false || options.rateLimitStore !== undefined) return;
+  if ((environmentVariable('DELEGIR_RATE_LIMIT_STORE') ?? '').trim() === '') return;
+  storeWarned = true;
+  emitWarning(
+    'DELEGIR_RATE_LIMIT_STORE is set but ignored: the WebAssembly build of delegir cannot reach ' +
+      'Redis; on it each client keeps a rate-limit ledger of its own, which paces that ' +
+      "client's calls only (the native addon shares one through Redis)",
+    'DELEGIR_RATE_LIMIT_STORE',
+  );
 }
 
 let glue: Glue | undefined;
@@ -114,6 +140,7 @@ function createClient(
   const module = instantiate();
   const stopped = module.moduleFailure();
   if (stopped !== null) return stopped;
+  warnIfStoreInEnvironment(options);
   try {
     return module.createClient({ ...options, env: environment() }, onAttempt);
   } catch (error) {

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Delegir, DelegirError } from 'delegir';
+import { Delegir as WasmDelegir } from 'delegir/wasm';
 import { Emulator } from 'delegir/testing';
 
 let emulator;
@@ -110,3 +111,62 @@ test('bad client options throw at construction', () => {
   assert.throws(() => new Delegir({ apiKey: 'dlg live with spaces' }), DelegirError);
   assert.throws(() => new Delegir({ apiKey, baseUrl: 'not a url' }), DelegirError);
 });
+
+// Both builds: the checks below are made by the TypeScript layer both share, before the native
+// side converts anything.
+const builds = { native: Delegir, wasm: WasmDelegir };
+
+// Whole numbers beyond Number.MAX_SAFE_INTEGER no longer stand for one number, and the bindings'
+// conversion to Rust integers saturated them (an offset of 1e20 was sent as i64::MAX).
+const unsafeIntegers = {
+  'runs.list offset 1e20': ['offset', (c) => c.agents.runs.list('agt_abc123', { offset: 1e20 })],
+  'runs.list offset -1e20': ['offset', (c) => c.agents.runs.list('agt_abc123', { offset: -1e20 })],
+  'runs.list limit 2**53': ['limit', (c) => c.agents.runs.list('agt_abc123', { limit: 2 ** 53 })],
+  'runs.iter pageSize 1e20': ['pageSize', (c) => c.agents.runs.iter('agt_abc123', { pageSize: 1e20 }).next()],
+  'update maxTokens 1e20': [
+    'update.config.maxTokens',
+    (c) => c.agents.update('agt_abc123', { config: { maxTokens: 1e20 } }),
+  ],
+  'call maxRetries 1e20': ['options.maxRetries', (c) => c.agents.list({ maxRetries: 1e20 })],
+  'withOptions maxRetries 1e20': ['maxRetries', async (c) => c.withOptions({ maxRetries: 1e20 })],
+  'client maxRetries 1e20': ['maxRetries', async (c, D) => new D({ apiKey, baseUrl: emulator.baseUrl, maxRetries: 1e20 })],
+};
+
+for (const [build, D] of Object.entries(builds)) {
+  for (const [name, [argument, call]] of Object.entries(unsafeIntegers)) {
+    test(`${build}: RangeError naming the argument for ${name}, nothing sent`, async () => {
+      const c = new D({ apiKey, baseUrl: emulator.baseUrl });
+      await assert.rejects(
+        call(c, D),
+        (e) =>
+          e instanceof RangeError &&
+          e.argument === argument &&
+          e.message.startsWith(`${argument} must be a whole number`) &&
+          e.message.includes('MAX_SAFE_INTEGER'),
+      );
+      assert.equal(emulator.journal(apiKey).length, 0);
+    });
+  }
+
+  test(`${build}: null or undefined options are a TypeError that says so`, () => {
+    assert.throws(() => new D(null), { name: 'TypeError', message: 'options must be an object, got null' });
+    const c = new D({ apiKey, baseUrl: emulator.baseUrl });
+    // withOptions takes its options as a required argument: without them it would be this client.
+    for (const [given, shown] of [[[undefined], 'undefined'], [[], 'undefined'], [[null], 'null']]) {
+      assert.throws(() => c.withOptions(...given), { name: 'TypeError', message: `options must be an object, got ${shown}` });
+    }
+    // Passing nothing still means the defaults (the key and base URL from the environment).
+    const saved = [process.env.DELEGIR_API_KEY, process.env.DELEGIR_BASE_URL];
+    process.env.DELEGIR_API_KEY = apiKey;
+    process.env.DELEGIR_BASE_URL = emulator.baseUrl;
+    try {
+      assert.equal(new D().baseUrl, emulator.baseUrl);
+      assert.equal(new D(undefined).baseUrl, emulator.baseUrl);
+    } finally {
+      for (const [name, value] of [['DELEGIR_API_KEY', saved[0]], ['DELEGIR_BASE_URL', saved[1]]]) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+}

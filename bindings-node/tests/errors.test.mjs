@@ -15,6 +15,7 @@ import {
   APITimeoutError,
   APIResponseValidationError,
 } from 'delegir';
+import * as wasm from 'delegir/wasm';
 import { Emulator } from 'delegir/testing';
 
 let emulator;
@@ -272,4 +273,66 @@ test('a base URL with any userinfo is refused without showing the password', () 
       assert.ok(!shown.includes('hunter2'), shown);
     }
   }
+});
+
+// Both builds give the same error objects (`delegir/wasm` is the WebAssembly build).
+const builds = { native: { Delegir, BadRequestError, RateLimitError }, wasm };
+
+for (const [build, sdk] of Object.entries(builds)) {
+  test(`${build}: a status error has the response's headers, its whole body parsed and the request id`, async () => {
+    const apiKey = emulator.newApiKey();
+    const body = { error: 'bad', details: 'y'.repeat(300) };
+    emulator.addFault({
+      method: 'GET',
+      path: '/usage',
+      apiKey,
+      fault: { kind: 'status', status: 400, body, headers: { 'X-Request-Id': 'req_123' } },
+    });
+    const client = new sdk.Delegir({ apiKey, baseUrl: emulator.baseUrl });
+    const error = await client.usage.get().catch((e) => e);
+    assert.ok(error instanceof sdk.BadRequestError, String(error));
+    assert.equal(error.requestId, 'req_123');
+    assert.match(error.headers.get('content-type'), /json/);
+    assert.deepEqual(error.body, body);
+  });
+
+  test(`${build}: the ledger's own RateLimitError (nothing sent) has status 429`, async () => {
+    const limited = await Emulator.start({ rateLimit: 1, rateWindow: 3_600_000 });
+    try {
+      const client = new sdk.Delegir({ apiKey: limited.apiKey, baseUrl: limited.baseUrl });
+      await client.usage.get();
+      const error = await client.usage.get().catch((e) => e);
+      assert.ok(error instanceof sdk.RateLimitError, String(error));
+      assert.equal(error.status, 429);
+      assert.ok(error.retryAfter > 60_000, `retryAfter ${error.retryAfter}`);
+      assert.equal(error.mayHaveReachedServer, false);
+      assert.deepEqual([...error.headers], []);
+      assert.equal(limited.journal().length, 1, 'the second call was not sent');
+    } finally {
+      await limited.stop();
+    }
+  });
+}
+
+test('wasm: a fetch that returns a network error (Response.error()) is an APIConnectionError', async () => {
+  let calls = 0;
+  const client = new wasm.Delegir({
+    apiKey: emulator.newApiKey(),
+    baseUrl: emulator.baseUrl,
+    maxRetries: 1,
+    fetch: async () => {
+      calls += 1;
+      return Response.error();
+    },
+  });
+  const error = await client.usage.get().catch((e) => e);
+  assert.ok(error instanceof wasm.APIConnectionError, String(error));
+  assert.ok(!(error instanceof wasm.APIStatusError));
+  assert.match(error.message, /network error/);
+  assert.equal(calls, 2, 'a GET is retried like after a rejected fetch');
+  // A chat is not sent again: the network error does not say whether it left.
+  calls = 0;
+  const chat = await client.agents.chat('agt_abc123', 'once').catch((e) => e);
+  assert.ok(chat instanceof wasm.APIConnectionError && chat.mayHaveReachedServer, String(chat));
+  assert.equal(calls, 1);
 });

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Delegir } from 'delegir';
+import { Delegir as WasmDelegir } from 'delegir/wasm';
 import { Emulator } from 'delegir/testing';
 
 let emulator;
@@ -100,4 +101,49 @@ test('a logger that throws does not break calls', async () => {
   });
   assert.equal((await client.agents.list()).length, 2);
   await sleep(20);
+});
+
+for (const [build, D] of Object.entries({ native: Delegir, wasm: WasmDelegir })) {
+  test(`${build}: a logger without the methods of one is a TypeError naming those missing`, () => {
+    const options = { apiKey: emulator.newApiKey(), baseUrl: emulator.baseUrl };
+    assert.throws(() => new D({ ...options, logger: {} }), {
+      name: 'TypeError',
+      message: 'logger must have the methods debug, info, warn, error (console has them); missing: debug, info, warn, error',
+    });
+    const noop = () => {};
+    assert.throws(
+      () => new D({ ...options, logger: { debug: noop, info: noop, warn: noop, eror: noop } }),
+      (e) => e instanceof TypeError && e.message.endsWith('missing: error'),
+    );
+    assert.throws(() => new D({ ...options, logger: { debug: noop, info: 'x', warn: noop, error: noop } }), /missing: info$/);
+    // Methods found through the prototype count (console, class instances).
+    new D({ ...options, logger: console, logLevel: 'off' });
+  });
+}
+
+test('an unknown DELEGIR_LOG is a process warning naming the levels, once, and logs nothing', async () => {
+  const warnings = [];
+  const onWarning = (w) => {
+    if (w.code === 'DELEGIR_LOG') warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  const saved = process.env.DELEGIR_LOG;
+  process.env.DELEGIR_LOG = 'verbose';
+  try {
+    const { logger, records } = recordingLogger();
+    for (const D of [Delegir, WasmDelegir]) {
+      const client = new D({ apiKey: emulator.newApiKey(), baseUrl: emulator.baseUrl });
+      await client.usage.get();
+      // With a logger, an ignored DELEGIR_LOG leaves its default (debug).
+      await new D({ apiKey: emulator.newApiKey(), baseUrl: emulator.baseUrl, logger }).usage.get();
+    }
+    await sleep(50);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0], /^DELEGIR_LOG="verbose" is not a level and is ignored; the levels are debug, info, warn, error, off$/);
+    assert.equal(records.length, 2);
+  } finally {
+    process.off('warning', onWarning);
+    if (saved === undefined) delete process.env.DELEGIR_LOG;
+    else process.env.DELEGIR_LOG = saved;
+  }
 });

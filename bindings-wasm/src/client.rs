@@ -37,8 +37,8 @@ const NATIVE_ONLY: [(&str, &str); 4] = [
     ("connectTimeout", FETCH_CONNECTS),
     (
         "rateLimitStore",
-        "it cannot open the connection to Redis that sharing the rate-limit ledger needs; the \
-         clients of one key pace their requests together within this process only",
+        "it cannot open the connection to Redis that sharing the rate-limit ledger needs; on \
+         this build each client keeps a ledger of its own, which paces that client's calls only",
     ),
 ];
 
@@ -283,19 +283,12 @@ impl NativeClient {
         let Some(info) = self.capture.as_ref().and_then(ResponseCapture::take) else {
             return JsValue::NULL;
         };
-        let headers: js_sys::Array = info
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
-            })
-            .collect();
         let object = js_sys::Object::new();
         let set = |key: &str, value: JsValue| {
             let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
         };
         set("status", f64::from(info.status).into());
-        set("headers", headers.into());
+        set("headers", error::header_pairs(&info.headers).into());
         set(
             "rateLimit",
             info.rate_limit

@@ -53,8 +53,26 @@ pub(crate) fn native_error(e: &Error) -> JsValue {
         .maybe("argument", e.argument())
         .set("outOfRange", e.is_out_of_range())
         .maybe("bodyExcerpt", e.body_excerpt())
+        // Status errors: the response's headers (`[name, value]` pairs, lowercase names) and
+        // whole body as text, which the TypeScript layer turns into `headers`, `requestId` and
+        // the parsed `body`, as from the addon's `NativeError`.
+        .maybe("headers", e.headers().map(header_pairs))
+        .maybe(
+            "body",
+            e.body().map(|b| String::from_utf8_lossy(b).into_owned()),
+        )
         .0
         .into()
+}
+
+/// Headers as `[[name, value], ...]` (errors here, raw responses in `client.rs`).
+pub(crate) fn header_pairs(headers: &[(String, String)]) -> js_sys::Array {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
+        })
+        .collect()
 }
 
 /// A failure with a code and message only (`aborted`, an encoding failure).

@@ -9,9 +9,9 @@
 // was several times what it is in a warm loop. This does the same steps in one call.
 //
 // Errors keep their meaning for the Rust side: a fetch function that throws throws here (nothing
-// was sent), a rejected fetch settles as a rejection (classified by errors.rs), a value that is
-// not a Response settles as `null`, and a body that fails to read settles as an Exchange with
-// `failure` set.
+// was sent), a rejected fetch or a network error Response (`Response.error()`) settles as a
+// rejection (classified by errors.rs), a value that is not a Response settles as `null`, and a
+// body that fails to read settles as an Exchange with `failure` set.
 
 import { guarded, inFlight } from '../../runtime/host.js';
 
@@ -67,6 +67,12 @@ export function send(fetchFn, url, method, headers, body, controller, max, slot,
 
 function receive(response, max) {
   if (!(response instanceof Response)) return null;
+  // A network error (`Response.error()`, status 0): what a fetch mock or a service worker
+  // returns for a failed connection. Not an answer from the server: settled as a rejection of
+  // fetch, which errors.rs classifies like any failure that does not prove nothing was sent.
+  if (response.type === 'error') {
+    throw new TypeError('fetch returned a network error (a Response of type "error", status 0)');
+  }
   const headers = response.headers;
   let meta = '';
   for (let i = 0; i < RELEVANT.length; i++) {
