@@ -14,6 +14,7 @@ use std::time::Duration;
 use delegir::validate::{self, DurationUnit};
 use delegir::{AgentConfigUpdate, AgentStatus, AgentUpdate, Client, ClientBuilder, RequestOptions};
 use futures::FutureExt;
+use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -49,7 +50,7 @@ impl NativeClient {
         api_key: Option<&str>,
         base_url: Option<String>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
         max_rate_limit_wait: Option<f64>,
         rate_limit: bool,
         http2_prior_knowledge: bool,
@@ -81,7 +82,11 @@ impl NativeClient {
             builder = builder.timeout(crate::options::timeout(t)?);
         }
         if let Some(t) = total_timeout {
-            builder = builder.total_timeout(crate::options::total_timeout(t)?);
+            // `inf` (no limit) is the builder's default: no timer at all.
+            let total = crate::options::total_timeout(t)?;
+            if total != delegir::NO_TIMEOUT {
+                builder = builder.total_timeout(total);
+            }
         }
         for (name, value) in default_headers.unwrap_or_default() {
             builder = builder.default_header(name, value);
@@ -90,7 +95,7 @@ impl NativeClient {
             builder = builder.default_query(name, value);
         }
         if let Some(r) = max_retries {
-            builder = builder.max_retries(retries(r)?);
+            builder = builder.max_retries(r);
         }
         if let Some(w) = max_rate_limit_wait {
             builder = builder.max_rate_limit_wait(seconds("max_rate_limit_wait", w, true)?);
@@ -119,19 +124,19 @@ impl NativeClient {
     }
 
     /// A view of this client with other options (the given ones over this view's), sharing
-    /// its connection pool, rate-limit ledger and lifetime. `timeout=inf`: no per-attempt limit.
+    /// its connection pool, rate-limit ledger and lifetime. `timeout=inf`: no per-attempt limit;
+    /// `total_timeout=inf`: no overall limit (whatever the client's).
     #[pyo3(signature = (*, timeout=None, max_retries=None, total_timeout=None, headers=None, query=None, body=None))]
     fn with_options(
         &self,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
         total_timeout: Option<f64>,
         headers: Option<Vec<(String, String)>>,
         query: Option<Vec<(String, String)>>,
         body: Option<&str>,
     ) -> PyResult<NativeClient> {
         let extra = crate::options::extra_params(headers, query, body)?;
-        let max_retries = max_retries.map(retries).transpose()?;
         let options = crate::options::view_options(
             &self.options,
             timeout,
@@ -187,7 +192,7 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, None, async move { c.agents().list().await })
@@ -198,7 +203,7 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().list().await })
@@ -210,7 +215,7 @@ impl NativeClient {
         py: Python<'py>,
         id: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, None, async move { c.agents().get(&id).await })
@@ -222,7 +227,7 @@ impl NativeClient {
         py: Python<'py>,
         id: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().get(&id).await })
@@ -238,7 +243,7 @@ impl NativeClient {
         status: Option<String>,
         config: Option<&Bound<'py, PyDict>>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
@@ -259,7 +264,7 @@ impl NativeClient {
         status: Option<String>,
         config: Option<&Bound<'py, PyDict>>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let update = agent_update(name, status, config)?;
         let c = self.client(timeout, max_retries)?;
@@ -272,7 +277,7 @@ impl NativeClient {
         py: Python<'py>,
         id: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, None, async move { c.agents().delete(&id).await })
@@ -284,7 +289,7 @@ impl NativeClient {
         py: Python<'py>,
         id: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().delete(&id).await })
@@ -297,7 +302,7 @@ impl NativeClient {
         id: String,
         message: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(
@@ -314,7 +319,7 @@ impl NativeClient {
         id: String,
         message: String,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.agents().chat(&id, &message).await })
@@ -326,10 +331,10 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         id: String,
-        limit: Option<i64>,
-        offset: Option<i64>,
+        #[pyo3(from_py_with = limit_arg)] limit: Option<i64>,
+        #[pyo3(from_py_with = offset_arg)] offset: Option<i64>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, None, async move {
@@ -343,10 +348,10 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         id: String,
-        limit: Option<i64>,
-        offset: Option<i64>,
+        #[pyo3(from_py_with = limit_arg)] limit: Option<i64>,
+        #[pyo3(from_py_with = offset_arg)] offset: Option<i64>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move {
@@ -360,9 +365,9 @@ impl NativeClient {
     fn runs_pager(
         &self,
         id: &str,
-        page_size: Option<i64>,
+        #[pyo3(from_py_with = page_size_arg)] page_size: Option<i64>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<NativeRunPager> {
         let c = self.client(timeout, max_retries)?;
         let pager = c.agents().runs_pager(id, page_size);
@@ -376,7 +381,7 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         spawn(py, None, async move { c.usage().get().await })
@@ -387,7 +392,7 @@ impl NativeClient {
         &self,
         py: Python<'py>,
         timeout: Option<f64>,
-        max_retries: Option<i64>,
+        #[pyo3(from_py_with = retries_arg)] max_retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client(timeout, max_retries)?;
         wait(py, async move { c.usage().get().await })
@@ -396,10 +401,10 @@ impl NativeClient {
 
 impl NativeClient {
     /// The core client of this process, with the call's options applied.
-    fn client(&self, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<Client> {
+    fn client(&self, timeout: Option<f64>, max_retries: Option<u32>) -> PyResult<Client> {
         let options = RequestOptions {
             timeout: timeout.map(crate::options::timeout).transpose()?,
-            max_retries: max_retries.map(retries).transpose()?,
+            max_retries,
             ..RequestOptions::default()
         };
         let client = {
@@ -524,13 +529,60 @@ where
 
 /// Seconds from Python as a `Duration`; the core checks them (negative, NaN, ...).
 fn seconds(argument: &'static str, value: f64, zero_ok: bool) -> PyResult<Duration> {
-    validate::duration(argument, value, DurationUnit::Seconds, zero_ok)
-        .map_err(|e| Python::attach(|py| to_pyerr(py, e)))
+    validate::duration(argument, value, DurationUnit::Seconds, zero_ok).map_err(core_error)
 }
 
-/// A retry count from Python; the core checks it.
-fn retries(value: i64) -> PyResult<u32> {
-    validate::retries("max_retries", value as f64).map_err(|e| Python::attach(|py| to_pyerr(py, e)))
+/// An int from Python as the `i64` the core's checks take (`None` for `None`). pyo3's own
+/// conversion raises `OverflowError` for an int beyond `i64`, before the core's check could
+/// run; this raises the documented `ValueError` instead, naming the argument and `range` (its
+/// allowed values). The Python layer has already refused other types, `bool` included.
+fn int_arg(value: &Bound<'_, PyAny>, argument: &str, range: &str) -> PyResult<Option<i64>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    value.extract::<i64>().map(Some).map_err(|e| {
+        if !e.is_instance_of::<PyOverflowError>(value.py()) {
+            return e;
+        }
+        // `str()` refuses ints of more than 4,300 digits (CPython's int_max_str_digits).
+        let shown = match value.str() {
+            Ok(text) => text.to_string(),
+            Err(_) => "an int too large to print".to_owned(),
+        };
+        PyValueError::new_err(format!("{argument} must be {range}, got {shown}"))
+    })
+}
+
+// The int arguments, for `#[pyo3(from_py_with = ...)]`, each with its allowed range: the
+// core's bounds, or for `offset` and `max_tokens` (unbounded above in the core) the `i64` the
+// core's checks take.
+
+fn limit_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    int_arg(value, "limit", &page_range())
+}
+
+fn page_size_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    int_arg(value, "page_size", &page_range())
+}
+
+fn offset_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    int_arg(value, "offset", &format!("from 0 to {}", i64::MAX))
+}
+
+/// A retry count, checked by the core.
+fn retries_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<u32>> {
+    let range = format!("a whole number from 0 to {}", u32::MAX);
+    int_arg(value, "max_retries", &range)?
+        .map(|r| validate::retries("max_retries", r as f64).map_err(core_error))
+        .transpose()
+}
+
+fn page_range() -> String {
+    format!("between 1 and {}", validate::MAX_PAGE_SIZE)
+}
+
+fn core_error(e: delegir::Error) -> PyErr {
+    Python::attach(|py| to_pyerr(py, e))
 }
 
 /// The core's update from the Python layer's keywords; the core validates it.
@@ -550,10 +602,13 @@ fn agent_update<'py>(
             model: field(d, "model")?,
             system_prompt: field(d, "system_prompt")?,
             temperature: field(d, "temperature")?,
-            max_tokens: field::<i64>(d, "max_tokens")?
-                .map(delegir::validate::max_tokens)
-                .transpose()
-                .map_err(|e| Python::attach(|py| to_pyerr(py, e)))?,
+            max_tokens: match d.get_item("max_tokens")? {
+                Some(v) => int_arg(&v, "max_tokens", &format!("from 1 to {}", i64::MAX))?,
+                None => None,
+            }
+            .map(delegir::validate::max_tokens)
+            .transpose()
+            .map_err(core_error)?,
         }),
     };
     Ok(AgentUpdate {

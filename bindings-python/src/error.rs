@@ -58,8 +58,18 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     if family != Family::Other {
         match (error.status(), family) {
             (Some(status), _) => kwargs.set_item("status_code", status)?,
-            // Only if the core ever reports a status error without a status.
-            (None, Family::Status) => kwargs.set_item("status_code", 0)?,
+            // No response came back: the client's own rate-limit ledger refused to wait (nothing
+            // was sent). The status is the one the class stands for (0 only if the core ever
+            // reports another status error without a status), and `str()` quotes none.
+            (None, Family::Status) => {
+                let status = if error.kind() == ErrorKind::RateLimited {
+                    429
+                } else {
+                    0
+                };
+                kwargs.set_item("status_code", status)?;
+                kwargs.set_item("response_received", false)?;
+            }
             (None, _) => {}
         }
         if let Some(rl) = error.rate_limit() {

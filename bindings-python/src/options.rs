@@ -21,9 +21,10 @@ pub(crate) fn timeout(value: f64) -> PyResult<Duration> {
     validate::timeout("timeout", value, DurationUnit::Seconds).map_err(core_error)
 }
 
-/// The overall deadline in seconds.
+/// The overall deadline in seconds (`inf`: no limit, which is how a view says
+/// `total_timeout=None` over a client that has one).
 pub(crate) fn total_timeout(value: f64) -> PyResult<Duration> {
-    validate::duration("total_timeout", value, DurationUnit::Seconds, false).map_err(core_error)
+    validate::timeout("total_timeout", value, DurationUnit::Seconds).map_err(core_error)
 }
 
 /// The core's extras from the Python layer's pairs and the body's JSON text (the Python layer

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 import pytest
 from conftest import AGENT
-from delegir import AsyncDelegir, Delegir
+from delegir import AgentConfig, AsyncDelegir, BadRequestError, Delegir
 from delegir.testing import Emulator
 
 BAD_VALUES: list[tuple[str, Callable[[Delegir], Any]]] = [
@@ -44,6 +45,30 @@ BAD_TYPES: list[tuple[str, Callable[[Delegir], Any]]] = [
     ("float page_size", lambda c: c.agents.runs.iter(AGENT, page_size=2.0)),  # type: ignore[arg-type]
     ("string timeout", lambda c: c.usage.get(timeout="1")),  # type: ignore[arg-type]
     ("float max_retries", lambda c: c.usage.get(max_retries=1.0)),  # type: ignore[arg-type]
+    ("bool max_retries on a view", lambda c: c.with_options(max_retries=True)),
+    # A model built without validation is checked as a dict is (it used to send `True` as 1).
+    ("bool max_tokens in an AgentConfig", lambda c: c.agents.update(AGENT, config=AgentConfig.model_construct(max_tokens=True))),
+]
+
+I64_MAX = 2**63 - 1
+# Ints beyond what the native side takes (an i64): a ValueError naming the argument and its
+# range, as smaller out-of-range values get, never pyo3's "OverflowError: Python int too large".
+HUGE_INTS: list[tuple[str, Callable[[Delegir], Any]]] = [
+    ("limit must be between 1 and 100, got 18446744073709551616", lambda c: c.agents.runs.list(AGENT, limit=2**64)),
+    (f"offset must be from 0 to {I64_MAX}, got {2**63}", lambda c: c.agents.runs.list(AGENT, offset=2**63)),
+    (f"offset must be from 0 to {I64_MAX}, got {-(2**70)}", lambda c: c.agents.runs.list(AGENT, offset=-(2**70))),
+    (f"page_size must be between 1 and 100, got {2**64}", lambda c: next(c.agents.runs.iter(AGENT, page_size=2**64))),
+    (f"max_tokens must be from 1 to {I64_MAX}, got {2**64}", lambda c: c.agents.update(AGENT, config={"max_tokens": 2**64})),
+    (f"max_tokens must be from 1 to {I64_MAX}, got {2**64}", lambda c: c.agents.update(AGENT, config=AgentConfig(max_tokens=2**64))),
+    (f"max_retries must be a whole number from 0 to 4294967295, got {2**64}", lambda c: c.usage.get(max_retries=2**64)),
+    (f"max_retries must be a whole number from 0 to 4294967295, got {2**64}", lambda c: c.with_options(max_retries=2**64)),
+    (f"max_retries must be a whole number from 0 to 4294967295, got {2**64}", lambda c: c.copy(max_retries=2**64)),
+    # Any option besides timeout, max_retries and total_timeout makes `copy` build a new client.
+    (f"max_retries must be a whole number from 0 to 4294967295, got {2**64}", lambda c: c.copy(base_url=c.base_url, max_retries=2**64)),
+    # Too long for str() (over 4,300 digits): said so, with no "Exception ignored" noise.
+    ("limit must be between 1 and 100, got an int too large to print", lambda c: c.agents.runs.list(AGENT, limit=10**5000)),
+    # Within an i64 but beyond the range: the core's own message, as before.
+    ("max_retries must be a whole number from 0 to 4294967295, got 4294967296", lambda c: c.usage.get(max_retries=2**32)),
 ]
 
 
@@ -62,6 +87,30 @@ def test_bad_types_raise_type_error_and_send_nothing(
 ) -> None:
     with pytest.raises(TypeError):
         call(client)
+    assert emu.journal() == []
+
+
+@pytest.mark.parametrize("message, call", HUGE_INTS, ids=[m.split(" ")[0] + str(i) for i, (m, _) in enumerate(HUGE_INTS)])
+def test_ints_too_large_for_the_native_side_raise_value_error_naming_the_argument(
+    client: Delegir, emu: Emulator, message: str, call: Callable[[Delegir], Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ValueError) as info:
+        call(client)
+    assert type(info.value) is ValueError and str(info.value) == message
+    assert emu.journal() == []
+    assert "Exception ignored" not in capsys.readouterr().err
+
+
+async def test_the_async_client_refuses_ints_too_large_the_same_way(aclient: AsyncDelegir, emu: Emulator) -> None:
+    with pytest.raises(ValueError, match="limit must be between 1 and 100"):
+        await aclient.agents.runs.list(AGENT, offset=0, limit=2**64)
+    with pytest.raises(ValueError, match="max_retries must be a whole number"):
+        await aclient.agents.chat(AGENT, "hi", max_retries=2**64)
+    with pytest.raises(ValueError, match="page_size must be between 1 and 100"):
+        async for _ in aclient.agents.runs.iter(AGENT, page_size=-(2**64)):
+            pass
+    with pytest.raises(ValueError, match="max_retries must be a whole number"):
+        AsyncDelegir(emu.api_key, base_url=emu.base_url, max_retries=2**64)
     assert emu.journal() == []
 
 
@@ -101,3 +150,19 @@ def test_bad_client_option_types_raise_type_error(emu: Emulator, kwargs: dict[st
     kwargs.setdefault("base_url", emu.base_url)
     with pytest.raises(TypeError):
         AsyncDelegir(emu.api_key, **kwargs)
+
+
+def test_an_agent_config_with_unknown_fields_is_refused_like_a_dict(client: Delegir, emu: Emulator) -> None:
+    messages: list[str] = []
+    extra = {"temperature": 0.5, "top_p": 0.9}
+    for config in (AgentConfig.model_validate(extra), extra):  # the model keeps top_p in model_extra
+        with pytest.raises(TypeError, match=r"config got an unexpected key 'top_p'; .*extra_body") as info:
+            client.agents.update(AGENT, config=config)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert emu.journal() == []
+    # What the message points to: the whole config in extra_body reaches the server as given
+    # (the emulator, like today's API, does not know top_p either).
+    with pytest.raises(BadRequestError, match="top_p"):
+        client.agents.update(AGENT, name="Support", extra_body={"config": {"temperature": 0.5, "top_p": 0.9}})
+    assert [json.loads(e["body"])["config"] for e in emu.journal()] == [{"temperature": 0.5, "top_p": 0.9}]

@@ -91,6 +91,27 @@ def test_the_ledger_fails_fast_when_the_window_resets_later_than_max_rate_limit_
         assert [e["outcome"] for e in emu.journal()] == ["ok"]
 
 
+def test_a_ledger_refusal_is_a_429_that_claims_no_response() -> None:
+    with Emulator(rate_limit=1, rate_window=600) as emu, emu.client(max_rate_limit_wait=1.0) as client:
+        client.usage.get()
+        with pytest.raises(delegir.RateLimitError) as info:
+            client.usage.get()
+        assert len(emu.journal()) == 1  # nothing sent
+    e = info.value
+    assert e.status_code == 429  # the status the class stands for, never 0
+    assert e.response_received is False and dict(e.headers) == {} and e.body is None
+    assert str(e) == e.message and "HTTP" not in str(e)
+    copy = pickle.loads(pickle.dumps(e))
+    assert copy.response_received is False and str(copy) == str(e)
+
+
+def test_a_429_from_the_server_says_its_status(emu: Emulator) -> None:
+    emu.add_fault("GET", "/usage", {"kind": "status", "status": 429, "reset_in_secs": 600})
+    with emu.client() as client, pytest.raises(delegir.RateLimitError) as info:
+        client.usage.get()
+    assert info.value.response_received is True and str(info.value).endswith("(HTTP 429)")
+
+
 def test_max_rate_limit_wait_must_be_a_non_negative_number_of_seconds() -> None:
     with pytest.raises(ValueError, match="max_rate_limit_wait"):
         Delegir("dlg_test_abc", base_url="http://127.0.0.1:9/api/v1", max_rate_limit_wait=-1)

@@ -136,6 +136,27 @@ def test_timeout_none_means_no_per_attempt_limit(emu: Emulator) -> None:
         assert client.agents.runs.list(AGENT, limit=1, timeout=None).runs
 
 
+def test_total_timeout_none_in_a_view_means_no_overall_limit(emu: Emulator) -> None:
+    with emu.client(total_timeout=0.3) as client:
+        views = [client.with_options(total_timeout=None), client.copy(total_timeout=None)]
+        for view in views:
+            emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 600})
+            assert view.usage.get().plan  # 600 ms, past the client's 0.3 s
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 600})
+        with pytest.raises(APITimeoutError, match="total_timeout"):
+            client.usage.get()  # the client keeps its own limit
+        # A view of a view with a limit again.
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 600})
+        with pytest.raises(APITimeoutError, match="total_timeout"):
+            views[0].with_options(total_timeout=0.3).usage.get()
+
+
+async def test_async_total_timeout_none_in_a_view_means_no_overall_limit(emu: Emulator) -> None:
+    async with emu.async_client(total_timeout=0.3) as client:
+        emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 600})
+        assert (await client.copy(total_timeout=None).usage.get()).plan
+
+
 async def test_async_timeout_none_on_a_call_means_no_per_attempt_limit(emu: Emulator) -> None:
     async with emu.async_client(timeout=0.1, max_retries=0) as client:
         emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300})

@@ -110,7 +110,9 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
     if config is None:
         return None
     if isinstance(config, AgentConfig):
-        return {k: getattr(config, k) for k in _CONFIG_TYPES if getattr(config, k) is not None}
+        # Its fields and the unknown ones it kept (``model_extra``), checked as a dict's are: an
+        # unknown field is refused, never dropped without a word.
+        config = {**{k: getattr(config, k) for k in _CONFIG_TYPES}, **(config.model_extra or {})}
     if not isinstance(config, Mapping):
         raise _type_error("config", "an AgentConfig, a dict or None", config)
     result: Dict[str, Any] = {}
@@ -118,7 +120,11 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
         expected = _CONFIG_TYPES.get(key)
         if expected is None:
             known = ", ".join(_CONFIG_TYPES)
-            raise TypeError(f"config got an unexpected key {key!r}; the keys are {known}")
+            raise TypeError(
+                f"config got an unexpected key {key!r}; the keys are {known} (to send a field the"
+                " SDK does not know yet, pass the whole config as extra_body={'config': {...}}"
+                " instead of config=)"
+            )
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, expected):
                 raise _type_error(f"config[{key!r}]", "a " + ("number" if key == "temperature" else expected.__name__), value)
@@ -316,13 +322,14 @@ class _ClientBase:
         *,
         timeout: Union[float, NotGiven, None] = NOT_GIVEN,
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
-        total_timeout: Union[float, NotGiven] = NOT_GIVEN,
+        total_timeout: Union[float, NotGiven, None] = NOT_GIVEN,
         default_headers: Headers = None,
         default_query: Query = None,
     ) -> Self:
         """A client with these options over this one's, sharing its connection pool, its
         rate-limit ledger and its lifetime (closing either closes both). ``timeout=None``: no
-        per-attempt limit. Headers and query parameters are added to this client's defaults.
+        per-attempt limit; ``total_timeout=None``: no overall limit. Headers and query parameters
+        are added to this client's defaults.
 
         >>> patient = client.with_options(timeout=120, max_retries=5)   # doctest: +SKIP
         """
@@ -335,7 +342,10 @@ class _ClientBase:
         native = self._native.with_options(
             timeout=None if isinstance(timeout, NotGiven) else (math.inf if timeout is None else float(timeout)),
             max_retries=None if isinstance(max_retries, NotGiven) else max_retries,
-            total_timeout=None if isinstance(total_timeout, NotGiven) else float(total_timeout),
+            # `None`: no overall limit, which the core spells as an infinite one.
+            total_timeout=None
+            if isinstance(total_timeout, NotGiven)
+            else (math.inf if total_timeout is None else float(total_timeout)),
             headers=header_pairs("default_headers", default_headers),
             query=query_pairs("default_query", default_query),
         )

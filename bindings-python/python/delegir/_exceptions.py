@@ -102,6 +102,9 @@ class APIStatusError(DelegirError):
     """The response headers (keys compare without case; empty when none came back)."""
     request_id: Optional[str]
     """The server's ``X-Request-Id``, when it sent one: quote it when reporting a problem."""
+    response_received: bool
+    """``False`` when no response came back: the client's own rate-limit ledger refused the call
+    (a :class:`RateLimitError` with ``status_code`` 429, empty ``headers``, nothing sent)."""
 
     def __init__(
         self,
@@ -113,9 +116,11 @@ class APIStatusError(DelegirError):
         body: Any = None,
         headers: Union[Mapping[str, str], Sequence[Tuple[str, str]], None] = None,
         may_have_reached_server: bool = True,
+        response_received: bool = True,
     ) -> None:
         super().__init__(message, may_have_reached_server=may_have_reached_server)
         self.status_code = status_code
+        self.response_received = response_received
         self.rate_limit = _rate_limit(rate_limit)
         self.retry_after = retry_after
         self.body = _parsed_body(body)
@@ -131,9 +136,13 @@ class APIStatusError(DelegirError):
             "retry_after": self.retry_after,
             "body": self.body,
             "headers": dict(self.headers),
+            "response_received": self.response_received,
         }
 
     def __str__(self) -> str:
+        # No "(HTTP ...)" when no response came back: no server said that status.
+        if not self.response_received:
+            return self.message
         return f"{self.message} (HTTP {self.status_code})"
 
 
@@ -152,7 +161,9 @@ class NotFoundError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429: the rate limit was exceeded and waiting for the window would take too long.
 
-    ``retry_after`` says how many seconds until the window resets.
+    ``retry_after`` says how many seconds until the window resets. When the client's own
+    rate-limit ledger refuses to wait, nothing is sent: ``status_code`` is still 429, ``headers``
+    are empty, ``may_have_reached_server`` and ``response_received`` are ``False``.
     """
 
 
