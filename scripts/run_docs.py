@@ -9,6 +9,8 @@ Which blocks run:
 - a block is left out when its info string says `no-run` (also `no_run`, `ignore`: rustdoc's
   words), e.g. ```python no-run or ```rust,no_run, or when the line before it is the HTML comment
   `<!-- no-run -->`. Leaving one out is a decision the README's author makes in the README.
+  A Rust block marked `no_run` that is a whole program is still compiled, as rustdoc would: it
+  must keep up with the API even where it cannot run here (a production URL, a proxy).
 
 How: Python blocks as a file with the venv's python (DELEGIR_PYTHON); TypeScript blocks as .mts
 files compiled by `tsc --strict` in the Node project where `delegir` is installed
@@ -203,6 +205,8 @@ def run_rust(blocks: list[Block]) -> list[bool]:
     for n, block in enumerate(blocks):
         # rustdoc's hidden lines (`# ...`) are part of the program.
         code = re.sub(r"^(\s*)#(?: |$)", r"\1", block.code, flags=re.M)
+        if block.skipped and not RUST_MAIN.search(code):
+            continue  # a no_run fragment (one call, not a program): nothing to compile
         if not RUST_MAIN.search(code):
             print(f"FAIL {block.name} (rust): not a program (no fn main); make it one or mark it no_run")
             results.append(False)
@@ -243,9 +247,19 @@ def run_rust(blocks: list[Block]) -> list[bool]:
         return results + [False] * len(modules)
     binary = Path(target) / "debug" / "delegir-readme-blocks"
     for n, block in enumerate(blocks):
-        if f"mod block_{n} " in "".join(modules):
+        if f"mod block_{n} " not in "".join(modules):
+            continue
+        if block.skipped:
+            print(f"ok   {block.name} (rust): compiled, not run (no_run)")
+            results.append(True)
+        else:
             results.append(run(block, [str(binary), str(n)], crate))
     return results
+
+
+def is_no_run(block: Block) -> bool:
+    """Whether the block's info string says rustdoc's `no_run` (compile, do not run)."""
+    return "no_run" in re.split(r"[\s,]+", block.info.lower())
 
 
 def main() -> int:
@@ -270,7 +284,8 @@ def main() -> int:
     results: list[bool] = []
     results += run_python([b for b in runnable if b.kind == "python"], work)
     results += run_node([b for b in runnable if b.kind in ("ts", "js")])
-    rust = [b for b in runnable if b.kind == "rust"]
+    # Rust blocks marked no_run are compiled too (see the module's documentation).
+    rust = [b for b in blocks if b.kind == "rust" and (not b.skipped or is_no_run(b))]
     if rust:
         results += run_rust(rust)
     # Shell blocks last: the emulator's admin examples change its configuration.

@@ -22,11 +22,6 @@
 
 #![warn(missing_docs)]
 
-// The README's examples, compiled by `cargo test --doc` so that they keep up with the API.
-#[cfg(all(doctest, not(target_arch = "wasm32")))]
-#[doc = include_str!("../README.md")]
-struct ReadmeExamples;
-
 mod builder;
 mod client;
 mod config;
