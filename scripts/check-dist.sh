@@ -36,6 +36,17 @@ if [[ "$checks" == *" versions "* ]]; then
         [[ "$(basename "$f")" == *"-$version"[.-]* ]] || fail "$(basename "$f") does not carry version $version"
     done
     ok "every artifact is version $version"
+    # Both licenses travel with every artifact (each asks for its text to be distributed).
+    for f in "${wheels[@]}" "$dist"/python/*.tar.gz "$dist"/npm/*.tgz "$dist"/crates/*.crate; do
+        case "$f" in
+            *.whl) listing="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$f")" ;;
+            *) listing="$(tar tzf "$f")" ;;
+        esac
+        for license in LICENSE-MIT LICENSE-APACHE; do
+            grep -q "$license\$" <<<"$listing" || fail "$(basename "$f") lacks $license"
+        done
+    done
+    ok "every artifact carries LICENSE-MIT and LICENSE-APACHE"
 fi
 
 if [[ "$checks" == *" wheels "* ]]; then

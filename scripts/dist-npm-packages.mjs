@@ -29,6 +29,8 @@ for (const platform of platforms) {
   mkdirSync(dir, { recursive: true });
   const file = `${binaryName}.${platform}.node`;
   copyFileSync(join(stageDir, 'addons', file), join(dir, file));
+  // The licenses travel with the binary too.
+  for (const license of ['LICENSE-MIT', 'LICENSE-APACHE']) copyFileSync(join(mainDir, license), join(dir, license));
   const pkg = {
     name: `${name}-${platform}`,
     version,
@@ -36,7 +38,7 @@ for (const platform of platforms) {
     license,
     repository,
     main: file,
-    files: [file],
+    files: [file, 'LICENSE-MIT', 'LICENSE-APACHE'],
     ...fields[platform],
     engines,
   };

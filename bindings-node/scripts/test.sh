@@ -50,6 +50,25 @@ cd "$scratch"
 echo "test.sh: tsc --strict over the TypeScript tests and examples"
 npx tsc -p tsconfig.json
 
+# TypeScript's default for CommonJS projects ("module": "commonjs", node10 resolution) ignores
+# `exports`: the subpaths' types come from package.json's `typesVersions` there.
+rm -rf node10 && mkdir node10
+cat > node10/tsconfig.json <<'JSON'
+{
+  "compilerOptions": { "target": "ES2022", "module": "commonjs", "strict": true, "noEmit": true, "types": ["node"] },
+  "files": ["index.ts"]
+}
+JSON
+cat > node10/index.ts <<'TS'
+import { Delegir, NotFoundError } from 'delegir';
+import { Delegir as WasmDelegir } from 'delegir/wasm';
+import { Emulator } from 'delegir/testing';
+export const clients: Array<Delegir | WasmDelegir> = [];
+export const kinds: Array<typeof NotFoundError | typeof Emulator> = [NotFoundError, Emulator];
+TS
+echo "test.sh: tsc --strict of a CommonJS project with node10 resolution"
+npx tsc -p node10/tsconfig.json
+
 if [ "$#" -gt 0 ]; then
     files=("$@")
 else

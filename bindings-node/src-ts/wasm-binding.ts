@@ -15,7 +15,8 @@ interface Glue {
   /** Takes a `WebAssembly.Module` or the module's bytes. */
   initSync(options: { module: unknown }): unknown;
   createClient(
-    options: ClientSettings & { env?: Record<string, string> },
+    /** `env`: the variables the core reads; `runtime`: the host, for the `User-Agent`. */
+    options: ClientSettings & { env?: Record<string, string>; runtime?: string },
     onAttempt?: ((record: AttemptRecord) => void) | undefined | null,
   ): NativeClient | NativeError;
   /** The failure every call gets since the module trapped, or null (bindings-wasm/src/calls.js). */
@@ -86,6 +87,26 @@ function environmentVariable(name: string): string | undefined {
   }
 }
 
+/**
+ * The JavaScript runtime for the `User-Agent` (`Node.js 20.19.0`, `Deno 2.1.4`, `Bun 1.1.38`,
+ * `workerd`, `browser`), as the addon reports Node's: the module itself only knows it runs on
+ * wasm32.
+ */
+function runtime(): string {
+  const g = globalThis as {
+    Deno?: { version?: { deno?: string } };
+    Bun?: { version?: string };
+    process?: { versions?: { node?: string } };
+    navigator?: { userAgent?: string };
+    document?: unknown;
+  };
+  if (g.Deno?.version?.deno) return `Deno ${g.Deno.version.deno}`;
+  if (g.Bun?.version) return `Bun ${g.Bun.version}`;
+  if (g.navigator?.userAgent === 'Cloudflare-Workers') return 'workerd';
+  if (g.process?.versions?.node) return `Node.js ${g.process.versions.node}`;
+  return g.document === undefined ? 'JavaScript' : 'browser';
+}
+
 /** The environment variables the core reads. */
 function environment(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -142,7 +163,7 @@ function createClient(
   if (stopped !== null) return stopped;
   warnIfStoreInEnvironment(options);
   try {
-    return module.createClient({ ...options, env: environment() }, onAttempt);
+    return module.createClient({ ...options, env: environment(), runtime: runtime() }, onAttempt);
   } catch (error) {
     // A trap while building the client (the panic hook has already reported a panic).
     reportTrap(error);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Delegir, VERSION } from 'delegir';
+import { Delegir as WasmDelegir } from 'delegir/wasm';
 import { Emulator } from 'delegir/testing';
 
 const require = createRequire(import.meta.url);
@@ -35,4 +36,15 @@ test('the User-Agent names the SDK, its version, the runtime and the OS', async 
     ],
   );
   assert.equal(entries[0].headers['x-api-key'], undefined);
+});
+
+test('the WebAssembly build names the SDK and the runtime the same way, its platform wasm32', async (t) => {
+  const emulator = await Emulator.start({ rateLimit: 0 });
+  t.after(() => emulator.stop());
+  await new WasmDelegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl }).agents.list();
+  const [entry] = emulator.journal(emulator.apiKey);
+  assert.equal(
+    entry.headers['user-agent'],
+    `delegir-node/${VERSION} (Node.js ${process.versions.node}; wasm32) delegir-rust/${VERSION}`,
+  );
 });

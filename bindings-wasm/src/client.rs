@@ -127,11 +127,12 @@ fn build(options: &JsValue, on_attempt: Option<Function>) -> Result<Client, JsVa
             ));
         }
     }
-    let mut builder = Client::builder().user_agent_suffix(concat!(
-        "delegir-node/",
-        env!("CARGO_PKG_VERSION"),
-        " (wasm)"
-    ));
+    // `delegir-node/0.1.0 (Node.js 20.19.0; wasm32) delegir-rust/0.1.0`: the addon's form, with
+    // the runtime the TypeScript layer detected.
+    let mut builder = Client::builder().binding_user_agent(
+        concat!("delegir-node/", env!("CARGO_PKG_VERSION")),
+        string(options, "runtime").unwrap_or_else(|| "JavaScript".to_owned()),
+    );
     if let Some(env) = property(options, "env") {
         let vars = ENV_VARS
             .iter()

@@ -3,6 +3,7 @@
 //!
 //! - Rust: `delegir-rust/0.1.0 (Rust; linux; x86_64)`
 //! - a binding: `delegir-python/0.1.0 (CPython 3.11.7; linux; x86_64) delegir-rust/0.1.0`
+//! - on wasm32, where the OS is the host's: `delegir-node/0.1.0 (Deno 2.1.4; wasm32) delegir-rust/0.1.0`
 //!
 //! followed by the application's own suffix, if it set one. The OS and architecture are those the
 //! core was compiled for (`std::env::consts`), which is what the binary runs on.
@@ -19,10 +20,14 @@ pub(crate) struct Binding {
 /// The header's value.
 pub(crate) fn user_agent(binding: Option<&Binding>, suffix: Option<&str>) -> String {
     let core = concat!("delegir-rust/", env!("CARGO_PKG_VERSION"));
-    let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
+    // `linux; x86_64`; on wasm32 the OS is the host's, unknown here: `wasm32` alone.
+    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("", arch) => arch.to_owned(),
+        (os, arch) => format!("{os}; {arch}"),
+    };
     let mut value = match binding {
-        Some(b) => format!("{} ({}; {os}; {arch}) {core}", b.product, b.runtime),
-        None => format!("{core} (Rust; {os}; {arch})"),
+        Some(b) => format!("{} ({}; {platform}) {core}", b.product, b.runtime),
+        None => format!("{core} (Rust; {platform})"),
     };
     if let Some(suffix) = suffix {
         value.push(' ');
