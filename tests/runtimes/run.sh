@@ -95,6 +95,22 @@ for f in out/browser.js out/neutral.mjs; do
     echo "  $f: $(( $(wc -c < "$f") / 1024 )) KiB ($(( $(gzip -9 -c "$f" | wc -c) / 1024 )) KiB gzip)"
 done
 
+echo "runtimes: 4b. Node bundles (esbuild --platform=node, as for Lambda), run without node_modules"
+# delegir/wasm needs no option in either format (the module comes embedded where the bundle has no
+# .wasm file); the addon needs its .node file copied beside a CommonJS bundle (README, "Bundling").
+node_bundles="$runtimes/node-bundles"
+rm -rf "$node_bundles"
+mkdir -p "$node_bundles"
+sed "s#require('delegir')#require('delegir/wasm')#" fallback-check.cjs > wasm-bundle-check.cjs
+sed "s#'wasm')#'native')#" fallback-check.cjs > native-bundle-check.cjs
+sed "s#from 'delegir'#from 'delegir/wasm'#" quickstart.mjs > quickstart-wasm.mjs
+"$bin/esbuild" wasm-bundle-check.cjs --bundle --platform=node --log-level=warning --outfile="$node_bundles/wasm.cjs"
+"$bin/esbuild" quickstart-wasm.mjs --bundle --platform=node --format=esm --log-level=warning \
+    --outfile="$node_bundles/wasm.mjs"
+"$bin/esbuild" native-bundle-check.cjs --bundle --platform=node --loader:.node=copy --log-level=warning \
+    --outfile="$node_bundles/native.cjs"
+(cd "$node_bundles" && node wasm.cjs && node wasm.mjs | tail -n 1 && node native.cjs)
+
 echo "runtimes: 5. without the addon: import and require fall back to the WebAssembly build"
 fallback="$runtimes/fallback"
 rm -rf "$fallback"
