@@ -20,6 +20,17 @@ async def test_agents_list_returns_the_reference_agents(aclient: AsyncDelegir) -
     assert agents[0].created_at.tzinfo is not None
 
 
+async def _detail_and_usage(client: AsyncDelegir) -> tuple[AgentDetail, Usage]:
+    # mypy --strict (scripts/test.sh) checks that gather keeps each call's type: with the calls
+    # annotated Coroutine[Any, Any, T] it made the whole tuple Any.
+    return await asyncio.gather(client.agents.get(AGENT), client.usage.get())
+
+
+async def test_gather_over_calls_keeps_their_types(aclient: AsyncDelegir) -> None:
+    detail, usage = await _detail_and_usage(aclient)
+    assert (detail.id, usage.plan) == (AGENT, "PRO")
+
+
 async def test_agents_get_returns_config_and_channels(aclient: AsyncDelegir) -> None:
     agent = await aclient.agents.get(AGENT)
     assert isinstance(agent, AgentDetail)

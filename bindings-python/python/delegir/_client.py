@@ -457,7 +457,7 @@ class AsyncRuns:
         extra_query: Query = None,
         extra_body: Body = None,
         total_timeout: Optional[float] = None,
-    ) -> Coroutine[Any, Any, RunPage]:
+    ) -> Coroutine[object, None, RunPage]:
         """One page of runs, newest first (``limit`` 1–100, default 20; ``offset`` default 0)."""
         _check_str("agent_id", agent_id)
         _check_int("limit", limit)
@@ -504,7 +504,7 @@ class AsyncAgents:
     @coroutine_function
     def list(
         self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
-    ) -> Coroutine[Any, Any, List[Agent]]:
+    ) -> Coroutine[object, None, List[Agent]]:
         """Every agent of the key's owner."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)
@@ -513,7 +513,7 @@ class AsyncAgents:
     @coroutine_function
     def get(
         self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
-    ) -> Coroutine[Any, Any, AgentDetail]:
+    ) -> Coroutine[object, None, AgentDetail]:
         """One agent with its configuration and channels."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
@@ -535,7 +535,7 @@ class AsyncAgents:
         extra_query: Query = None,
         extra_body: Body = None,
         total_timeout: Optional[float] = None,
-    ) -> Coroutine[Any, Any, UpdatedAgent]:
+    ) -> Coroutine[object, None, UpdatedAgent]:
         """Changes the given fields only. ``status`` is ``"active"`` or ``"paused"``; ``config``
         is an :class:`AgentConfig` or a dict with any of ``model``, ``system_prompt``,
         ``temperature`` (0–2) and ``max_tokens`` (at least 1)."""
@@ -549,7 +549,7 @@ class AsyncAgents:
     @coroutine_function
     def delete(
         self, agent_id: str, /, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
-    ) -> Coroutine[Any, Any, DeletedAgent]:
+    ) -> Coroutine[object, None, DeletedAgent]:
         """Deletes the agent with its runs and channel connections."""
         _check_str("agent_id", agent_id)
         _check_options(timeout, max_retries)
@@ -569,7 +569,7 @@ class AsyncAgents:
         extra_query: Query = None,
         extra_body: Body = None,
         total_timeout: Optional[float] = None,
-    ) -> Coroutine[Any, Any, ChatReply]:
+    ) -> Coroutine[object, None, ChatReply]:
         """Sends ``message`` and returns the agent's reply. Each chat is a billed run, so it is
         never resent once it may have reached the server (the error then has
         ``may_have_reached_server=True``)."""
@@ -589,7 +589,7 @@ class AsyncUsage:
     @coroutine_function
     def get(
         self, *, timeout: AttemptTimeout = NOT_GIVEN, max_retries: Optional[int] = None, extra_headers: Headers = None, extra_query: Query = None, extra_body: Body = None, total_timeout: Optional[float] = None
-    ) -> Coroutine[Any, Any, Usage]:
+    ) -> Coroutine[object, None, Usage]:
         """Usage and limits of the current billing period."""
         _check_options(timeout, max_retries)
         native = _view(self._native, extra_headers, extra_query, extra_body, total_timeout)

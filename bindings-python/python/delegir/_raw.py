@@ -71,7 +71,7 @@ class AsyncRawRuns:
     def __init__(self, proxy: Any) -> None:
         self._proxy = proxy
 
-    def list(self, agent_id: str, /, **options: Any) -> Coroutine[Any, Any, RawResponse[RunPage]]:
+    def list(self, agent_id: str, /, **options: Any) -> Coroutine[object, None, RawResponse[RunPage]]:
         """``runs.list`` with its response (``runs.iter`` has none: it makes many requests)."""
         return self._proxy.list(agent_id, **options)  # type: ignore[no-any-return]
 
@@ -83,21 +83,21 @@ class AsyncRawAgents:
         self._proxy = proxy
         self.runs = AsyncRawRuns(proxy.runs)
 
-    def list(self, **options: Any) -> Coroutine[Any, Any, RawResponse[List[Agent]]]:
+    def list(self, **options: Any) -> Coroutine[object, None, RawResponse[List[Agent]]]:
         return self._proxy.list(**options)  # type: ignore[no-any-return]
 
-    def get(self, agent_id: str, /, **options: Any) -> Coroutine[Any, Any, RawResponse[AgentDetail]]:
+    def get(self, agent_id: str, /, **options: Any) -> Coroutine[object, None, RawResponse[AgentDetail]]:
         return self._proxy.get(agent_id, **options)  # type: ignore[no-any-return]
 
-    def update(self, agent_id: str, /, **options: Any) -> Coroutine[Any, Any, RawResponse[UpdatedAgent]]:
+    def update(self, agent_id: str, /, **options: Any) -> Coroutine[object, None, RawResponse[UpdatedAgent]]:
         return self._proxy.update(agent_id, **options)  # type: ignore[no-any-return]
 
-    def delete(self, agent_id: str, /, **options: Any) -> Coroutine[Any, Any, RawResponse[DeletedAgent]]:
+    def delete(self, agent_id: str, /, **options: Any) -> Coroutine[object, None, RawResponse[DeletedAgent]]:
         return self._proxy.delete(agent_id, **options)  # type: ignore[no-any-return]
 
     def chat(
         self, agent_id: str, message: str, /, **options: Any
-    ) -> Coroutine[Any, Any, RawResponse[ChatReply]]:
+    ) -> Coroutine[object, None, RawResponse[ChatReply]]:
         return self._proxy.chat(agent_id, message, **options)  # type: ignore[no-any-return]
 
 
@@ -107,7 +107,7 @@ class AsyncRawUsage:
     def __init__(self, proxy: Any) -> None:
         self._proxy = proxy
 
-    def get(self, **options: Any) -> Coroutine[Any, Any, RawResponse[Usage]]:
+    def get(self, **options: Any) -> Coroutine[object, None, RawResponse[Usage]]:
         return self._proxy.get(**options)  # type: ignore[no-any-return]
 
 
