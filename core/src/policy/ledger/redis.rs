@@ -655,7 +655,11 @@ impl RedisLedger {
                 Ok(Ok(reply)) => reply,
                 Ok(Err(e)) => {
                     let cause = self.store.scrub(&e.to_string());
-                    self.go_down(&mut self.inner.lock(), cause);
+                    if refuses_the_ledger(&e) {
+                        self.give_up(&mut self.inner.lock(), cause);
+                    } else {
+                        self.go_down(&mut self.inner.lock(), cause);
+                    }
                     return;
                 }
                 Err(_) => {
@@ -734,6 +738,24 @@ impl RedisLedger {
         }
     }
 
+    /// Redis answers but refuses the ledger's commands (see [`refuses_the_ledger`]): one WARN
+    /// line that says what to change, and the in-process ledger for good. Not an outage: a
+    /// `PING` would succeed and the next script call fail again, every half second.
+    fn give_up(self: &Arc<Self>, inner: &mut Inner, cause: String) {
+        if matches!(inner.health, Health::Up) {
+            tracing::warn!(
+                target: "delegir",
+                store = %self.store,
+                "the rate-limit store {} refuses the ledger's commands ({cause}); pacing with \
+                 this process's ledger only, for the life of this client (its Redis user needs \
+                 EVALSHA, EVAL and SCRIPT)",
+                self.store
+            );
+            inner.health = Health::Broken;
+        }
+        self.reset(inner);
+    }
+
     /// Redis failed: one WARN line, waiters go to the in-process ledger, a `PING` will tell
     /// when it is back.
     fn go_down(self: &Arc<Self>, inner: &mut Inner, cause: String) {
@@ -750,6 +772,11 @@ impl RedisLedger {
                 runtime.spawn(RedisLedger::recover(Arc::downgrade(self)));
             }
         }
+        self.reset(inner);
+    }
+
+    /// Forgets this process's places in Redis and sends every waiter to the fallback ledger.
+    fn reset(&self, inner: &mut Inner) {
         // A fresh connection when Redis is back, made in the runtime that is alive then (the old
         // one may belong to a runtime that has shut down, e.g. another test's).
         inner.connection = None;
@@ -970,6 +997,20 @@ impl Drop for RedisAdmission {
             };
             self.finish(release);
         }
+    }
+}
+
+/// Whether Redis refused the ledger's commands rather than failed to answer them: a user
+/// without the right to run scripts (`NOPERM`), or `EVALSHA` renamed away (`unknown command`).
+/// Neither heals by itself.
+fn refuses_the_ledger(e: &redis::RedisError) -> bool {
+    match e.kind() {
+        redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm) => true,
+        redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => {
+            let text = e.to_string().to_ascii_lowercase();
+            text.contains("unknown command") || text.contains("unknown subcommand")
+        }
+        _ => false,
     }
 }
 

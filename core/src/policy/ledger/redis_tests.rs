@@ -553,6 +553,70 @@ async fn redis_unreachable_falls_back_at_once_and_resumes_when_it_is_back() {
     assert_eq!(call(&l, &server).await, Admitted::Memory);
 }
 
+/// A Redis that answers but refuses the ledger's script (a user without EVALSHA): the fallback
+/// for good, not an outage that a `PING` ends every half second (which logged a WARN and an
+/// INFO each time, and sent every waiter back and forth).
+#[tokio::test]
+async fn a_redis_that_refuses_the_script_is_given_up_not_retried() {
+    let redis = RedisServer::start_on(
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(),
+        &[
+            "--user",
+            "default",
+            "on",
+            "nopass",
+            "~*",
+            "&*",
+            "+@all",
+            "--user",
+            "noeval",
+            "on",
+            ">noevalpw",
+            "~*",
+            "&*",
+            "+@all",
+            "-eval",
+            "-evalsha",
+            "-script",
+        ],
+    );
+    let l = ledger(
+        &format!("redis://noeval:noevalpw@127.0.0.1:{}/0", redis.port),
+        "noeval",
+    );
+    let server = Server::new(1000, 1000);
+    for _ in 0..5 {
+        assert_eq!(call(&l, &server).await, Admitted::Memory);
+    }
+    // Past the outage's retry interval a PING would have found Redis "back".
+    tokio::time::sleep(RETRY_AFTER_OUTAGE * 3).await;
+    let shown = format!("{l:?}");
+    assert!(shown.contains("up: false"), "{shown}");
+    assert!(!shown.contains("noevalpw"), "{shown}");
+    assert_eq!(call(&l, &server).await, Admitted::Memory);
+}
+
+#[test]
+fn refusals_are_told_from_outages() {
+    let refusal =
+        |kind, text: &'static str| redis::RedisError::from((kind, "refused", text.into()));
+    assert!(!refuses_the_ledger(&redis::RedisError::from(
+        std::io::Error::from(std::io::ErrorKind::ConnectionReset)
+    )));
+    assert!(!refuses_the_ledger(&refusal(
+        redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading),
+        "LOADING Redis is loading the dataset in memory"
+    )));
+    assert!(refuses_the_ledger(&refusal(
+        redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm),
+        "this user has no permissions to run the 'evalsha' command"
+    )));
+}
+
 #[tokio::test]
 async fn a_cancelled_waiter_gives_its_ticket_back() {
     let redis = RedisServer::start();
