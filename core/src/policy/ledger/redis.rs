@@ -493,6 +493,8 @@ impl RedisLedger {
         loop {
             let now = self.clock.now();
             let left = max_wait.saturating_sub(now - started);
+            // The window this call was counted in, if any (see below).
+            let mut counted_in = None;
             let wait_until = {
                 let mut inner = self.inner.lock();
                 // Each process may also send a probe per window: leave room for those.
@@ -509,6 +511,7 @@ impl RedisLedger {
                         }
                         if inner.share.used < share {
                             inner.share.used += 1;
+                            counted_in = Some(reset);
                             None
                         } else {
                             Some(ends_at)
@@ -527,18 +530,16 @@ impl RedisLedger {
             match wait_until {
                 None => {
                     let admitted = self.fallback.admit(left).await;
-                    // Admitted in a later window than the one it was counted in: count it there.
-                    if admitted.is_ok()
-                        && let WindowView::Open { reset, .. } = self.fallback.window()
+                    // Admitted in a later window than the one it was counted in (it waited in
+                    // the fallback past that window's end): its place there is not in this
+                    // window's share, so give it back and be counted again. Kept, every call
+                    // that waited so would come on top of the new window's share.
+                    if let (Ok(_), Some(counted), WindowView::Open { reset, .. }) =
+                        (&admitted, counted_in, self.fallback.window())
+                        && reset != counted
                     {
-                        let mut inner = self.inner.lock();
-                        if inner.share.reset != reset {
-                            inner.share = Share {
-                                reset,
-                                used: 1,
-                                probing: None,
-                            };
-                        }
+                        drop(admitted);
+                        continue;
                     }
                     return admitted.map(Admission::Memory);
                 }
