@@ -350,11 +350,7 @@ impl Transport {
                         }
                         Ok(Err(Failed::TooLarge { status, meta, head })) => {
                             self.remember_rate_limit(&meta);
-                            let outcome = if is_success(status) {
-                                Outcome::Final
-                            } else {
-                                Outcome::Status(status)
-                            };
+                            let outcome = unread_outcome(status);
                             (outcome, Some(status), meta, ErrorSource::TooLarge(head))
                         }
                         Ok(Err(Failed::Unreadable {
@@ -363,13 +359,7 @@ impl Transport {
                             reason,
                         })) => {
                             self.remember_rate_limit(&meta);
-                            // Sending again would fetch the same bytes: final for a success,
-                            // and an unsuccessful status is the server's answer anyway.
-                            let outcome = if is_success(status) {
-                                Outcome::Final
-                            } else {
-                                Outcome::Status(status)
-                            };
+                            let outcome = unread_outcome(status);
                             (outcome, Some(status), meta, ErrorSource::Unreadable(reason))
                         }
                         Ok(Err(Failed::Malformed {
@@ -741,6 +731,17 @@ impl ErrorSource {
                 ),
             ),
         }
+    }
+}
+
+/// How an attempt ended whose whole response came back but whose body the client will not read
+/// (over the cap, or undecodable): sending again would fetch the same bytes, so final for a
+/// success; an unsuccessful status is the server's answer anyway.
+fn unread_outcome(status: u16) -> Outcome {
+    if is_success(status) {
+        Outcome::Final
+    } else {
+        Outcome::Status(status)
     }
 }
 
