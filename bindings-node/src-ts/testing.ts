@@ -64,6 +64,7 @@ export interface JournalEntry {
  * `refuse_stream` refuses an HTTP/2 stream unprocessed (`REFUSED_STREAM`; HTTP/1.1: closes the connection);
  * `reset_mid_body` after half the body; `truncated` sends half the JSON; `malformed` invalid JSON;
  * `not_envelope` JSON without `data`; `redirect` a 3xx to `location`; `large` a body of `megabytes`.
+ * Statuses are 200–599 (3xx for `redirect`; not 204 or 304 for `large`); unknown fields are refused.
  */
 export type Fault =
   | {
@@ -89,8 +90,8 @@ export interface FaultRule {
   /** `GET`, `POST`, ... or `*` (default `*`). */
   method?: string;
   /**
-   * Path of the request, e.g. `/agents/agt_abc123` (the `/api/v1` prefix is added when missing),
-   * or `*` (default).
+   * Path of the request, e.g. `/agents/agt_abc123` or `agents/agt_abc123` (the `/api/v1` prefix
+   * is added when missing), or `*` (default).
    */
   path?: string;
   /** The fault. */
@@ -101,7 +102,22 @@ export interface FaultRule {
   apiKey?: string;
 }
 
-const PREFIX = '/api/v1';
+const DEFAULT_RATE_WINDOW_MS = 60_000;
+
+/**
+ * Calls the native half, throwing its argument errors as the usual JavaScript classes: the
+ * emulator's checks (the same as its admin API's) decide, this only picks the class.
+ */
+function callNative<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'InvalidArg') throw new RangeError((e as Error).message);
+    if (code === 'ObjectExpected') throw new TypeError((e as Error).message);
+    throw e;
+  }
+}
 
 function snakeCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -117,23 +133,33 @@ export class Emulator {
   /** A key made for this emulator: pass it as `apiKey`. */
   readonly apiKey: string;
 
-  private constructor(native: NativeEmulator) {
+  /** The API prefix (`/api/v1`), added to fault paths that lack it. */
+  readonly #prefix: string;
+  /** The rate-limit window in milliseconds, kept by `setRateLimit(limit)`. */
+  #rateWindow: number;
+
+  private constructor(native: NativeEmulator, rateWindow: number) {
     this.#native = native;
     this.baseUrl = native.baseUrl;
     this.adminUrl = native.adminUrl;
     this.apiKey = native.apiKey;
+    this.#prefix = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
+    this.#rateWindow = rateWindow;
   }
 
-  /** Starts an emulator on 127.0.0.1 and a free port. */
+  /**
+   * Starts an emulator on 127.0.0.1 and a free port.
+   *
+   * @throws {TypeError} for an option of the wrong type; {RangeError} for `rateLimit` outside
+   * 0–4294967295 or `rateWindow` outside 1 ms – one day (86 400 000 ms).
+   */
   static async start(options: EmulatorStartOptions = {}): Promise<Emulator> {
     check.optionalObject('options', options);
     check.optionalInteger('rateLimit', options.rateLimit);
     check.optionalNumber('rateWindow', options.rateWindow);
     check.knownKeys('options', options, ['rateLimit', 'rateWindow']);
-    if (options.rateLimit !== undefined && (options.rateLimit < 0 || options.rateLimit > 0xffffffff)) {
-      throw new RangeError(`rateLimit must be between 0 and ${0xffffffff}, got ${options.rateLimit}`);
-    }
-    return new Emulator(startEmulator(options.rateLimit, options.rateWindow));
+    const native = callNative(() => startEmulator(options.rateLimit, options.rateWindow));
+    return new Emulator(native, options.rateWindow ?? DEFAULT_RATE_WINDOW_MS);
   }
 
   /** Another fresh key, with its own copy of the data and its own rate-limit window. */
@@ -176,21 +202,29 @@ export class Emulator {
     check.optionalObject('rule', rule);
     if (rule === undefined) throw new TypeError('rule must be an object, got undefined');
     check.optionalObject('rule.fault', rule.fault);
-    // The fault's own keys are checked by the emulator; a rule's here (`times` for `count`
-    // would otherwise inject the fault once instead of failing).
+    // A rule's keys are checked here (`times` for `count` would otherwise inject the fault once
+    // instead of failing); the fault's own keys by the emulator, after the camelCase names
+    // become snake_case, so a misspelt one (`header` for `headers`) is refused there.
     check.knownKeys('rule', rule, ['method', 'path', 'fault', 'count', 'apiKey']);
+    check.optionalString('rule.path', rule.path);
     let path = rule.path ?? '*';
-    if (path !== '*' && path.startsWith('/') && !path.startsWith(`${PREFIX}/`)) path = PREFIX + path;
+    // Like the Python helper: `/usage`, `usage` and `/api/v1/usage` all mean the same path.
+    if (path !== '*' && !path.startsWith(`${this.#prefix}/`)) {
+      path = `${this.#prefix}/${path.replace(/^\/+/, '')}`;
+    }
     const fault: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rule.fault)) fault[snakeCase(key)] = value;
-    this.#native.pushFault(
+    const native = this.#native;
+    callNative(() =>
+      native.pushFault(
       JSON.stringify({
-        method: rule.method ?? '*',
-        path,
-        count: rule.count ?? 1,
-        api_key: rule.apiKey ?? null,
-        fault,
-      }),
+          method: rule.method ?? '*',
+          path,
+          count: rule.count ?? 1,
+          api_key: rule.apiKey ?? null,
+          fault,
+        }),
+      ),
     );
   }
 
@@ -211,11 +245,19 @@ export class Emulator {
     this.#native.revokeKey(apiKey);
   }
 
-  /** Sets the rate limit (0 = off) and its window in milliseconds (default 60 000). */
-  setRateLimit(limit: number, windowMs = 60_000): void {
+  /**
+   * Sets the rate limit (0 = off) and its window in milliseconds (default: the current window).
+   * If either changes, every key starts a fresh window.
+   *
+   * @throws {TypeError} for a limit that is not a whole number; {RangeError} for a limit outside
+   * 0–4294967295 or a window outside 1 ms – one day (86 400 000 ms).
+   */
+  setRateLimit(limit: number, windowMs: number = this.#rateWindow): void {
+    if (limit === undefined) throw new TypeError('limit must be a whole number, got undefined');
     check.optionalInteger('limit', limit);
     check.optionalNumber('windowMs', windowMs);
-    this.#native.setRateLimit(limit, windowMs);
+    callNative(() => this.#native.setRateLimit(limit, windowMs));
+    this.#rateWindow = windowMs;
   }
 
   /** Stops the server; resolves once it no longer listens. Stopping twice does nothing. */

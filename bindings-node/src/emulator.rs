@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use delegir_emulator::{Emulator, EmulatorOptions, FaultRule};
+use delegir_emulator::{Emulator, EmulatorOptions, FaultRule, check_rate_window};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
@@ -26,15 +26,15 @@ fn stopped() -> Error {
 /// (0 turns limiting off; default 60); `rate_window_ms` the window (default 60 000 ms).
 #[napi]
 pub fn start_emulator(
-    rate_limit: Option<u32>,
+    rate_limit: Option<i64>,
     rate_window_ms: Option<f64>,
 ) -> Result<NativeEmulator> {
     let mut options = EmulatorOptions::default();
     if let Some(limit) = rate_limit {
-        options.rate_limit = limit;
+        options.rate_limit = limit_u32("rateLimit", limit)?;
     }
     if let Some(ms) = rate_window_ms {
-        options.rate_window = window(ms)?;
+        options.rate_window = window("rateWindow", ms)?;
     }
     let emulator = Emulator::start_detached(options)
         .map_err(|e| Error::from_reason(format!("could not start the emulator: {e}")))?;
@@ -43,15 +43,37 @@ pub fn start_emulator(
     })
 }
 
-fn window(ms: f64) -> Result<Duration> {
-    if ms.is_finite() && ms > 0.0 {
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    } else {
-        Err(Error::new(
+/// Milliseconds from JavaScript as a window: any number that is no `Duration` (NaN, infinite,
+/// negative, too large) or that the emulator refuses (`check_rate_window`: 1 ms to one day) is
+/// an `InvalidArg` error, which the TypeScript layer throws as a `RangeError`.
+fn window(name: &str, ms: f64) -> Result<Duration> {
+    let refused = |problem: &str| {
+        Error::new(
             Status::InvalidArg,
-            format!("rateWindow must be a positive number of milliseconds, got {ms}"),
-        ))
-    }
+            format!("{name} must be a number of milliseconds that {problem}, got {ms}"),
+        )
+    };
+    let window =
+        Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| refused("is positive and finite"))?;
+    check_rate_window(window).map_err(|e| refused(e.problem()))?;
+    Ok(window)
+}
+
+/// A limit from JavaScript (taken as `i64`, so that `-1` is refused rather than wrapped to
+/// 4294967295 by napi's `u32` conversion).
+fn limit_u32(name: &str, limit: i64) -> Result<u32> {
+    u32::try_from(limit).map_err(|_| {
+        Error::new(
+            Status::InvalidArg,
+            format!("{name} must be between 0 and {}, got {limit}", u32::MAX),
+        )
+    })
+}
+
+/// A refused fault rule: `ObjectExpected` (thrown as a `TypeError`) when it does not have the
+/// rule's shape, `InvalidArg` (a `RangeError`) when a value is out of range.
+fn invalid_rule(e: impl std::fmt::Display, status: Status) -> Error {
+    Error::new(status, format!("invalid fault rule: {e}"))
 }
 
 impl NativeEmulator {
@@ -104,8 +126,9 @@ impl NativeEmulator {
     #[napi]
     pub fn push_fault(&self, rule_json: String) -> Result<()> {
         let rule: FaultRule = serde_json::from_str(&rule_json)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("invalid fault rule: {e}")))?;
-        self.with(|e| e.push_fault(rule))
+            .map_err(|e| invalid_rule(e, Status::ObjectExpected))?;
+        self.with(|e| e.try_push_fault(rule))?
+            .map_err(|e| invalid_rule(e, Status::InvalidArg))
     }
 
     /// Removes every queued fault.
@@ -128,9 +151,11 @@ impl NativeEmulator {
 
     /// Sets the rate limit (0 = off) and its window in milliseconds.
     #[napi]
-    pub fn set_rate_limit(&self, limit: u32, window_ms: f64) -> Result<()> {
-        let window = window(window_ms)?;
-        self.with(|e| e.set_rate_limit(limit, window))
+    pub fn set_rate_limit(&self, limit: i64, window_ms: f64) -> Result<()> {
+        let limit = limit_u32("limit", limit)?;
+        let window = window("windowMs", window_ms)?;
+        self.with(|e| e.try_set_rate_limit(limit, window))?
+            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
     }
 
     /// Whether `stop` has been called.

@@ -120,3 +120,69 @@ test('stop closes the server and is idempotent', async () => {
   await assert.rejects(client.agents.list(), APIConnectionError);
   assert.throws(() => emulator.journal());
 });
+
+test('rate windows and limits out of range are RangeErrors naming the argument, not a crash', async () => {
+  for (const rateWindow of [1e30, Infinity, NaN, -1, 0, 0.5, 86_400_001]) {
+    await assert.rejects(
+      Emulator.start({ rateWindow }),
+      (e) => e instanceof RangeError && /rateWindow/.test(e.message),
+      String(rateWindow),
+    );
+  }
+  await assert.rejects(Emulator.start({ rateLimit: -1 }), (e) => e instanceof RangeError && /rateLimit/.test(e.message));
+  const emulator = await Emulator.start({ rateLimit: 1, rateWindow: 86_400_000 });
+  try {
+    for (const windowMs of [1e30, Infinity, NaN, -5, 86_400_001]) {
+      assert.throws(() => emulator.setRateLimit(1, windowMs), (e) => e instanceof RangeError && /windowMs/.test(e.message));
+    }
+    for (const limit of [-1, 2 ** 32]) {
+      assert.throws(() => emulator.setRateLimit(limit), (e) => e instanceof RangeError && /limit/.test(e.message), String(limit));
+    }
+    assert.throws(() => emulator.setRateLimit(), TypeError);
+  } finally {
+    await emulator.stop();
+  }
+});
+
+test('setRateLimit without a window keeps the current window', async () => {
+  const emulator = await Emulator.start({ rateLimit: 0, rateWindow: 2000 });
+  try {
+    emulator.setRateLimit(5);
+    const response = await fetch(`${emulator.adminUrl}/config`);
+    assert.equal((await response.json()).data.rate_window_ms, 2000);
+    emulator.setRateLimit(5, 3000);
+    emulator.setRateLimit(6);
+    assert.equal((await (await fetch(`${emulator.adminUrl}/config`)).json()).data.rate_window_ms, 3000);
+  } finally {
+    await emulator.stop();
+  }
+});
+
+test('addFault refuses what the admin API refuses: unknown fault fields and invalid values', async () => {
+  const emulator = await Emulator.start({ rateLimit: 0 });
+  try {
+    for (const fault of [
+      { kind: 'status', status: 503, header: { 'Retry-After': '1' } },
+      { kind: 'reset_before', count: 2 },
+      { kind: 'status', status: 503, reset_in: 5 },
+    ]) {
+      assert.throws(() => emulator.addFault({ path: '/usage', fault }), (e) => e instanceof TypeError && /unknown field/.test(e.message));
+    }
+    for (const rule of [
+      { path: '/usage', count: 0, fault: { kind: 'malformed' } },
+      { path: '/usage', method: 'NOT A METHOD', fault: { kind: 'malformed' } },
+      { path: '/usage', fault: { kind: 'status', status: 1000 } },
+      { path: '/usage', fault: { kind: 'status', status: 103 } },
+      { path: '/usage', fault: { kind: 'redirect', status: 200, location: '/x' } },
+      { path: '/usage', fault: { kind: 'large', megabytes: 1, status: 204 } },
+    ]) {
+      assert.throws(() => emulator.addFault(rule), (e) => e instanceof RangeError && /invalid fault rule/.test(e.message), JSON.stringify(rule));
+    }
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, maxRetries: 0 });
+    assert.equal((await client.usage.get()).plan, 'PRO', 'nothing was queued');
+    emulator.addFault({ path: 'usage', fault: { kind: 'status', status: 500 } });
+    await assert.rejects(client.usage.get(), InternalServerError, 'a path without a leading slash matches, as in Python');
+  } finally {
+    await emulator.stop();
+  }
+});

@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use delegir_emulator::{Emulator, EmulatorOptions, FaultRule};
+use delegir_emulator::{Emulator, EmulatorOptions, FaultRule, check_rate_window};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -23,10 +23,13 @@ pub struct NativeEmulator {
 impl NativeEmulator {
     #[new]
     #[pyo3(signature = (*, rate_limit=60, rate_window=60.0, port=0))]
-    fn new(py: Python<'_>, rate_limit: u32, rate_window: f64, port: u16) -> PyResult<Self> {
+    fn new(py: Python<'_>, rate_limit: i64, rate_window: f64, port: i64) -> PyResult<Self> {
+        let port = u16::try_from(port).map_err(|_| {
+            PyValueError::new_err(format!("port must be between 0 and 65535, got {port}"))
+        })?;
         let options = EmulatorOptions {
-            rate_limit,
-            rate_window: window(rate_window)?,
+            rate_limit: limit_u32("rate_limit", rate_limit)?,
+            rate_window: window("rate_window", rate_window)?,
             port,
             ..EmulatorOptions::default()
         };
@@ -83,7 +86,8 @@ impl NativeEmulator {
     fn push_fault(&self, rule_json: &str) -> PyResult<()> {
         let rule: FaultRule = serde_json::from_str(rule_json)
             .map_err(|e| PyValueError::new_err(format!("invalid fault rule: {e}")))?;
-        self.with(|e| e.push_fault(rule))
+        self.with(|e| e.try_push_fault(rule))?
+            .map_err(|e| PyValueError::new_err(format!("invalid fault rule: {e}")))
     }
 
     /// Removes every queued fault.
@@ -103,9 +107,11 @@ impl NativeEmulator {
     }
 
     /// Sets the rate limit (0 = off) and its window in seconds.
-    fn set_rate_limit(&self, limit: u32, window_secs: f64) -> PyResult<()> {
-        let window = window(window_secs)?;
-        self.with(|e| e.set_rate_limit(limit, window))
+    fn set_rate_limit(&self, limit: i64, window_secs: f64) -> PyResult<()> {
+        let limit = limit_u32("limit", limit)?;
+        let window = window("window", window_secs)?;
+        self.with(|e| e.try_set_rate_limit(limit, window))?
+            .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Stops the server (idempotent).
@@ -136,11 +142,28 @@ impl NativeEmulator {
     }
 }
 
-fn window(seconds: f64) -> PyResult<Duration> {
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(PyValueError::new_err(format!(
-            "rate_window must be a positive number of seconds, got {seconds}"
-        ))),
-    }
+/// Seconds from Python as a window: any float that is no `Duration` (NaN, infinite, negative,
+/// too large) or that the emulator refuses (`check_rate_window`: 1 ms to one day) is a
+/// `ValueError` naming the argument.
+fn window(name: &str, seconds: f64) -> PyResult<Duration> {
+    let refused = |problem: &str| {
+        PyValueError::new_err(format!(
+            "{name} must be a number of seconds that {problem}, got {seconds}"
+        ))
+    };
+    let window =
+        Duration::try_from_secs_f64(seconds).map_err(|_| refused("is positive and finite"))?;
+    check_rate_window(window).map_err(|e| refused(e.problem()))?;
+    Ok(window)
+}
+
+/// A limit from Python (taken as `i64`, so that `-1` is a `ValueError` naming the argument
+/// rather than an `OverflowError`).
+fn limit_u32(name: &str, limit: i64) -> PyResult<u32> {
+    u32::try_from(limit).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} must be between 0 and {}, got {limit}",
+            u32::MAX
+        ))
+    })
 }

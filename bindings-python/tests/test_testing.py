@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import delegir
 import pytest
 from conftest import AGENT
@@ -101,3 +104,60 @@ def test_set_rate_limit_changes_the_limit_seen_in_headers(emu: Emulator) -> None
 def test_a_bad_rate_window_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         Emulator(rate_window=0)
+
+
+@pytest.mark.parametrize("window", [1e30, float("inf"), float("nan"), -1.0, 0.0, 0.0005, 86_400.001])
+def test_a_rate_window_out_of_range_is_a_value_error_naming_it(window: float) -> None:
+    with pytest.raises(ValueError, match="rate_window"):
+        Emulator(rate_window=window)
+    with Emulator(rate_limit=0) as emu, pytest.raises(ValueError, match="window"):
+        emu.set_rate_limit(1, window)
+
+
+@pytest.mark.parametrize("limit", [-1, 2**32])
+def test_a_rate_limit_out_of_range_is_a_value_error_naming_it(limit: int) -> None:
+    with pytest.raises(ValueError, match="rate_limit"):
+        Emulator(rate_limit=limit)
+    with Emulator(rate_limit=0, rate_window=2.0) as emu:
+        with pytest.raises(ValueError, match="limit"):
+            emu.set_rate_limit(limit)
+        with pytest.raises(ValueError, match="window"):
+            emu.set_rate_limit(5, 1e30)
+        emu.set_rate_limit(5)
+        with urllib.request.urlopen(emu.admin_url + "/config") as response:
+            config = json.load(response)["data"]
+        assert (config["rate_limit"], config["rate_window_ms"]) == (5, 2000), "a refused window is not kept"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "status", "status": 503, "header": {"Retry-After": "1"}},
+        {"kind": "status", "status": 503, "resetInSecs": 5},
+        {"kind": "reset_before", "count": 2},
+    ],
+)
+def test_unknown_fault_fields_are_a_value_error(emu: Emulator, fault: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="unknown field"):
+        emu.add_fault("GET", "/usage", fault)
+
+
+@pytest.mark.parametrize(
+    ("method", "fault", "count"),
+    [
+        ("GET", {"kind": "malformed"}, 0),
+        ("NOT A METHOD", {"kind": "malformed"}, 1),
+        ("GET", {"kind": "status", "status": 1000}, 1),
+        ("GET", {"kind": "status", "status": 42}, 1),
+        ("GET", {"kind": "status", "status": 103}, 1),
+        ("GET", {"kind": "redirect", "status": 200, "location": "/x"}, 1),
+        ("GET", {"kind": "large", "megabytes": 1, "status": 304}, 1),
+    ],
+)
+def test_rules_the_admin_api_refuses_are_a_value_error(
+    emu: Emulator, method: str, fault: dict[str, object], count: int
+) -> None:
+    with pytest.raises(ValueError, match="invalid fault rule"):
+        emu.add_fault(method, "/usage", fault, count=count)
+    with emu.client(max_retries=0) as client:
+        assert client.usage.get().plan == "PRO"

@@ -8,11 +8,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::error::InvalidArgument;
 use crate::faults::FaultRule;
 use crate::journal::JournalEntry;
 use crate::keys;
 use crate::options::EmulatorOptions;
 use crate::pipeline::App;
+use crate::rate_limit::check_rate_window;
 use crate::routes::admin::ADMIN_PREFIX;
 use crate::server;
 use crate::shared::Shared;
@@ -47,7 +49,11 @@ impl Emulator {
     /// Starts an emulator on the caller's tokio runtime.
     ///
     /// Returns once the socket is bound, so requests can be sent immediately.
+    /// An invalid option (a `rate_window` outside 1 ms – [`MAX_RATE_WINDOW`](crate::MAX_RATE_WINDOW))
+    /// is an error of kind [`io::ErrorKind::InvalidInput`] wrapping an
+    /// [`InvalidArgument`].
     pub async fn start(options: EmulatorOptions) -> io::Result<Emulator> {
+        check_options(&options)?;
         let listener = TcpListener::from_std(server::bind(options.host, options.port)?)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&options));
@@ -58,7 +64,10 @@ impl Emulator {
 
     /// Starts an emulator on its own OS thread with its own two-worker tokio runtime, for callers
     /// without one (the Python and Node bindings, synchronous tests).
+    ///
+    /// Invalid options are refused as by [`start`](Emulator::start).
     pub fn start_detached(options: EmulatorOptions) -> io::Result<Emulator> {
+        check_options(&options)?;
         let std_listener = server::bind(options.host, options.port)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -139,8 +148,23 @@ impl Emulator {
     }
 
     /// Queues a fault: the next `rule.count` matching requests get `rule.fault`.
+    ///
+    /// # Panics
+    ///
+    /// If the rule is invalid (see [`FaultRule::validate`]), with the reason: a test that
+    /// queues a rule that can never apply fails there. Use
+    /// [`try_push_fault`](Emulator::try_push_fault) to get the error instead.
+    #[track_caller]
     pub fn push_fault(&self, rule: FaultRule) {
-        self.shared.push_fault(rule);
+        if let Err(e) = self.try_push_fault(rule) {
+            panic!("invalid fault rule: {e}");
+        }
+    }
+
+    /// Queues a fault like [`push_fault`](Emulator::push_fault), or says why the rule is invalid
+    /// (the admin API's checks: [`FaultRule::validate`]); nothing is queued then.
+    pub fn try_push_fault(&self, rule: FaultRule) -> Result<(), InvalidArgument> {
+        self.shared.push_fault(rule).map(drop)
     }
 
     /// Removes every queued fault.
@@ -160,9 +184,24 @@ impl Emulator {
         self.shared.namespaces.revoke(api_key);
     }
 
-    /// Sets the rate limit (0 = off) and window; every key starts a fresh window.
+    /// Sets the rate limit (0 = off) and window; if either changed, every key starts a fresh
+    /// window.
+    ///
+    /// # Panics
+    ///
+    /// If the window is under 1 ms or over [`MAX_RATE_WINDOW`](crate::MAX_RATE_WINDOW) (one
+    /// day); [`try_set_rate_limit`](Emulator::try_set_rate_limit) returns the error instead.
+    #[track_caller]
     pub fn set_rate_limit(&self, limit: u32, window: Duration) {
-        self.shared.set_rate_limit(limit, window);
+        if let Err(e) = self.try_set_rate_limit(limit, window) {
+            panic!("invalid rate limit: {e}");
+        }
+    }
+
+    /// Sets the rate limit like [`set_rate_limit`](Emulator::set_rate_limit), or says why the
+    /// window is refused (nothing changes then).
+    pub fn try_set_rate_limit(&self, limit: u32, window: Duration) -> Result<(), InvalidArgument> {
+        self.shared.set_rate_limit(limit, window)
     }
 
     /// Stops the server and waits for it (for an emulator started with
@@ -194,6 +233,11 @@ impl Emulator {
             let _ = thread.join();
         }
     }
+}
+
+fn check_options(options: &EmulatorOptions) -> io::Result<()> {
+    check_rate_window(options.rate_window)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 impl Drop for Emulator {

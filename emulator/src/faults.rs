@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::error::InvalidArgument;
+
 /// "The next `count` requests matching `method` and `path` (and `api_key`, if set) get `fault`."
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -37,8 +39,16 @@ fn ok200() -> u16 {
 
 /// What an injected fault does. Faults apply after authentication and rate limiting; "processed"
 /// means the request changes state as it normally would before the response is spoiled.
+///
+/// Unknown fields are refused, also for the kinds without fields (serde's `deny_unknown_fields`
+/// alone lets those through: see the `Deserialize` impl).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Fault {
     /// Not processed: answer `status` with a JSON `body` (default `{"error":"Injected fault"}`).
     Status {
@@ -103,7 +113,47 @@ pub enum Fault {
     },
 }
 
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Fault::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let extra = map.keys().find(|k| *k != "kind").cloned();
+        let fault = Fault::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
+        match extra {
+            Some(field) if !fault.has_fields() => Err(D::Error::custom(format!(
+                "unknown field `{field}`: a `{}` fault has no fields",
+                fault.kind()
+            ))),
+            _ => Ok(fault),
+        }
+    }
+}
+
 impl Fault {
+    /// Whether the kind takes fields besides `kind` (an internally tagged unit variant would
+    /// otherwise accept and ignore any).
+    fn has_fields(&self) -> bool {
+        match self {
+            Fault::Status { .. }
+            | Fault::Html { .. }
+            | Fault::Delay { .. }
+            | Fault::NotEnvelope { .. }
+            | Fault::Redirect { .. }
+            | Fault::Large { .. } => true,
+            Fault::ResetBefore
+            | Fault::RefuseStream
+            | Fault::ResetMidBody
+            | Fault::Truncated
+            | Fault::Malformed => false,
+        }
+    }
+
     /// The `kind` tag, as used in the journal's `fault:<kind>` outcome.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -123,33 +173,63 @@ impl Fault {
 }
 
 impl FaultRule {
-    /// Checks what the admin API refuses: a zero count, an empty method or path, statuses that
-    /// are not HTTP statuses (or not 3xx for a redirect), and absurd sizes.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Checks a rule before it is queued (the admin API, [`Emulator::try_push_fault`] and the
+    /// bindings all go through here): a zero count, a method or path that cannot match, statuses
+    /// that are not final HTTP statuses (200–599; 3xx for a redirect), a `large` body with a
+    /// status that has no body (204, 304) and absurd sizes are refused, naming the field.
+    ///
+    /// [`Emulator::try_push_fault`]: crate::Emulator::try_push_fault
+    pub fn validate(&self) -> Result<(), InvalidArgument> {
         if self.count == 0 {
-            return Err("'count' must be at least 1".into());
+            return Err(InvalidArgument::new("count", "must be at least 1"));
         }
-        if self.method.is_empty() || http::Method::from_bytes(self.method.as_bytes()).is_err() {
-            return Err("'method' must be an HTTP method or \"*\"".into());
+        if self.method != "*"
+            && (self.method.is_empty() || http::Method::from_bytes(self.method.as_bytes()).is_err())
+        {
+            return Err(InvalidArgument::new(
+                "method",
+                format!("must be an HTTP method or \"*\", got {:?}", self.method),
+            ));
         }
         if self.path != "*" && !self.path.starts_with('/') {
-            return Err("'path' must be a full path starting with '/' or \"*\"".into());
+            return Err(InvalidArgument::new(
+                "path",
+                format!(
+                    "must be a full path starting with '/' or \"*\", got {:?}",
+                    self.path
+                ),
+            ));
         }
-        let valid = |s: u16| (100..=599).contains(&s);
+        // 1xx are interim responses (the client would still wait for a final one; 101 switches
+        // protocols), so they cannot stand for a response.
+        let valid = |s: u16| (200..=599).contains(&s);
         match &self.fault {
             Fault::Status { status, .. }
             | Fault::Html { status, .. }
             | Fault::Large { status, .. }
                 if !valid(*status) =>
             {
-                Err("'fault.status' must be between 100 and 599".into())
+                Err(InvalidArgument::new(
+                    "fault.status",
+                    format!("must be between 200 and 599, got {status}"),
+                ))
             }
             Fault::Redirect { status, .. } if !(300..=399).contains(status) => {
-                Err("'fault.status' of a redirect must be between 300 and 399".into())
+                Err(InvalidArgument::new(
+                    "fault.status",
+                    format!("of a redirect must be between 300 and 399, got {status}"),
+                ))
             }
-            Fault::Large { megabytes, .. } if *megabytes > 4096 => {
-                Err("'fault.megabytes' must be at most 4096".into())
+            Fault::Large { status, .. } if matches!(status, 204 | 304) => {
+                Err(InvalidArgument::new(
+                    "fault.status",
+                    format!("of a large body cannot be {status}: that status has no body"),
+                ))
             }
+            Fault::Large { megabytes, .. } if *megabytes > 4096 => Err(InvalidArgument::new(
+                "fault.megabytes",
+                format!("must be at most 4096, got {megabytes}"),
+            )),
             Fault::Status { headers, .. } => headers
                 .iter()
                 .find(|(name, value)| {
@@ -159,7 +239,10 @@ impl FaultRule {
                             .is_some_and(|v| http::HeaderValue::from_str(v).is_err())
                 })
                 .map_or(Ok(()), |(name, _)| {
-                    Err(format!("'fault.headers' has an invalid header '{name}'"))
+                    Err(InvalidArgument::new(
+                        "fault.headers",
+                        format!("has an invalid header {name:?}"),
+                    ))
                 }),
             _ => Ok(()),
         }
@@ -259,30 +342,30 @@ const CHUNK: usize = 64 * 1024;
 const PREFIX: &[u8] = b"{\"data\":{\"padding\":\"";
 const SUFFIX: &[u8] = b"\"}}";
 
-/// A streamed `{"data":{"padding":"xxxx…"}}` of exactly `megabytes` MiB (at least the bare JSON).
-/// Returns the length for `Content-Length` and the body.
+/// A streamed `{"data":{"padding":"xxxx…"}}` of exactly `megabytes` MiB (for 0, the bare JSON
+/// with empty padding). Returns the length for `Content-Length` and the body.
 pub(crate) fn large_body(megabytes: u32) -> (u64, Body) {
-    let total = (u64::from(megabytes) * 1024 * 1024).max((PREFIX.len() + SUFFIX.len()) as u64);
-    let mut padding = total - (PREFIX.len() + SUFFIX.len()) as u64;
+    let frame = (PREFIX.len() + SUFFIX.len()) as u64;
+    let total = (u64::from(megabytes) * 1024 * 1024).max(frame);
+    let mut padding = total - frame;
     let chunk = Bytes::from(vec![b'x'; CHUNK]);
-    let mut parts: Vec<Bytes> = vec![Bytes::from_static(PREFIX)];
+    let mut prefix_sent = false;
+    let mut suffix_sent = false;
     let stream = futures::stream::iter(std::iter::from_fn(move || {
-        if let Some(first) = parts.pop() {
-            return Some(first);
+        if !prefix_sent {
+            prefix_sent = true;
+            return Some(Bytes::from_static(PREFIX));
         }
-        if padding == 0 {
-            return None;
+        if padding > 0 {
+            let n = padding.min(CHUNK as u64) as usize;
+            padding -= n as u64;
+            return Some(chunk.slice(..n));
         }
-        let n = padding.min(CHUNK as u64) as usize;
-        padding -= n as u64;
-        let mut piece = chunk.slice(..n);
-        if padding == 0 {
-            let mut last = Vec::with_capacity(n + SUFFIX.len());
-            last.extend_from_slice(&piece);
-            last.extend_from_slice(SUFFIX);
-            piece = Bytes::from(last);
+        if !suffix_sent {
+            suffix_sent = true;
+            return Some(Bytes::from_static(SUFFIX));
         }
-        Some(piece)
+        None
     }))
     .map(Ok::<_, std::convert::Infallible>);
     (total, Body::from_stream(stream))
@@ -372,6 +455,97 @@ mod tests {
                 .unwrap()
                 .starts_with("xxx")
         );
+    }
+
+    #[tokio::test]
+    async fn large_body_of_zero_megabytes_is_the_bare_json() {
+        let (len, body) = large_body(0);
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.len() as u64, len);
+        assert_eq!(&bytes[..], br#"{"data":{"padding":""}}"#);
+    }
+
+    #[test]
+    fn unknown_fields_inside_the_fault_are_refused() {
+        for fault in [
+            json!({"kind": "status", "status": 503, "header": {"A": "b"}}),
+            json!({"kind": "status", "status": 503, "resetInSecs": 5}),
+            json!({"kind": "reset_before", "count": 2}),
+            json!({"kind": "large", "megabytes": 1, "size": 2}),
+        ] {
+            let error = serde_json::from_value::<Fault>(fault.clone()).unwrap_err();
+            assert!(
+                error.to_string().contains("unknown field"),
+                "{fault}: {error}"
+            );
+        }
+        let ok: Fault = serde_json::from_value(json!({"kind": "reset_before"})).unwrap();
+        assert_eq!(ok, Fault::ResetBefore);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut r = rule("NOT A METHOD", "/a", 1);
+        assert_eq!(r.validate().unwrap_err().field(), "method");
+        r.method = "*".into();
+        for (fault, field) in [
+            (
+                Fault::Status {
+                    status: 100,
+                    body: None,
+                    headers: BTreeMap::new(),
+                    reset_in_secs: None,
+                },
+                "fault.status",
+            ),
+            (
+                Fault::Status {
+                    status: 1000,
+                    body: None,
+                    headers: BTreeMap::new(),
+                    reset_in_secs: None,
+                },
+                "fault.status",
+            ),
+            (
+                Fault::Html {
+                    status: 42,
+                    body: None,
+                },
+                "fault.status",
+            ),
+            (
+                Fault::Large {
+                    megabytes: 1,
+                    status: 204,
+                },
+                "fault.status",
+            ),
+            (
+                Fault::Large {
+                    megabytes: 1,
+                    status: 304,
+                },
+                "fault.status",
+            ),
+            (
+                Fault::Large {
+                    megabytes: 5000,
+                    status: 200,
+                },
+                "fault.megabytes",
+            ),
+        ] {
+            r.fault = fault;
+            assert_eq!(r.validate().unwrap_err().field(), field, "{:?}", r.fault);
+        }
+        r.fault = Fault::Status {
+            status: 200,
+            body: None,
+            headers: BTreeMap::new(),
+            reset_in_secs: None,
+        };
+        assert!(r.validate().is_ok());
     }
 
     #[test]

@@ -25,7 +25,12 @@ pub(crate) fn is_well_formed(key: &str) -> bool {
 
 /// The first 12 hex characters of the key's SHA-256: enough to tell keys apart, useless to an attacker.
 pub(crate) fn fingerprint(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
+    fingerprint_bytes(key.as_bytes())
+}
+
+/// [`fingerprint`] of a key as sent, which may not be text.
+pub(crate) fn fingerprint_bytes(key: &[u8]) -> String {
+    let digest = Sha256::digest(key);
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -30,6 +30,7 @@
 mod chat;
 mod compression;
 mod emulator;
+mod error;
 mod faults;
 mod journal;
 mod keys;
@@ -48,6 +49,8 @@ mod time_format;
 mod validation;
 
 pub use emulator::Emulator;
+pub use error::InvalidArgument;
 pub use faults::{Fault, FaultRule};
 pub use journal::JournalEntry;
 pub use options::EmulatorOptions;
+pub use rate_limit::{MAX_RATE_WINDOW, check_rate_window};

@@ -45,7 +45,7 @@ fn cli() -> Command {
                 .value_name("DURATION")
                 .default_value("60s")
                 .value_parser(parse_duration)
-                .help("Rate-limit window: 60s, 2000ms, 1.5s or plain seconds"),
+                .help("Rate-limit window: 60s, 2000ms, 1.5s or plain seconds; at most one day"),
         )
         .arg(
             Arg::new("prefix")
@@ -81,9 +81,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("invalid duration {text:?}: use e.g. 60s or 2000ms"))?;
     let duration = Duration::try_from_secs_f64(value * scale)
         .map_err(|_| format!("invalid duration {text:?}"))?;
-    if duration.as_millis() == 0 {
-        return Err("the window must be at least 1ms".into());
-    }
+    delegir_emulator::check_rate_window(duration)
+        .map_err(|e| format!("the window {}", e.problem()))?;
     Ok(duration)
 }
 
@@ -164,6 +163,11 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("24h").is_err());
+        assert_eq!(parse_duration("1440m"), Ok(Duration::from_secs(86_400)));
+        let too_long = parse_duration("1441m").unwrap_err();
+        assert!(too_long.contains("at most one day"), "{too_long}");
+        assert!(parse_duration("1e30s").is_err());
         assert!(parse_duration("soon").is_err());
     }
 

@@ -17,7 +17,8 @@ pub struct EmulatorOptions {
     pub prefix: String,
     /// Requests allowed per key per window; `0` turns rate limiting off. Default 60.
     pub rate_limit: u32,
-    /// Length of the fixed rate-limit window. Default 60 s.
+    /// Length of the fixed rate-limit window: 1 ms to one day ([`MAX_RATE_WINDOW`](crate::MAX_RATE_WINDOW)).
+    /// Default 60 s.
     pub rate_window: Duration,
     /// How many requests the journal keeps (oldest dropped first). Default 10,000.
     pub journal_capacity: usize,

@@ -215,7 +215,14 @@ async fn api(
     };
     rec.record().body = journal::journal_body(&bytes);
 
+    // Every request sent with a key is journaled under its fingerprint: also outside the prefix
+    // (an SDK with the wrong base URL) and with a malformed key (even one that is not text).
+    let key_header = parts.headers.get("x-api-key");
+    let fingerprint =
+        |value: &HeaderValue| Some(Arc::from(keys::fingerprint_bytes(value.as_bytes())));
+
     if !under_prefix(parts.uri.path(), &shared.prefix) {
+        rec.record().fingerprint = key_header.and_then(fingerprint);
         let response = plain(ApiError::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -228,8 +235,7 @@ async fn api(
     }
 
     // 1. Authentication.
-    let key = parts.headers.get("x-api-key").map(HeaderValue::to_str);
-    let key = match key {
+    let key = match key_header.map(HeaderValue::to_str) {
         None => {
             let response = plain(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -238,8 +244,8 @@ async fn api(
             return rec.done(response, Outcome::Unauthorized);
         }
         Some(Ok(k)) if keys::is_well_formed(k) => k,
-        Some(value) => {
-            rec.record().fingerprint = value.ok().map(|k| Arc::from(keys::fingerprint(k)));
+        Some(_) => {
+            rec.record().fingerprint = key_header.and_then(fingerprint);
             return rec.done(invalid_key(), Outcome::Unauthorized);
         }
     };

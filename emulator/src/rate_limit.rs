@@ -10,6 +10,27 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::error::InvalidArgument;
+
+/// The longest rate-limit window the emulator accepts: one day. Longer windows are refused
+/// everywhere (options, CLI, admin API, bindings), so window arithmetic never overflows.
+pub const MAX_RATE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Checks a rate-limit window: at least 1 ms and at most [`MAX_RATE_WINDOW`] (one day).
+pub fn check_rate_window(window: Duration) -> Result<(), InvalidArgument> {
+    if window < Duration::from_millis(1) || window > MAX_RATE_WINDOW {
+        return Err(InvalidArgument::new(
+            "rate_window",
+            format!(
+                "must be at least 1 ms and at most one day ({} ms), got {} ms",
+                MAX_RATE_WINDOW.as_millis(),
+                window.as_secs_f64() * 1000.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `X-RateLimit-Limit`.
 pub(crate) const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 /// `X-RateLimit-Remaining`.
@@ -33,12 +54,14 @@ impl RateConfig {
         }
     }
 
-    /// Replaces the limit and window; every key starts a fresh window.
+    /// Replaces the limit and window; every key starts a fresh window if either changed.
     pub(crate) fn set(&self, limit: u32, window: Duration) {
-        self.limit.store(limit, Ordering::SeqCst);
-        self.window_ms
-            .store(window_millis(window), Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let window_ms = window_millis(window);
+        let old_limit = self.limit.swap(limit, Ordering::SeqCst);
+        let old_window = self.window_ms.swap(window_ms, Ordering::SeqCst);
+        if old_limit != limit || old_window != window_ms {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     pub(crate) fn limit(&self) -> u32 {
@@ -51,7 +74,7 @@ impl RateConfig {
 }
 
 fn window_millis(window: Duration) -> u64 {
-    (window.as_millis() as u64).max(1)
+    u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 /// One key's current window.
@@ -115,7 +138,7 @@ pub(crate) fn check(config: &RateConfig, window: &Mutex<Window>, now_ms: u64) ->
         // reset loses up to a second per window).
         *w = Window {
             generation,
-            end_ms: now_ms - now_ms % 1000 + window_ms,
+            end_ms: (now_ms - now_ms % 1000).saturating_add(window_ms),
             count: 0,
         };
     }
@@ -131,7 +154,7 @@ pub(crate) fn check(config: &RateConfig, window: &Mutex<Window>, now_ms: u64) ->
         Decision::Limited {
             limit,
             reset,
-            retry_after: (w.end_ms - now_ms).div_ceil(1000).max(1),
+            retry_after: w.end_ms.saturating_sub(now_ms).div_ceil(1000).max(1),
         }
     }
 }
@@ -181,11 +204,37 @@ mod tests {
             Decision::Limited { .. }
         ));
         config.set(1, Duration::from_secs(60));
+        assert!(
+            matches!(check(&config, &window, 2), Decision::Limited { .. }),
+            "the same configuration keeps the windows"
+        );
+        config.set(1, Duration::from_secs(30));
         assert!(matches!(
             check(&config, &window, 2),
             Decision::Allowed { .. }
         ));
         config.set(0, Duration::from_secs(60));
         assert_eq!(check(&config, &window, 3), Decision::Off);
+    }
+
+    #[test]
+    fn windows_are_bounded_and_the_arithmetic_saturates() {
+        assert!(check_rate_window(Duration::from_millis(1)).is_ok());
+        assert!(check_rate_window(MAX_RATE_WINDOW).is_ok());
+        assert!(check_rate_window(Duration::ZERO).is_err());
+        assert!(check_rate_window(Duration::from_micros(500)).is_err());
+        let error = check_rate_window(MAX_RATE_WINDOW + Duration::from_millis(1)).unwrap_err();
+        assert_eq!(error.field(), "rate_window");
+        // Even an unchecked huge window must not overflow.
+        let config = RateConfig::new(1, Duration::MAX);
+        let window = Mutex::new(Window::default());
+        assert!(matches!(
+            check(&config, &window, 1_000_000_500),
+            Decision::Allowed { .. }
+        ));
+        assert!(matches!(
+            check(&config, &window, 1_000_000_501),
+            Decision::Limited { .. }
+        ));
     }
 }

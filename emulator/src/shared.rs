@@ -3,12 +3,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::error::InvalidArgument;
 use crate::faults::{FaultQueue, FaultRule};
 use crate::journal::{Journal, JournalEntry};
 use crate::keys;
 use crate::log::RequestLog;
 use crate::options::{EmulatorOptions, normalize_prefix};
-use crate::rate_limit::RateConfig;
+use crate::rate_limit::{RateConfig, check_rate_window};
 use crate::state::Namespaces;
 
 /// Everything one emulator instance knows.
@@ -49,9 +50,13 @@ impl Shared {
         self.journal.clear(fingerprint.as_deref())
     }
 
-    /// Queues a fault rule.
-    pub(crate) fn push_fault(&self, rule: FaultRule) {
-        self.faults.push(rule);
+    /// Validates a fault rule (method upper-cased) and queues it; every way of adding a rule
+    /// (library, admin API, bindings) goes through here. Returns the rule as queued.
+    pub(crate) fn push_fault(&self, mut rule: FaultRule) -> Result<FaultRule, InvalidArgument> {
+        rule.method = rule.method.to_ascii_uppercase();
+        rule.validate()?;
+        self.faults.push(rule.clone());
+        Ok(rule)
     }
 
     /// `None`: every key's data, windows and revocations, all faults and the journal.
@@ -71,7 +76,15 @@ impl Shared {
         self.gzip.store(on, Ordering::Relaxed);
     }
 
-    pub(crate) fn set_rate_limit(&self, limit: u32, window: Duration) {
+    /// Sets the limit and window (checked by [`check_rate_window`]); every key starts a fresh
+    /// window if either changed.
+    pub(crate) fn set_rate_limit(
+        &self,
+        limit: u32,
+        window: Duration,
+    ) -> Result<(), InvalidArgument> {
+        check_rate_window(window)?;
         self.rate.set(limit, window);
+        Ok(())
     }
 }

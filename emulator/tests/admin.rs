@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 async fn admin(
     emulator: &delegir_emulator::Emulator,
@@ -96,6 +97,12 @@ async fn invalid_fault_rules_are_400() {
         json!({"method": "GET", "path": "*", "fault": {"kind": "redirect", "status": 200, "location": "x"}}),
         json!({"method": "GET", "path": "*", "count": 0, "fault": {"kind": "malformed"}}),
         json!({"method": "GET", "fault": {"kind": "malformed"}}),
+        json!({"method": "GET", "path": "*", "fault": {"kind": "status", "status": 503, "header": {"A": "b"}}}),
+        json!({"method": "GET", "path": "*", "fault": {"kind": "status", "status": 503, "resetInSecs": 5}}),
+        json!({"method": "GET", "path": "*", "fault": {"kind": "reset_before", "count": 2}}),
+        json!({"method": "GET", "path": "*", "fault": {"kind": "status", "status": 103}}),
+        json!({"method": "GET", "path": "*", "fault": {"kind": "large", "megabytes": 1, "status": 204}}),
+        json!({"method": "NOT A METHOD", "path": "*", "fault": {"kind": "malformed"}}),
     ] {
         let (status, body) =
             admin(&emulator, Method::POST, "/faults", None, Some(rule.clone())).await;
@@ -166,6 +173,116 @@ async fn keys_endpoints_issue_and_revoke_keys() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_rate_window_over_one_day_is_400_and_changes_nothing() {
+    let emulator = start_with(1, Duration::from_secs(60)).await;
+    for window in [
+        json!(18_446_744_073_709_551_615_u64),
+        json!(86_400_001),
+        json!(0),
+    ] {
+        let (status, body) = admin(
+            &emulator,
+            Method::PUT,
+            "/config",
+            None,
+            Some(json!({"rate_window_ms": window})),
+        )
+        .await;
+        assert_eq!(status, 400, "{window}");
+        let message = body["error"].as_str().unwrap();
+        assert!(message.contains("'rate_window_ms'"), "{message}");
+    }
+    let (_, body) = admin(&emulator, Method::GET, "/config", None, None).await;
+    assert_eq!(body["data"]["rate_window_ms"], 60000);
+    let (status, _) = admin(
+        &emulator,
+        Method::PUT,
+        "/config",
+        None,
+        Some(json!({"rate_window_ms": 86_400_000})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(get(&emulator, "/usage").await.status(), 200);
+    assert_eq!(get(&emulator, "/usage").await.status(), 429);
+}
+
+#[tokio::test]
+async fn switching_gzip_keeps_the_rate_limit_windows() {
+    let emulator = start_with(1, Duration::from_secs(60)).await;
+    assert_eq!(get(&emulator, "/usage").await.status(), 200);
+    let (status, _) = admin(
+        &emulator,
+        Method::PUT,
+        "/config",
+        None,
+        Some(json!({"gzip": false})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        get(&emulator, "/usage").await.status(),
+        429,
+        "the window was not reset"
+    );
+    let (status, _) = admin(
+        &emulator,
+        Method::PUT,
+        "/config",
+        None,
+        Some(json!({"rate_limit": 2})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        get(&emulator, "/usage").await.status(),
+        200,
+        "a new limit opens fresh windows"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_key_header_that_is_not_text_is_400_and_clears_nothing() {
+    let emulator = start().await;
+    get(&emulator, "/usage").await;
+    let bad = reqwest::header::HeaderValue::from_bytes(b"dlg_test_\xff\xfe").unwrap();
+    for method in [Method::GET, Method::DELETE] {
+        for path in ["/journal", "/faults"] {
+            let response = client()
+                .request(method.clone(), format!("{}{path}", emulator.admin_url()))
+                .header("X-API-Key", bad.clone())
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = json(response).await;
+            assert_eq!(status, 400, "{method} {path}");
+            assert!(body["error"].as_str().unwrap().contains("X-API-Key"));
+        }
+    }
+    let response = client()
+        .post(format!("{}/reset", emulator.admin_url()))
+        .header("X-API-Key", bad.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = client()
+        .post(format!("{}/faults", emulator.admin_url()))
+        .header("X-API-Key", bad)
+        .body(r#"{"method":"*","path":"*","fault":{"kind":"malformed"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(emulator.journal(None).len(), 1, "nothing was cleared");
+    assert_eq!(
+        get(&emulator, "/usage").await.status(),
+        200,
+        "no fault was queued"
+    );
 }
 
 #[tokio::test]

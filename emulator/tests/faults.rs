@@ -358,3 +358,91 @@ async fn unauthorized_requests_do_not_consume_faults() {
     );
     assert_eq!(get(&emulator, "/usage").await.status(), 500);
 }
+
+#[tokio::test]
+async fn a_large_fault_of_zero_megabytes_sends_a_body_as_long_as_its_content_length() {
+    let emulator = start().await;
+    emulator.push_fault(rule(
+        "GET",
+        "/usage",
+        Fault::Large {
+            megabytes: 0,
+            status: 200,
+        },
+    ));
+    let response = get(&emulator, "/usage").await;
+    let length = response.content_length().unwrap();
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, length);
+    assert_eq!(&bytes[..], br#"{"data":{"padding":""}}"#);
+}
+
+#[tokio::test]
+async fn the_library_refuses_the_rules_the_admin_api_refuses() {
+    let emulator = start().await;
+    let refused = [
+        (
+            FaultRule {
+                count: 0,
+                ..rule("GET", "/usage", Fault::Malformed)
+            },
+            "count",
+        ),
+        (rule("NOT A METHOD", "/usage", Fault::Malformed), "method"),
+        (rule("GET", "/usage", status_fault(1000)), "fault.status"),
+        (rule("GET", "/usage", status_fault(42)), "fault.status"),
+        (rule("GET", "/usage", status_fault(100)), "fault.status"),
+        (rule("GET", "/usage", status_fault(103)), "fault.status"),
+        (rule("GET", "/usage", status_fault(101)), "fault.status"),
+        (
+            rule(
+                "GET",
+                "/usage",
+                Fault::Redirect {
+                    status: 200,
+                    location: "/x".into(),
+                },
+            ),
+            "fault.status",
+        ),
+        (
+            rule(
+                "GET",
+                "/usage",
+                Fault::Large {
+                    megabytes: 1,
+                    status: 204,
+                },
+            ),
+            "fault.status",
+        ),
+        (
+            rule(
+                "GET",
+                "/usage",
+                Fault::Large {
+                    megabytes: 1,
+                    status: 304,
+                },
+            ),
+            "fault.status",
+        ),
+    ];
+    for (bad, field) in refused {
+        let error = emulator.try_push_fault(bad.clone()).unwrap_err();
+        assert_eq!(error.field(), field, "{bad:?}");
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            emulator.push_fault(bad.clone())
+        }));
+        assert!(panic.is_err(), "push_fault accepted {bad:?}");
+    }
+    assert!(emulator.journal(None).is_empty());
+    assert_eq!(
+        get(&emulator, "/usage").await.status(),
+        200,
+        "nothing was queued"
+    );
+    emulator
+        .try_push_fault(rule("get", "/usage", status_fault(200)))
+        .unwrap();
+}

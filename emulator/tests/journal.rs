@@ -116,3 +116,35 @@ async fn reset_of_everything_clears_journal_and_faults() {
     let (status, _) = get_json(&emulator, "/agents").await;
     assert_eq!(status, 200, "the fault is gone");
 }
+
+#[tokio::test]
+async fn requests_outside_the_prefix_and_keys_that_are_not_text_are_fingerprinted() {
+    let emulator = start().await;
+    let key = emulator.api_key();
+    let root = emulator.base_url().replace("/api/v1", "");
+    let response = client()
+        .get(format!("{root}/v1/usage"))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let bad = reqwest::header::HeaderValue::from_bytes(b"dlg_test_\xff").unwrap();
+    let response = client()
+        .get(format!("{}/usage", emulator.base_url()))
+        .header("X-API-Key", bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let mine = emulator.journal(Some(&key));
+    assert_eq!(
+        mine.len(),
+        1,
+        "the wrong-base-URL request shows in the key's journal"
+    );
+    assert_eq!(mine[0].path, "/v1/usage");
+    let all = emulator.journal(None);
+    let fingerprint = all[1].key_fingerprint.as_deref().expect("a fingerprint");
+    assert_eq!(fingerprint.len(), 12);
+}

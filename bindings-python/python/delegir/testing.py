@@ -115,10 +115,12 @@ class Emulator:
         self._native.revoke_key(self.api_key if api_key is None else api_key)
 
     def set_rate_limit(self, limit: int, window: Optional[float] = None) -> None:
-        """Sets the rate limit (0 = off) and window in seconds (default: unchanged)."""
-        if window is not None:
-            self._rate_window = float(window)
-        self._native.set_rate_limit(limit, self._rate_window)
+        """Sets the rate limit (0 = off) and window in seconds (default: unchanged); if either
+        changes, every key starts a fresh window. ``ValueError`` for a limit outside
+        0–4294967295 or a window outside 1 ms – one day (86,400 s)."""
+        rate_window = self._rate_window if window is None else float(window)
+        self._native.set_rate_limit(limit, rate_window)
+        self._rate_window = rate_window
 
     def close(self) -> None:
         """Stops the server (idempotent)."""

@@ -41,11 +41,27 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn scope(headers: &HeaderMap) -> Option<String> {
+/// The key an admin call is scoped to: none without `X-API-Key`; a header that is not text is
+/// refused rather than read as "no key" (which would act on every key).
+fn scope(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::bad_request(
+                    "'X-API-Key' must be visible ASCII text (it scopes the call to that key)",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Runs `f` with the call's scope, or answers the scope's error.
+fn scoped(headers: &HeaderMap, f: impl FnOnce(Option<&str>) -> Response) -> Response {
+    match scope(headers) {
+        Ok(key) => f(key.as_deref()),
+        Err(e) => e.into_response(),
+    }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
@@ -62,41 +78,46 @@ async fn health(State(shared): S) -> Response {
 }
 
 async fn journal(State(shared): S, headers: HeaderMap) -> Response {
-    response::data(&shared.journal(scope(&headers).as_deref()))
+    scoped(&headers, |key| response::data(&shared.journal(key)))
 }
 
 async fn clear_journal(State(shared): S, headers: HeaderMap) -> Response {
-    let cleared = shared.clear_journal(scope(&headers).as_deref());
-    response::data(&json!({ "cleared": cleared }))
+    scoped(&headers, |key| {
+        let cleared = shared.clear_journal(key);
+        response::data(&json!({ "cleared": cleared }))
+    })
 }
 
 async fn list_faults(State(shared): S, headers: HeaderMap) -> Response {
-    response::data(&shared.faults.list(scope(&headers).as_deref()))
+    scoped(&headers, |key| response::data(&shared.faults.list(key)))
 }
 
 async fn push_fault(State(shared): S, headers: HeaderMap, body: Bytes) -> Response {
-    let result = parse::<FaultRule>(&body).and_then(|mut rule| {
+    let result = scope(&headers).and_then(|key| {
+        let mut rule = parse::<FaultRule>(&body)?;
         if rule.api_key.is_none() {
-            rule.api_key = scope(&headers);
+            rule.api_key = key;
         }
-        rule.method = rule.method.to_ascii_uppercase();
-        rule.validate().map_err(ApiError::bad_request)?;
-        let answer = response::data(&rule);
-        shared.push_fault(rule);
-        Ok(answer)
+        let rule = shared
+            .push_fault(rule)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(response::data(&rule))
     });
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn clear_faults(State(shared): S, headers: HeaderMap) -> Response {
-    let cleared = shared.faults.clear(scope(&headers).as_deref());
-    response::data(&json!({ "cleared": cleared }))
+    scoped(&headers, |key| {
+        let cleared = shared.faults.clear(key);
+        response::data(&json!({ "cleared": cleared }))
+    })
 }
 
 async fn reset(State(shared): S, headers: HeaderMap) -> Response {
-    let key = scope(&headers);
-    shared.reset(key.as_deref());
-    response::data(&json!({ "reset": if key.is_some() { "key" } else { "all" } }))
+    scoped(&headers, |key| {
+        shared.reset(key);
+        response::data(&json!({ "reset": if key.is_some() { "key" } else { "all" } }))
+    })
 }
 
 async fn new_key() -> Response {
@@ -146,14 +167,14 @@ async fn get_config(State(shared): S) -> Response {
 
 async fn put_config(State(shared): S, body: Bytes) -> Response {
     let result = parse::<RateConfigBody>(&body).and_then(|body| {
-        if body.rate_window_ms == Some(0) {
-            return Err(ApiError::bad_request("'rate_window_ms' must be at least 1"));
-        }
         let limit = body.rate_limit.unwrap_or_else(|| shared.rate.limit());
         let window = body
             .rate_window_ms
             .map_or_else(|| shared.rate.window(), Duration::from_millis);
-        shared.set_rate_limit(limit, window);
+        // Windows restart only if the limit or the window changed (not for `{"gzip": …}`).
+        shared
+            .set_rate_limit(limit, window)
+            .map_err(|e| ApiError::bad_request(format!("'rate_window_ms' {}", e.problem())))?;
         if let Some(on) = body.gzip {
             shared.set_gzip(on);
         }
