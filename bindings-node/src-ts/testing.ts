@@ -133,8 +133,6 @@ export class Emulator {
   /** A key made for this emulator: pass it as `apiKey`. */
   readonly apiKey: string;
 
-  /** The API prefix (`/api/v1`), added to fault paths that lack it. */
-  readonly #prefix: string;
   /** The rate-limit window in milliseconds, kept by `setRateLimit(limit)`. */
   #rateWindow: number;
 
@@ -143,7 +141,6 @@ export class Emulator {
     this.baseUrl = native.baseUrl;
     this.adminUrl = native.adminUrl;
     this.apiKey = native.apiKey;
-    this.#prefix = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
     this.#rateWindow = rateWindow;
   }
 
@@ -207,11 +204,8 @@ export class Emulator {
     // become snake_case, so a misspelt one (`header` for `headers`) is refused there.
     check.knownKeys('rule', rule, ['method', 'path', 'fault', 'count', 'apiKey']);
     check.optionalString('rule.path', rule.path);
-    let path = rule.path ?? '*';
-    // Like the Python helper: `/usage`, `usage` and `/api/v1/usage` all mean the same path.
-    if (path !== '*' && !path.startsWith(`${this.#prefix}/`)) {
-      path = `${this.#prefix}/${path.replace(/^\/+/, '')}`;
-    }
+    // `/usage`, `usage` and `/api/v1/usage` all mean the same path: the emulator adds the prefix.
+    const path = rule.path ?? '*';
     const fault: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rule.fault)) fault[snakeCase(key)] = value;
     const native = this.#native;

@@ -446,3 +446,19 @@ async fn the_library_refuses_the_rules_the_admin_api_refuses() {
         .try_push_fault(rule("get", "/usage", status_fault(200)))
         .unwrap();
 }
+
+/// The library (and through it both helpers) takes a rule's path below the base URL too, as the
+/// SDKs' calls name it: `/agents/…` and `agents/…` mean `/api/v1/agents/…`.
+#[tokio::test]
+async fn a_library_rule_path_below_the_base_url_gets_the_prefix() {
+    let emulator = start_with(60, Duration::from_secs(60)).await;
+    for path in ["/agents/agt_abc123", "agents/agt_abc123"] {
+        emulator.push_fault(FaultRule {
+            path: path.into(),
+            ..rule("PUT", "*", status_fault(500))
+        });
+        let response = rename(&emulator, "Changed").await.unwrap();
+        assert_eq!(response.status(), 500, "{path}");
+    }
+    assert_eq!(current_name(&emulator).await, "Customer Support Agent");
+}

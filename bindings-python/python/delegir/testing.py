@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from types import TracebackType
 from typing import Any, Dict, List, Mapping, Optional, Type
-from urllib.parse import urlsplit
 
 from ._client import AsyncDelegir, Delegir
 from ._native import NativeEmulator
@@ -42,7 +41,6 @@ class Emulator:
     def __init__(self, *, rate_limit: int = 60, rate_window: float = 60.0, port: int = 0) -> None:
         self._native = NativeEmulator(rate_limit=rate_limit, rate_window=float(rate_window), port=port)
         self._rate_window = float(rate_window)
-        self._prefix = urlsplit(self._native.base_url).path.rstrip("/")
 
     @property
     def base_url(self) -> str:
@@ -97,8 +95,6 @@ class Emulator:
         """Makes the next ``count`` requests matching ``method`` (or ``"*"``) and ``path`` (below
         the base URL, like ``"/agents/agt_abc123"``, or the full path, or ``"*"``) get ``fault``,
         e.g. ``{"kind": "status", "status": 500}``; only ``api_key``'s requests if given."""
-        if path != "*" and not path.startswith(self._prefix + "/"):
-            path = self._prefix + "/" + path.lstrip("/")
         rule = {"method": method, "path": path, "count": count, "api_key": api_key, "fault": dict(fault)}
         self._native.push_fault(json.dumps(rule))
 
