@@ -278,10 +278,11 @@ export interface NativeViewOptions {
 export declare function setStoreLogSink(callback: (arg: StoreLogLine) => void): void
 
 /**
- * Starts an emulator on 127.0.0.1 and a free port. `rate_limit` is requests per key per window
- * (0 turns limiting off; default 60); `rate_window_ms` the window (default 60 000 ms).
+ * Starts an emulator on 127.0.0.1. `rate_limit` is requests per key per window (0 turns
+ * limiting off; default 60); `rate_window_ms` the window (default 60 000 ms); `port` the port
+ * (0 or none: a free one).
  */
-export declare function startEmulator(rateLimit?: number | undefined | null, rateWindowMs?: number | undefined | null): NativeEmulator
+export declare function startEmulator(rateLimit?: number | undefined | null, rateWindowMs?: number | undefined | null, port?: number | undefined | null): NativeEmulator
 
 /** One line of the rate-limit store. */
 export interface StoreLogLine {

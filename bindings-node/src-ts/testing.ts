@@ -26,6 +26,8 @@ export interface EmulatorStartOptions {
   rateLimit?: number;
   /** Length of the rate-limit window in milliseconds (default 60 000). */
   rateWindow?: number;
+  /** The port on 127.0.0.1 (default 0: a free one, which `baseUrl` then names). */
+  port?: number;
 }
 
 /** One request the emulator received. Never holds the key, only its fingerprint. */
@@ -145,17 +147,19 @@ export class Emulator {
   }
 
   /**
-   * Starts an emulator on 127.0.0.1 and a free port.
+   * Starts an emulator on 127.0.0.1, on a free port unless `port` names one.
    *
    * @throws {TypeError} for an option of the wrong type; {RangeError} for `rateLimit` outside
-   * 0–4294967295 or `rateWindow` outside 1 ms – one day (86 400 000 ms).
+   * 0–4294967295, `rateWindow` outside 1 ms – one day (86 400 000 ms) or `port` outside
+   * 0–65535; {Error} when the port cannot be bound (e.g. it is taken).
    */
   static async start(options: EmulatorStartOptions = {}): Promise<Emulator> {
     check.optionalObject('options', options);
     check.optionalInteger('rateLimit', options.rateLimit);
     check.optionalNumber('rateWindow', options.rateWindow);
-    check.knownKeys('options', options, ['rateLimit', 'rateWindow']);
-    const native = callNative(() => startEmulator(options.rateLimit, options.rateWindow));
+    check.optionalInteger('port', options.port);
+    check.knownKeys('options', options, ['rateLimit', 'rateWindow', 'port']);
+    const native = callNative(() => startEmulator(options.rateLimit, options.rateWindow, options.port));
     return new Emulator(native, options.rateWindow ?? DEFAULT_RATE_WINDOW_MS);
   }
 

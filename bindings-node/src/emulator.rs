@@ -22,14 +22,25 @@ fn stopped() -> Error {
     Error::new(Status::GenericFailure, "the emulator has been stopped")
 }
 
-/// Starts an emulator on 127.0.0.1 and a free port. `rate_limit` is requests per key per window
-/// (0 turns limiting off; default 60); `rate_window_ms` the window (default 60 000 ms).
+/// Starts an emulator on 127.0.0.1. `rate_limit` is requests per key per window (0 turns
+/// limiting off; default 60); `rate_window_ms` the window (default 60 000 ms); `port` the port
+/// (0 or none: a free one).
 #[napi]
 pub fn start_emulator(
     rate_limit: Option<i64>,
     rate_window_ms: Option<f64>,
+    port: Option<i64>,
 ) -> Result<NativeEmulator> {
     let mut options = EmulatorOptions::default();
+    if let Some(port) = port {
+        // Taken as `i64` so that -1 or 70000 is refused, not wrapped by napi's `u16`.
+        options.port = u16::try_from(port).map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!("port must be between 0 and 65535, got {port}"),
+            )
+        })?;
+    }
     if let Some(limit) = rate_limit {
         options.rate_limit = limit_u32("rateLimit", limit)?;
     }

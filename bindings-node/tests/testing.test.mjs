@@ -26,6 +26,30 @@ test('two emulators run side by side on different ports', async () => {
   }
 });
 
+test('port starts the emulator on that port; a taken or invalid port is an error', async () => {
+  // A free port: bind one with node:net, note it, release it, then ask for it.
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  const emulator = await Emulator.start({ port, rateLimit: 0 });
+  try {
+    assert.equal(emulator.baseUrl, `http://127.0.0.1:${port}/api/v1`);
+    const client = new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, maxRetries: 0 });
+    assert.equal((await client.agents.list()).length > 0, true);
+    // The port is now taken: a second emulator cannot have it.
+    await assert.rejects(Emulator.start({ port }), (e) => e instanceof Error && /could not start the emulator/.test(e.message));
+  } finally {
+    await emulator.stop();
+  }
+  for (const bad of [-1, 65536, 1e9]) {
+    await assert.rejects(Emulator.start({ port: bad }), (e) => e instanceof RangeError && /port must be between 0 and 65535/.test(e.message), String(bad));
+  }
+  await assert.rejects(Emulator.start({ port: 80.5 }), TypeError);
+  await assert.rejects(Emulator.start({ port: '8080' }), TypeError);
+});
+
 test('each key sees its own data and its own journal', async () => {
   const emulator = await Emulator.start({ rateLimit: 0 });
   try {
