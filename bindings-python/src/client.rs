@@ -536,7 +536,11 @@ fn seconds(argument: &'static str, value: f64, zero_ok: bool) -> PyResult<Durati
 /// conversion raises `OverflowError` for an int beyond `i64`, before the core's check could
 /// run; this raises the documented `ValueError` instead, naming the argument and `range` (its
 /// allowed values). The Python layer has already refused other types, `bool` included.
-fn int_arg(value: &Bound<'_, PyAny>, argument: &str, range: &str) -> PyResult<Option<i64>> {
+pub(crate) fn int_arg(
+    value: &Bound<'_, PyAny>,
+    argument: &str,
+    range: &str,
+) -> PyResult<Option<i64>> {
     if value.is_none() {
         return Ok(None);
     }

@@ -9,9 +9,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use delegir_emulator::{Emulator, EmulatorOptions, FaultRule, check_rate_window};
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBool, PyBytes, PyInt};
+
+use crate::client::int_arg;
 
 /// A running emulator; stopped by `shutdown()` or when collected.
 #[pyclass(frozen, module = "delegir._native")]
@@ -21,14 +23,26 @@ pub struct NativeEmulator {
 
 #[pymethods]
 impl NativeEmulator {
+    /// `rate_limit` and `port` default (when absent) to 60 and 0 (a free port).
     #[new]
-    #[pyo3(signature = (*, rate_limit=60, rate_window=60.0, port=0))]
-    fn new(py: Python<'_>, rate_limit: i64, rate_window: f64, port: i64) -> PyResult<Self> {
-        let port = u16::try_from(port).map_err(|_| {
-            PyValueError::new_err(format!("port must be between 0 and 65535, got {port}"))
-        })?;
+    #[pyo3(signature = (*, rate_limit=None, rate_window=60.0, port=None))]
+    fn new(
+        py: Python<'_>,
+        rate_limit: Option<&Bound<'_, PyAny>>,
+        rate_window: f64,
+        port: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let defaults = EmulatorOptions::default();
+        let rate_limit = match rate_limit {
+            Some(value) => whole("rate_limit", value, u32::MAX.into())? as u32,
+            None => defaults.rate_limit,
+        };
+        let port = match port {
+            Some(value) => whole("port", value, u16::MAX.into())? as u16,
+            None => defaults.port,
+        };
         let options = EmulatorOptions {
-            rate_limit: limit_u32("rate_limit", rate_limit)?,
+            rate_limit,
             rate_window: window("rate_window", rate_window)?,
             port,
             ..EmulatorOptions::default()
@@ -107,8 +121,8 @@ impl NativeEmulator {
     }
 
     /// Sets the rate limit (0 = off) and its window in seconds.
-    fn set_rate_limit(&self, limit: i64, window_secs: f64) -> PyResult<()> {
-        let limit = limit_u32("limit", limit)?;
+    fn set_rate_limit(&self, limit: &Bound<'_, PyAny>, window_secs: f64) -> PyResult<()> {
+        let limit = whole("limit", limit, u32::MAX.into())? as u32;
         let window = window("window", window_secs)?;
         self.with(|e| e.try_set_rate_limit(limit, window))?
             .map_err(|e| PyValueError::new_err(e.to_string()))
@@ -157,13 +171,20 @@ fn window(name: &str, seconds: f64) -> PyResult<Duration> {
     Ok(window)
 }
 
-/// A limit from Python (taken as `i64`, so that `-1` is a `ValueError` naming the argument
-/// rather than an `OverflowError`).
-fn limit_u32(name: &str, limit: i64) -> PyResult<u32> {
-    u32::try_from(limit).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{name} must be between 0 and {}, got {limit}",
-            u32::MAX
-        ))
-    })
+/// A whole number from 0 to `max` from Python: another type (`bool` and `None` included) is a
+/// `TypeError`, an int out of range (however large: pyo3's own conversion would raise
+/// `OverflowError` beyond `i64`) a `ValueError` naming the argument.
+fn whole(name: &str, value: &Bound<'_, PyAny>, max: u64) -> PyResult<u64> {
+    if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
+        let type_name = value.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, got {type_name}"
+        )));
+    }
+    let range = format!("between 0 and {max}");
+    let number = int_arg(value, name, &range)?.unwrap_or_default();
+    u64::try_from(number)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| PyValueError::new_err(format!("{name} must be {range}, got {number}")))
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 
 import delegir
@@ -114,7 +115,7 @@ def test_a_rate_window_out_of_range_is_a_value_error_naming_it(window: float) ->
         emu.set_rate_limit(1, window)
 
 
-@pytest.mark.parametrize("limit", [-1, 2**32])
+@pytest.mark.parametrize("limit", [-1, 2**32, 2**64, -(2**70), 10**400])
 def test_a_rate_limit_out_of_range_is_a_value_error_naming_it(limit: int) -> None:
     with pytest.raises(ValueError, match="rate_limit"):
         Emulator(rate_limit=limit)
@@ -127,6 +128,34 @@ def test_a_rate_limit_out_of_range_is_a_value_error_naming_it(limit: int) -> Non
         with urllib.request.urlopen(emu.admin_url + "/config") as response:
             config = json.load(response)["data"]
         assert (config["rate_limit"], config["rate_window_ms"]) == (5, 2000), "a refused window is not kept"
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 2**64, 10**400])
+def test_a_port_out_of_range_is_a_value_error_naming_it(port: int) -> None:
+    # Not pyo3's OverflowError ("Python int too large to convert to C long") for the big ones.
+    with pytest.raises(ValueError, match="port must be between 0 and 65535"):
+        Emulator(port=port)
+
+
+@pytest.mark.parametrize("value", [True, 1.0, "60"])
+def test_a_rate_limit_or_port_that_is_not_an_int_is_a_type_error(value: object) -> None:
+    with pytest.raises(TypeError, match="rate_limit must be an int"):
+        Emulator(rate_limit=value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="port must be an int"):
+        Emulator(port=value)  # type: ignore[arg-type]
+    with Emulator(rate_limit=0) as emu, pytest.raises(TypeError, match="limit must be an int"):
+        emu.set_rate_limit(value)  # type: ignore[arg-type]
+
+
+def test_a_port_is_used_and_a_taken_one_is_an_os_error() -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with Emulator(port=port, rate_limit=0) as emu:
+        assert emu.base_url == f"http://127.0.0.1:{port}/api/v1"
+        with pytest.raises(OSError, match="could not start the emulator"):
+            Emulator(port=port)
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,7 @@ class NativeRunPager:
 @final
 class NativeEmulator:
     def __new__(
-        cls, *, rate_limit: int = 60, rate_window: float = 60.0, port: int = 0
+        cls, *, rate_limit: int | None = None, rate_window: float = 60.0, port: int | None = None
     ) -> NativeEmulator: ...
     @property
     def base_url(self) -> str: ...
