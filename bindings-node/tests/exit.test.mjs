@@ -150,6 +150,33 @@ test('calls from worker threads settle on their own thread, and the workers exit
   }
 });
 
+test('the addon first loaded by a worker that exits keeps working in later workers and the main thread', async () => {
+  // The first `new Delegir` loads the addon; here it happens in a worker thread that then exits,
+  // as in a worker pool. With mimalloc 3.x as the addon's allocator, the next thread to
+  // allocate through it (another worker, the main thread) killed the process with SIGSEGV.
+  const r = await runChild(`
+    import { Worker } from 'node:worker_threads';
+    const source = \`
+      const { parentPort } = require('node:worker_threads');
+      const { Delegir } = require('delegir');
+      new Delegir({ rateLimit: false }).agents.get('agt_abc123').then((a) => parentPort.postMessage(a.id));\`;
+    const inWorker = () => new Promise((resolve, reject) => {
+      // execArgv: not the parent's --input-type=module, so the source is CommonJS.
+      const worker = new Worker(source, { eval: true, execArgv: [] });
+      let id;
+      worker.on('message', (m) => (id = m));
+      worker.on('error', reject);
+      worker.on('exit', (code) => resolve(code + ':' + id));
+    });
+    const ids = [await inWorker(), await inWorker()];
+    const { Delegir } = await import('delegir');
+    ids.push((await new Delegir({ rateLimit: false }).agents.get('agt_abc123')).id);
+    console.log(ids.join(' '));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '0:agt_abc123 0:agt_abc123 agt_abc123');
+});
+
 // The runtime's workers leave a core to the JavaScript thread (cores - 1, at least one) unless
 // TOKIO_WORKER_THREADS says otherwise. Counted through /proc, so Linux only.
 const countWorkers = `

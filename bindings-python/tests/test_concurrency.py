@@ -97,6 +97,43 @@ def test_interpreter_exit_after_async_calls_is_quiet() -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
 
+def test_the_extension_first_imported_in_a_thread_that_exits_works_in_later_threads() -> None:
+    # A lazy `import delegir` in a thread pool's task: the thread that loaded the extension
+    # exits, then new threads allocate through it. With mimalloc 3.x as the extension's
+    # allocator, the first of them died with SIGSEGV (exit -11), without a message.
+    result = _run_script(
+        """
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        started = []
+
+        def first():
+            from delegir.testing import Emulator
+            started.append(Emulator(rate_limit=0))
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        thread.join()
+
+        import delegir
+
+        emu = started[0]
+        def call(i):
+            with delegir.Delegir(api_key=emu.api_key, base_url=emu.base_url) as client:
+                return len(client.agents.list())
+
+        for batch in range(3):
+            with ThreadPoolExecutor(4) as pool:
+                counts = list(pool.map(call, range(8)))
+            assert all(n > 0 for n in counts), counts
+        print("done")
+        """
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr)
+    assert result.stdout.strip() == "done"
+
+
 def test_eight_threads_on_the_sync_client_run_in_parallel(client: Delegir, emu: Emulator) -> None:
     emu.add_fault("GET", "/usage", {"kind": "delay", "ms": 300}, count=9)
     started = time.monotonic()
