@@ -92,8 +92,7 @@ function caller(name, workload, base, key) {
   }
   if (name === 'fetch-timeout') {
     // openai-node's fetchWithTimeout: an AbortController per call, aborted by a timer, so that
-    // a request that takes too long is closed. The SDK gives each attempt the same (the timer is
-    // its own: one host timer for all pending deadlines).
+    // a request that takes too long is closed. The SDK gives each attempt the same.
     return async () => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 60_000);

@@ -22,9 +22,71 @@ use crate::wire::headers::ResponseMeta;
 /// Most characters of a body quoted in an error.
 pub(crate) const EXCERPT_CHARS: usize = 200;
 
-#[derive(Deserialize)]
+/// `{"data": ...}`. Deserialized by hand: serde's derive also reads a struct from a JSON array
+/// (`[{...}]` as `data`), which is not the documented envelope.
 struct DataEnvelope<T> {
     data: T,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for DataEnvelope<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Envelope<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Envelope<T> {
+            type Value = DataEnvelope<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object {\"data\": ...}")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut data = None;
+                while let Some(IsData(is_data)) = map.next_key()? {
+                    if !is_data {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    } else if data.is_some() {
+                        return Err(serde::de::Error::duplicate_field("data"));
+                    } else {
+                        data = Some(map.next_value()?);
+                    }
+                }
+                data.map(|data| DataEnvelope { data })
+                    .ok_or_else(|| serde::de::Error::missing_field("data"))
+            }
+        }
+
+        deserializer.deserialize_map(Envelope(std::marker::PhantomData))
+    }
+}
+
+/// Whether an envelope's key is `data`, read without allocating it.
+struct IsData(bool);
+
+impl<'de> Deserialize<'de> for IsData {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Key;
+
+        impl serde::de::Visitor<'_> for Key {
+            type Value = IsData;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> std::result::Result<IsData, E> {
+                Ok(IsData(key == "data"))
+            }
+        }
+
+        deserializer.deserialize_identifier(Key)
+    }
 }
 
 #[derive(Deserialize)]
@@ -59,6 +121,18 @@ pub(crate) fn data<T: DeserializeOwned + 'static>(
     };
     match parsed {
         Ok(envelope) => Ok(envelope.data),
+        // Said plainly rather than as serde's "EOF while parsing a value" (a 204 No Content, a
+        // gateway's empty 200).
+        Err(e) if body.trim_ascii().is_empty() => Err(invalid(
+            status,
+            body,
+            meta,
+            format!(
+                "the response (HTTP {status}) has an empty body, not the documented \
+                 {{\"data\": ...}} envelope{note}"
+            ),
+        )
+        .with_source(e)),
         Err(e) => Err(invalid(
             status,
             body,
@@ -213,6 +287,45 @@ mod tests {
         }
         let e = data::<Agent>(200, html.as_bytes(), &meta(), "").unwrap_err();
         assert!(e.body_excerpt().unwrap().contains("502 Bad Gateway"));
+    }
+
+    #[test]
+    fn only_an_object_with_data_once_is_the_envelope() {
+        let agent = AGENT
+            .strip_prefix("{\"data\": ")
+            .unwrap()
+            .strip_suffix('}')
+            .unwrap();
+        // serde's derived envelope read `[agent]` as `{"data": agent}`.
+        for body in [
+            format!("[{agent}]"),
+            format!("[{agent}, 1]"),
+            format!("{{\"data\": {agent}, \"data\": {agent}}}"),
+            format!("{{\"dat\": {agent}}}"),
+            "null".to_owned(),
+            "{}".to_owned(),
+        ] {
+            let e = data::<Agent>(200, body.as_bytes(), &meta(), "").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ResponseValidation, "{body}");
+            assert!(
+                e.message().contains("not the documented"),
+                "{body}: {}",
+                e.message()
+            );
+        }
+        for body in ["", " \r\n"] {
+            let e = data::<Agent>(204, body.as_bytes(), &meta(), "").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ResponseValidation);
+            assert!(
+                e.message().contains("(HTTP 204) has an empty body"),
+                "{}",
+                e.message()
+            );
+        }
+        // Other keys around `data` are ignored, escaped or not.
+        let body = format!("{{\"meta\": [1, {{}}], \"d\\u0061ta\": {agent}, \"x\": null}}");
+        let agent: Agent = data(200, body.as_bytes(), &meta(), "").unwrap();
+        assert_eq!(agent.id, "agt_abc123");
     }
 
     #[test]

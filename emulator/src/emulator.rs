@@ -165,13 +165,9 @@ impl Emulator {
     /// (the admin API's checks: [`FaultRule::validate`]); nothing is queued then.
     ///
     /// `rule.path` may be below the base URL, as the SDKs' calls name it (`/usage`, `usage`), or
-    /// the full path (`/api/v1/usage`), or `"*"`: the prefix is added where it is missing. (The
-    /// admin API, which sees raw requests, takes full paths only.)
-    pub fn try_push_fault(&self, mut rule: FaultRule) -> Result<(), InvalidArgument> {
-        let prefix = self.shared.prefix.as_str();
-        if rule.path != "*" && !rule.path.starts_with(&format!("{prefix}/")) {
-            rule.path = format!("{prefix}/{}", rule.path.trim_start_matches('/'));
-        }
+    /// the full path (`/api/v1/usage`), or `"*"`: the prefix is added where it is missing (as
+    /// the admin API does).
+    pub fn try_push_fault(&self, rule: FaultRule) -> Result<(), InvalidArgument> {
         self.shared.push_fault(rule).map(drop)
     }
 

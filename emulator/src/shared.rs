@@ -50,10 +50,16 @@ impl Shared {
         self.journal.clear(fingerprint.as_deref())
     }
 
-    /// Validates a fault rule (method upper-cased) and queues it; every way of adding a rule
-    /// (library, admin API, bindings) goes through here. Returns the rule as queued.
+    /// Validates a fault rule (method upper-cased, the API prefix added to a path below the
+    /// base URL: `/usage` and `usage` are `/api/v1/usage`, which is what the SDKs' calls name;
+    /// a rule for a path outside the prefix would never fire) and queues it; every way of adding
+    /// a rule (library, admin API, bindings) goes through here. Returns the rule as queued.
     pub(crate) fn push_fault(&self, mut rule: FaultRule) -> Result<FaultRule, InvalidArgument> {
         rule.method = rule.method.to_ascii_uppercase();
+        let prefix = self.prefix.as_str();
+        if rule.path != "*" && !rule.path.starts_with(&format!("{prefix}/")) {
+            rule.path = format!("{prefix}/{}", rule.path.trim_start_matches('/'));
+        }
         rule.validate()?;
         self.faults.push(rule.clone());
         Ok(rule)

@@ -75,6 +75,21 @@ async fn faults_endpoint_queues_lists_and_clears_rules() {
 }
 
 #[tokio::test]
+async fn a_fault_path_below_the_base_url_gets_the_prefix_as_in_the_library() {
+    // `/usage` (as the SDKs name the call) used to be queued as is and never fire.
+    let emulator = start().await;
+    for path in ["/usage", "usage"] {
+        let rule =
+            json!({"method": "GET", "path": path, "fault": {"kind": "status", "status": 503}});
+        let (status, body) = admin(&emulator, Method::POST, "/faults", None, Some(rule)).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"]["path"], "/api/v1/usage");
+        assert_eq!(get(&emulator, "/usage").await.status(), 503, "{path}");
+        assert_eq!(get(&emulator, "/usage").await.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn a_fault_posted_with_a_key_header_applies_to_that_key_only() {
     let emulator = start().await;
     let other = emulator.new_api_key();

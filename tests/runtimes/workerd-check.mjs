@@ -56,7 +56,30 @@ assert.equal(burst.ok, 50);
 const sharedKey = await freshKey();
 const concurrent = await Promise.all([1, 2, 3].map(() => call('/burst', sharedKey, '&count=5')));
 for (const { body } of concurrent) assert.deepEqual([body.ok, body.failures], [5, []]);
-const entries = [...(await journal(key)), ...(await journal(burstKey)), ...(await journal(sharedKey))];
+// Two requests at once, each on its own key and each waiting for the next window, then a
+// request that leaves a call running, then retries after a 503 (a backoff sleep) in later
+// requests: every sleep is on a timer of its own request. With one timer for the module, armed
+// by whichever request slept first, the second request hung ("Worker's code had hung"), and so
+// did every later sleep once that request had ended.
+const pacedKeys = [await freshKey(), await freshKey()];
+const paced = await Promise.all(pacedKeys.map((k) => call('/burst', k, '&count=25')));
+for (const { body } of paced) assert.deepEqual([body.ok, body.failures], [25, []]);
+await call('/leftRunning', await freshKey());
+for (let i = 0; i < 2; i++) {
+  const retryKey = await freshKey();
+  const fault = { method: 'GET', path: '/api/v1/usage', fault: { kind: 'status', status: 503 }, count: 1 };
+  const queued = await fetch(`${admin}/faults`, { method: 'POST', headers: { 'X-API-Key': retryKey }, body: JSON.stringify(fault) });
+  assert.equal(queued.status, 200, await queued.text());
+  await call('/usage', retryKey);
+  assert.deepEqual((await journal(retryKey)).map((e) => e.status), [503, 200], 'retried once after its backoff');
+}
+const entries = [
+  ...(await journal(key)),
+  ...(await journal(burstKey)),
+  ...(await journal(sharedKey)),
+  ...(await journal(pacedKeys[0])),
+  ...(await journal(pacedKeys[1])),
+];
 const limited = entries.filter((e) => e.status === 429);
 assert.equal(limited.length, 0, `429s in the journal: ${JSON.stringify(limited.slice(0, 3))}`);
 assert.equal((await journal(burstKey)).length, 50, 'each call sent once');

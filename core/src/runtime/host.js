@@ -13,8 +13,8 @@
 let onTrap = null;
 /** Whether the embedder has stopped the module (`stop`): nothing enters it any more. */
 let stopped = false;
-/** The host timer armed for the module (host.rs keeps at most one), if any. */
-let armed;
+/** The host timers armed for the module's sleeps (host.rs: one per sleep). */
+const armed = new Set();
 /** The `AbortController`s of the requests in flight (wire/fetch/send.js). */
 export const inFlight = new Set();
 
@@ -34,8 +34,8 @@ export function setTrapHandler(handler) {
  */
 function stop() {
   stopped = true;
-  if (armed !== undefined) clearTimeout(armed);
-  armed = undefined;
+  for (const handle of armed) clearTimeout(handle);
+  armed.clear();
   for (const controller of inFlight) controller.abort();
   inFlight.clear();
 }
@@ -51,15 +51,19 @@ export function guarded(f, a, b, c) {
   }
 }
 
-/** `setTimeout` of a callback that enters the module. */
-export function setGuardedTimeout(callback, ms) {
+/** `setTimeout` of `callback(id)`, a callback that enters the module. */
+export function setGuardedTimeout(callback, ms, id) {
   if (stopped) return undefined;
-  armed = setTimeout(() => guarded(callback), ms);
-  return armed;
+  const handle = setTimeout(() => {
+    armed.delete(handle);
+    guarded(callback, id);
+  }, ms);
+  armed.add(handle);
+  return handle;
 }
 
 /** `clearTimeout` of a handle of `setGuardedTimeout`. */
 export function clearGuardedTimeout(handle) {
   clearTimeout(handle);
-  if (handle === armed) armed = undefined;
+  armed.delete(handle);
 }

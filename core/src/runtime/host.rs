@@ -1,16 +1,17 @@
-//! Timers of the JavaScript host (wasm32): every sleep of the module shares one `setTimeout`.
+//! Timers of the JavaScript host (wasm32): each sleep is one `setTimeout`.
 //!
-//! The pending sleeps are kept in Rust by deadline, and one host timer is armed for the earliest.
-//! Every attempt sleeps (its timeout) and nearly every one ends before its timer: with a
-//! `setTimeout`/`clearTimeout` pair and a wasm-bindgen closure per sleep (the closure registered
-//! with a FinalizationRegistry, then unregistered), that was ~10 us of a small GET's CPU in a
-//! profile under Node. Now a sleep is a map entry; the host timer is re-armed only when a new
-//! sleep ends before it, and cleared when no sleep is left: a per-attempt timeout of 60 s that
-//! outlived its call would keep Node's event loop (and a test process) alive for a minute after
-//! the work is done.
+//! Every sleep arms its own host timer when it is made, in the context of the code that made it,
+//! and clears it when it is dropped early. One timer shared by the whole module (armed for the
+//! earliest deadline, which saved a `setTimeout`/`clearTimeout` pair per attempt under Node) is
+//! wrong on workerd: a timer belongs to the request that armed it, never fires once that request
+//! has ended, and wakes nothing of another request; a call left running by one request, or two
+//! requests pacing at once, then left later sleeps (backoff, rate-limit waits, timeouts) pending
+//! forever. The per-sleep cost is kept small: the callback into the module is one closure made
+//! once, told which sleep is due by its id, so no wasm-bindgen closure (and FinalizationRegistry
+//! entry) is made per sleep.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -48,10 +49,11 @@ impl<F: Future + Unpin> Future for SingleThreaded<F> {
 
 #[wasm_bindgen(module = "/src/runtime/host.js")]
 extern "C" {
-    /// `setTimeout` of a callback into the module, through `guarded` (host.js says why). Node
-    /// returns a `Timeout` object and the other hosts a number: both are opaque handles here.
+    /// `setTimeout` of `handler(id)`, a callback into the module, through `guarded` (host.js
+    /// says why). Node returns a `Timeout` object and the other hosts a number: both are opaque
+    /// handles here.
     #[wasm_bindgen(js_name = setGuardedTimeout)]
-    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
+    fn set_timeout(handler: &js_sys::Function, ms: f64, id: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearGuardedTimeout)]
     fn clear_timeout(handle: &JsValue);
     /// Sends the exceptions thrown out of the module by the core's own callbacks (the host
@@ -73,20 +75,21 @@ const MAX_SLEEP: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// loop's cached time, so one may fire a little before `performance.now()` reaches its deadline.
 const SLACK: Duration = Duration::from_millis(1);
 
-/// A pending sleep: its deadline, then a number that makes the key unique.
-type Key = (Instant, u64);
+/// A pending sleep: its deadline, the waker of the task polling it, its host timer.
+struct Pending {
+    deadline: Instant,
+    waker: Option<Waker>,
+    handle: JsValue,
+}
 
-/// The module's sleeps and its one host timer.
+/// The module's pending sleeps, by id.
 #[derive(Default)]
 struct Timers {
-    /// Sleeps not yet over, each with the waker of the task polling it. A sleep whose entry is
-    /// gone is over.
-    pending: BTreeMap<Key, Option<Waker>>,
+    /// Sleeps not yet over. A sleep whose entry is gone is over.
+    pending: HashMap<u64, Pending>,
     next: u64,
-    /// The deadline the host timer is armed for, and its handle.
-    armed: Option<(Instant, JsValue)>,
     /// `on_timer`, made once and kept for the module's life.
-    callback: Option<Closure<dyn FnMut()>>,
+    callback: Option<Closure<dyn FnMut(f64)>>,
 }
 
 thread_local! {
@@ -94,116 +97,108 @@ thread_local! {
 }
 
 impl Timers {
-    /// Arms, moves or clears the host timer for the earliest pending deadline.
-    fn rearm(&mut self) {
-        let Some(&(earliest, _)) = self.pending.keys().next() else {
-            if let Some((_, handle)) = self.armed.take() {
-                clear_timeout(&handle);
-            }
-            return;
-        };
-        match &self.armed {
-            // Armed for this deadline or an earlier one: it fires, then re-arms.
-            Some((at, _)) if *at <= earliest => return,
-            Some((_, handle)) => clear_timeout(handle),
-            None => {}
-        }
-        let delay = earliest
+    /// A host timer for sleep `id`, due at `deadline` (or after the longest host delay).
+    fn arm(&mut self, id: u64, deadline: Instant) -> JsValue {
+        let delay = deadline
             .saturating_duration_since(Instant::now())
             .min(MAX_TIMER);
         let callback = self
             .callback
-            .get_or_insert_with(|| Closure::<dyn FnMut()>::new(on_timer));
+            .get_or_insert_with(|| Closure::<dyn FnMut(f64)>::new(on_timer));
         // Whole milliseconds, rounded up: the timer never fires before the deadline's
-        // millisecond.
-        let handle = set_timeout(
+        // millisecond. Ids stay far below 2^53, so they cross as numbers exactly.
+        set_timeout(
             callback.as_ref().unchecked_ref(),
             (delay.as_secs_f64() * 1000.0).ceil(),
-        );
-        self.armed = Some((earliest, handle));
+            id as f64,
+        )
     }
 }
 
-/// The host timer fired: ends every sleep that is due, then re-arms for the next one.
-fn on_timer() {
-    let due: Vec<Waker> = TIMERS.with(|timers| {
+/// The host timer of sleep `id` fired: the sleep is over, unless its deadline is still ahead (a
+/// sleep longer than the longest host delay, or a timer that fired early), then it is re-armed.
+fn on_timer(id: f64) {
+    let id = id as u64;
+    let due = TIMERS.with(|timers| {
         let mut timers = timers.borrow_mut();
-        timers.armed = None;
-        let horizon = Instant::now() + SLACK;
-        let mut due = Vec::new();
-        while let Some(entry) = timers.pending.first_entry() {
-            if entry.key().0 > horizon {
-                break;
+        let deadline = timers.pending.get(&id)?.deadline;
+        if deadline > Instant::now() + SLACK {
+            let handle = timers.arm(id, deadline);
+            if let Some(pending) = timers.pending.get_mut(&id) {
+                pending.handle = handle;
             }
-            if let Some(waker) = entry.remove() {
-                due.push(waker);
-            }
+            return None;
         }
-        timers.rearm();
-        due
+        timers.pending.remove(&id)?.waker
     });
     // Woken after the borrow ends: a waker may run code that starts another sleep.
-    for waker in due {
+    if let Some(waker) = due {
         waker.wake();
     }
 }
 
-/// A sleep on the module's host timer; dropping it early takes it out.
+/// A sleep on its own host timer; dropping it early clears the timer.
 pub(crate) struct Sleep {
     /// `None` once over.
-    key: Option<Key>,
+    id: Option<u64>,
 }
 
 impl Sleep {
     pub(crate) fn new(duration: Duration) -> Sleep {
         let deadline = Instant::now() + duration.min(MAX_SLEEP);
-        let key = TIMERS.with(|timers| {
+        let id = TIMERS.with(|timers| {
             let mut timers = timers.borrow_mut();
             timers.next += 1;
-            let key = (deadline, timers.next);
-            timers.pending.insert(key, None);
-            timers.rearm();
-            key
+            let id = timers.next;
+            let handle = timers.arm(id, deadline);
+            timers.pending.insert(
+                id,
+                Pending {
+                    deadline,
+                    waker: None,
+                    handle,
+                },
+            );
+            id
         });
-        Sleep { key: Some(key) }
+        Sleep { id: Some(id) }
     }
 }
 
 impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(key) = self.key else {
+        let Some(id) = self.id else {
             return Poll::Ready(());
         };
         // A waker replaced or removed is dropped after the borrow ends: dropping the last
         // reference to a task drops its future, whose sleeps then borrow the timers.
         let (pending, _replaced) =
-            TIMERS.with(|timers| match timers.borrow_mut().pending.get_mut(&key) {
-                Some(waker) if waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) => {
+            TIMERS.with(|timers| match timers.borrow_mut().pending.get_mut(&id) {
+                Some(Pending { waker, .. })
+                    if waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) =>
+                {
                     (true, None)
                 }
-                Some(waker) => (true, waker.replace(cx.waker().clone())),
+                Some(Pending { waker, .. }) => (true, waker.replace(cx.waker().clone())),
                 None => (false, None),
             });
         if pending {
             return Poll::Pending;
         }
-        self.key = None;
+        self.id = None;
         Poll::Ready(())
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let _removed = TIMERS.with(|timers| {
-                let mut timers = timers.borrow_mut();
-                let removed = timers.pending.remove(&key);
-                if removed.is_some() && timers.pending.is_empty() {
-                    timers.rearm();
-                }
-                removed
-            });
+        if let Some(id) = self.id.take() {
+            // The waker is dropped after the borrow ends (see `poll`).
+            let removed = TIMERS.with(|timers| timers.borrow_mut().pending.remove(&id));
+            if let Some(removed) = &removed {
+                clear_timeout(&removed.handle);
+            }
         }
     }
 }

@@ -93,7 +93,7 @@ test('a panic in a call ends every call in flight and every later one, and reach
   );
   await sleep(50);
   assert.deepEqual(uncaught, []);
-  // Nothing of the dead module keeps the event loop alive: its host timer (armed for the calls'
-  // 60 s attempt timeouts) was cleared.
+  // Nothing of the dead module keeps the event loop alive: its host timers (armed for the calls'
+  // 60 s attempt timeouts) were cleared.
   assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r === 'Timeout'), []);
 });

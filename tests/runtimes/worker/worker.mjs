@@ -59,6 +59,16 @@ export default {
     try {
       const delegir = client(url);
       if (url.pathname === '/construct') return Response.json({ build: build(), baseUrl: delegir.baseUrl });
+      if (url.pathname === '/leftRunning') {
+        // A call this request does not wait for (its attempt's timeout is still armed when the
+        // request ends): later requests' sleeps must not depend on this request's timers.
+        delegir.usage.get({ timeout: 20_000 }).catch(() => {});
+        return Response.json({ started: true });
+      }
+      if (url.pathname === '/usage') {
+        const usage = await delegir.usage.get();
+        return Response.json({ totalRuns: usage.totalRuns });
+      }
       const body =
         url.pathname === '/burst'
           ? await burst(delegir, Number(url.searchParams.get('count') ?? '50'))

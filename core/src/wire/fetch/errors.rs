@@ -3,7 +3,9 @@
 //! `fetch` rejects with a bare `TypeError` for every network failure; some hosts say more in the
 //! error's `cause` or `code`. Only a failure that names a connect error (refused, DNS, connect
 //! timeout) proves the request never left, so that it may be sent again even for a chat; any
-//! other failure is taken as "may have reached the server".
+//! other failure is taken as "may have reached the server". A failure that names a protocol
+//! error (undici's HTTP parser) or a body that does not decode (zlib) is said to be one, as the
+//! native wire says it, rather than called a lost connection.
 
 use std::fmt;
 
@@ -23,6 +25,16 @@ const CONNECT_CODES: &[&str] = &[
     "ConnectionRefused",
     "FailedToOpenSocket",
 ];
+
+/// Node's (OpenSSL's) codes for a TLS handshake that failed: the certificate was refused
+/// (expired, self-signed, another host's, an unknown issuer) or TLS itself failed, before the
+/// request was written.
+fn is_tls_code(code: &str) -> bool {
+    ["CERT_", "ERR_TLS_", "ERR_SSL_", "UNABLE_TO_"]
+        .iter()
+        .any(|prefix| code.starts_with(prefix))
+        || code.contains("SELF_SIGNED")
+}
 
 /// A failure of the host's `fetch` (or of setting up a request for it), described as text.
 #[derive(Debug)]
@@ -51,33 +63,70 @@ impl fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
+/// What a failure of `fetch` (or of reading a body) names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// No connection was made: nothing was sent.
+    Connect,
+    /// The response broke HTTP/1.1's rules (undici's parser refused it).
+    Protocol,
+    /// The body did not decode in the `Content-Encoding` the host decodes (zlib refused it).
+    Decoding,
+    /// Anything else: the connection may have been lost after the request went out.
+    Other,
+}
+
 /// Why `fetch` rejected, as the policy layer needs to know it.
 pub(super) fn classify(error: &JsValue) -> SendError {
     let source = Box::new(FetchError::new(describe(error)));
-    if names_connect_failure(error) {
-        SendError::Connect(source)
-    } else {
-        SendError::Lost(source)
+    match failure(error) {
+        Failure::Connect => SendError::Connect(source),
+        Failure::Protocol => SendError::Malformed {
+            status: None,
+            meta: Default::default(),
+            source,
+        },
+        Failure::Decoding | Failure::Other => SendError::Lost(source),
     }
 }
 
-fn names_connect_failure(error: &JsValue) -> bool {
-    let code_of = |value: &JsValue| {
-        Reflect::get(value, &JsValue::from_str("code"))
+/// What `error` (a rejection of `fetch` or of reading a body) names, from its and its cause's
+/// `code` and `name`.
+pub(super) fn failure(error: &JsValue) -> Failure {
+    let field = |value: &JsValue, name: &str| {
+        Reflect::get(value, &JsValue::from_str(name))
             .ok()
-            .and_then(|code| code.as_string())
+            .and_then(|field| field.as_string())
     };
     let cause = Reflect::get(error, &JsValue::from_str("cause")).unwrap_or(JsValue::UNDEFINED);
-    let codes = [code_of(error), code_of(&cause)];
-    if codes
-        .iter()
-        .flatten()
-        .any(|code| CONNECT_CODES.contains(&code.as_str()))
+    let codes = [field(error, "code"), field(&cause, "code")];
+    let codes = || codes.iter().flatten().map(String::as_str);
+    let names = [field(error, "name"), field(&cause, "name")];
+    let text = describe(error);
+    if codes().any(|code| CONNECT_CODES.contains(&code) || is_tls_code(code))
+        // Deno: "error sending request for url (...): client error (Connect): tcp connect error",
+        // and its permissions ("NotCapable: Requires net access to ...").
+        || text.contains("client error (Connect)")
+        || names.iter().flatten().any(|name| name == "NotCapable" || name == "PermissionDenied")
+        // undici refuses the fetch spec's blocked ports (6000, 6665, ...) before connecting.
+        || field(&cause, "message").as_deref() == Some("bad port")
+        // workerd: "Network connection failed: failed to lookup address information".
+        || text.contains("failed to lookup address information")
     {
-        return true;
+        return Failure::Connect;
     }
-    // Deno: "error sending request for url (...): client error (Connect): tcp connect error".
-    describe(error).contains("client error (Connect)")
+    // undici: llhttp's `HPE_*` codes, its `HTTPParserError` (Node 24 drops the code on some),
+    // and a body longer or shorter than its Content-Length.
+    if codes().any(|code| code.starts_with("HPE_") || code == "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")
+        || field(&cause, "name").as_deref() == Some("HTTPParserError")
+    {
+        return Failure::Protocol;
+    }
+    // Node's zlib (`Z_DATA_ERROR`, `Z_BUF_ERROR`, ...), which undici decodes gzip and deflate with.
+    if codes().any(|code| code.starts_with("Z_")) {
+        return Failure::Decoding;
+    }
+    Failure::Other
 }
 
 /// `Name: message (cause: ...)`, or the value as a string.

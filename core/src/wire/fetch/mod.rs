@@ -276,6 +276,16 @@ impl Http {
                 meta,
                 source: Box::new(source),
             }),
+            Err(read::BodyError::Malformed(source)) => Err(SendError::Malformed {
+                status: Some(status),
+                meta,
+                source: Box::new(source),
+            }),
+            Err(read::BodyError::Undecodable(source)) => Err(SendError::Unreadable {
+                status,
+                meta,
+                reason: format!("the host's fetch could not decode it ({source})"),
+            }),
         }
     }
 

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::errors::FetchError;
+use super::errors::{self, Failure, FetchError};
 use crate::runtime::SingleThreaded;
 use crate::wire::headers::{Relevant, ResponseMeta};
 use crate::wire::raw_headers::RawHeaders;
@@ -43,6 +43,10 @@ pub(super) enum BodyError {
     TooLarge(Bytes),
     /// The stream failed (connection lost, aborted).
     Lost(FetchError),
+    /// The host's HTTP parser refused the body's framing (chunked encoding, length).
+    Malformed(FetchError),
+    /// The host could not decode the body (gzip or deflate that does not decode).
+    Undecodable(FetchError),
 }
 
 impl Exchange {
@@ -59,10 +63,15 @@ impl Exchange {
                 Err(BodyError::TooLarge(Bytes::from(bytes.to_vec())))
             }
             Some(bytes) => Ok(Bytes::from(bytes.to_vec())),
-            None => Err(BodyError::Lost(FetchError::from_js(
-                &self.failed_at(),
-                &self.failure(),
-            ))),
+            None => {
+                let failure = self.failure();
+                let error = FetchError::from_js(&self.failed_at(), &failure);
+                Err(match errors::failure(&failure) {
+                    Failure::Protocol => BodyError::Malformed(error),
+                    Failure::Decoding => BodyError::Undecodable(error),
+                    Failure::Connect | Failure::Other => BodyError::Lost(error),
+                })
+            }
         };
         Received {
             status: self.status(),

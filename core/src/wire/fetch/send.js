@@ -48,6 +48,10 @@ export class Exchange {
 export function send(fetchFn, url, method, headers, body, controller, max, slot, settled) {
   const init = { method, redirect: 'manual', signal: controller.signal, headers };
   if (body !== undefined) init.body = body;
+  if (fetchFn === undefined && method === 'POST') {
+    const client = unpooled();
+    if (client !== undefined) init.client = client;
+  }
   const returned = fetchFn === undefined ? fetch(url, init) : fetchFn.call(undefined, url, init);
   // Known to host.js until settled, which aborts it if the module traps meanwhile.
   inFlight.add(controller);
@@ -63,6 +67,29 @@ export function send(fetchFn, url, method, headers, body, controller, max, slot,
         guarded(settled, slot, error, false);
       },
     );
+}
+
+/**
+ * Deno's `fetch` sends a request again, on its own, when a pooled connection it reused turns
+ * out to be closed, even after the server has read it: a chat (a billed run) would be created
+ * twice while the SDK saw one attempt. So POSTs go through an HTTP client of Deno's that keeps no
+ * idle connection: each gets a connection of its own, which Deno does not retry. Undefined on
+ * every other host (and on a Deno without `Deno.createHttpClient`).
+ */
+let denoClient;
+function unpooled() {
+  if (denoClient === undefined) {
+    const deno = globalThis.Deno;
+    try {
+      denoClient =
+        deno !== undefined && typeof deno.createHttpClient === 'function'
+          ? deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+          : null;
+    } catch {
+      denoClient = null;
+    }
+  }
+  return denoClient ?? undefined;
 }
 
 function receive(response, max) {
@@ -81,8 +108,13 @@ function receive(response, max) {
   }
   const exchange = new Exchange(response, meta);
   const length = contentLength(headers.get('content-length'));
-  if (length !== undefined && length <= max) {
-    // The fast path: the whole body in one call.
+  // The fast path: the whole body in one call, when its size is known not to pass the cap. Not
+  // for an encoded body: the host decodes it (gzip, deflate, br), so Content-Length is the size
+  // sent, not the size `arrayBuffer()` would hold (a 1 MiB gzip bomb is 1 GiB decoded); those
+  // are streamed, which stops at the cap.
+  const encoding = headers.get('content-encoding');
+  const plain = encoding === null || encoding.trim().toLowerCase() === 'identity' || encoding.trim() === '';
+  if (plain && length !== undefined && length <= max) {
     let reading;
     try {
       reading = response.arrayBuffer();
@@ -92,7 +124,7 @@ function receive(response, max) {
     return reading.then(
       (buffer) => {
         const bytes = new Uint8Array(buffer);
-        // A compressed body that the host decoded may be larger than its Content-Length.
+        // Longer than its Content-Length only if the host did not check it; cut at the cap.
         if (bytes.length > max) {
           exchange.tooLarge = true;
           exchange.body = bytes.subarray(0, max);
