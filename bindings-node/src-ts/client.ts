@@ -117,7 +117,9 @@ function invoke<P extends Payload, T>(
   if (signal === undefined) {
     return start(target, timeout, maxRetries, undefined).then((o) => settle(o, convert));
   }
-  if (signal.aborted) return Promise.reject(new APIUserAbortError());
+  if (signal.aborted) {
+    return Promise.reject(new APIUserAbortError('Request was aborted before it began.', { mayHaveReachedServer: false }));
+  }
   const token = new binding.CancelToken();
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {

@@ -147,11 +147,15 @@ export class APIResponseValidationError extends DelegirError {
 
 /** The call's `AbortSignal` fired; the request was cancelled. */
 export class APIUserAbortError extends DelegirError {
-  /** Whether the request may have been on its way when it was cancelled (assumed: `true`). */
-  readonly mayHaveReachedServer: boolean = true;
+  /**
+   * Whether the request may have been on its way when it was cancelled: `false` when the signal
+   * had fired before the call began (nothing was sent), else assumed `true`.
+   */
+  readonly mayHaveReachedServer: boolean;
 
-  constructor(message = 'Request was aborted.') {
+  constructor(message = 'Request was aborted.', fields: { mayHaveReachedServer?: boolean } = {}) {
     super(message);
+    this.mayHaveReachedServer = fields.mayHaveReachedServer ?? true;
   }
 }
 
@@ -197,17 +201,44 @@ const statusClasses: Record<string, typeof APIStatusError> = {
   api_status: APIStatusError,
 };
 
+/** The core's option names (Rust's and Python's) as this package spells them. */
+const optionNames: ReadonlyArray<[RegExp, string]> = [
+  ['max_rate_limit_wait', 'maxRateLimitWait'],
+  ['total_timeout', 'totalTimeout'],
+  ['max_retries', 'maxRetries'],
+  ['allow_insecure_http', 'allowInsecureHttp'],
+  ['http2_prior_knowledge', 'http2PriorKnowledge'],
+  ['connect_timeout', 'connectTimeout'],
+  ['extra_ca_certs', 'extraCaCerts'],
+  ['rate_limit_store', 'rateLimitStore'],
+  ['trust_env', 'trustEnv'],
+].map(([core, node]): [RegExp, string] => [new RegExp(`\\b${core}\\b`, 'g'), node as string]);
+
+/**
+ * The core's own message with the options it names spelled as in this package ("raise
+ * max_rate_limit_wait" read as an option a Node user does not have). Not for messages that
+ * carry the server's text (status errors), which are left as the server wrote them.
+ */
+function withNodeNames(message: string): string {
+  let out = message;
+  for (const [core, node] of optionNames) out = out.replace(core, node);
+  return out;
+}
+
 /** The error to throw for a failure the binding reports. */
 export function toError(e: NativeError): Error {
   const rateLimit = e.rateLimit ? toRateLimit(e.rateLimit) : null;
   const cls = statusClasses[e.code];
   if (cls !== undefined) {
     // A status error without a response is the client's own rate-limit ledger refusing to wait
-    // (nothing was sent): its status is the one its class stands for, 429.
+    // (nothing was sent): its status is the one its class stands for, 429, and its message is
+    // the core's own.
+    const local = e.status == null;
     const status = e.status ?? (cls === RateLimitError ? 429 : 0);
-    return new cls(status, e.message, {
+    return new cls(status, local ? withNodeNames(e.message) : e.message, {
       rateLimit,
-      retryAfter: e.retryAfterMs ?? null,
+      // Whole milliseconds, as every duration of this package.
+      retryAfter: e.retryAfterMs == null ? null : Math.ceil(e.retryAfterMs),
       mayHaveReachedServer: e.mayHaveReachedServer,
       // The whole body when the core kept it (status errors), else its excerpt.
       body: parsedBody(e.body ?? e.bodyExcerpt),
@@ -223,9 +254,9 @@ export function toError(e: NativeError): Error {
       return error;
     }
     case 'connection':
-      return new APIConnectionError(e.message, { mayHaveReachedServer: e.mayHaveReachedServer });
+      return new APIConnectionError(withNodeNames(e.message), { mayHaveReachedServer: e.mayHaveReachedServer });
     case 'timeout':
-      return new APITimeoutError(e.message, { mayHaveReachedServer: e.mayHaveReachedServer });
+      return new APITimeoutError(withNodeNames(e.message), { mayHaveReachedServer: e.mayHaveReachedServer });
     case 'response_validation':
       return new APIResponseValidationError(e.message, {
         status: e.status ?? null,
@@ -237,6 +268,6 @@ export function toError(e: NativeError): Error {
     default:
       // `configuration`, `internal` (a panic inside the SDK, caught where the call runs: the
       // message says an internal error happened) and codes newer than this layer.
-      return new DelegirError(e.message);
+      return new DelegirError(withNodeNames(e.message));
   }
 }

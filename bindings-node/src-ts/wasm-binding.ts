@@ -82,10 +82,14 @@ function environmentVariable(name: string): string | undefined {
   try {
     return g.process?.env?.[name] ?? g.Deno?.env?.get(name);
   } catch {
-    // Deno without --allow-env: as if unset (the error then names the variable).
+    // Deno without --allow-env: as if unset; `createClient` says why when it matters.
+    environmentDenied = true;
     return undefined;
   }
 }
+
+/** Whether the host refused to read the environment (Deno without --allow-env). */
+let environmentDenied = false;
 
 /**
  * The JavaScript runtime for the `User-Agent` (`Node.js 20.19.0`, `Deno 2.1.4`, `Bun 1.1.38`,
@@ -137,6 +141,29 @@ function warnIfStoreInEnvironment(options: ClientSettings): void {
   );
 }
 
+let proxyWarned = false;
+
+/**
+ * Under Node, the host's `fetch` (undici) does not read the proxy variables unless
+ * `NODE_USE_ENV_PROXY=1` (Node 24); the native addon does. One process warning says that a
+ * variable set for the addon goes unused here, rather than the calls going direct unannounced.
+ * Deno's and Bun's `fetch` read the variables themselves; a `fetch` option is the user's.
+ */
+function warnIfProxyInEnvironment(options: ClientSettings): void {
+  if (proxyWarned || options.fetch !== undefined || options.trustEnv === false) return;
+  if (!runtime().startsWith('Node.js') || (environmentVariable('NODE_USE_ENV_PROXY') ?? '') !== '') return;
+  const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+  const name = names.find((n) => (environmentVariable(n) ?? '').trim() !== '');
+  if (name === undefined) return;
+  proxyWarned = true;
+  emitWarning(
+    `${name} is set but not used by the WebAssembly build of delegir: it sends through Node's ` +
+      'fetch, which reads proxy variables only with NODE_USE_ENV_PROXY=1 (Node 24); set it, or ' +
+      "pass a `fetch` that uses undici's ProxyAgent (the native addon reads the variables itself)",
+    'DELEGIR_PROXY_ENV',
+  );
+}
+
 let glue: Glue | undefined;
 
 function instantiate(): Glue {
@@ -162,8 +189,22 @@ function createClient(
   const stopped = module.moduleFailure();
   if (stopped !== null) return stopped;
   warnIfStoreInEnvironment(options);
+  warnIfProxyInEnvironment(options);
+  const env = environment();
+  if (environmentDenied && options.apiKey === undefined) {
+    // Else the core's error would say to set a variable that may well be set.
+    return {
+      code: 'configuration',
+      message:
+        'DELEGIR_API_KEY cannot be read: the host denies access to the environment (Deno: run ' +
+        'with --allow-env, or --allow-env=DELEGIR_API_KEY,DELEGIR_BASE_URL), or pass apiKey to ' +
+        'the client',
+      mayHaveReachedServer: false,
+      outOfRange: false,
+    };
+  }
   try {
-    return module.createClient({ ...options, env: environment(), runtime: runtime() }, onAttempt);
+    return module.createClient({ ...options, env, runtime: runtime() }, onAttempt);
   } catch (error) {
     // A trap while building the client (the panic hook has already reported a panic).
     reportTrap(error);

@@ -82,7 +82,11 @@ test('an aborted in-flight call gives its ledger place back', async () => {
 test('an already aborted signal rejects without sending', async () => {
   const { apiKey, client } = fresh();
   await assert.rejects(client.agents.list({ signal: AbortSignal.abort() }), APIUserAbortError);
-  await assert.rejects(client.agents.chat('agt_abc123', 'hi', { signal: AbortSignal.abort() }), APIUserAbortError);
+  const error = await client.agents.chat('agt_abc123', 'hi', { signal: AbortSignal.abort() }).catch((e) => e);
+  assert.ok(error instanceof APIUserAbortError, String(error));
+  // Nothing was sent, and the error says so (it said "may have reached the server").
+  assert.equal(error.mayHaveReachedServer, false);
+  assert.match(error.message, /aborted before it began/);
   assert.equal(emulator.journal(apiKey).length, 0);
 });
 

@@ -83,6 +83,28 @@ test('429 with a window reset beyond maxRateLimitWait is a RateLimitError at onc
   assert.equal(emulator.journal(apiKey).length, 1);
 });
 
+test("the client's own errors name this package's options, and retryAfter is whole milliseconds", async () => {
+  // The ledger refusing to wait (the window is known to reset later than maxRateLimitWait).
+  const limited = await Emulator.start({ rateLimit: 1, rateWindow: 60_000 });
+  try {
+    const client = new Delegir({ apiKey: limited.apiKey, baseUrl: limited.baseUrl, maxRateLimitWait: 500 });
+    await client.usage.get();
+    const error = await client.usage.get().catch((e) => e);
+    assert.ok(error instanceof RateLimitError, String(error));
+    assert.match(error.message, /maxRateLimitWait/);
+    assert.doesNotMatch(error.message, /max_rate_limit_wait/);
+    assert.ok(Number.isInteger(error.retryAfter) && error.retryAfter > 500, `retryAfter ${error.retryAfter}`);
+  } finally {
+    await limited.stop();
+  }
+  const { apiKey, client } = fresh();
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'delay', ms: 3000 } });
+  const timeout = await client.usage.get({ totalTimeout: 300 }).catch((e) => e);
+  assert.ok(timeout instanceof APITimeoutError, String(timeout));
+  assert.match(timeout.message, /totalTimeout/);
+  assert.doesNotMatch(timeout.message, /total_timeout/);
+});
+
 test('500: InternalServerError after the retries are spent', async () => {
   const { apiKey, client } = fresh();
   emulator.addFault({ method: 'GET', path: '/usage', apiKey, count: 3, fault: { kind: 'status', status: 500 } });

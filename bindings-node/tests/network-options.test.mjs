@@ -91,3 +91,37 @@ test('extraCaCerts must name a file of certificates', () => {
   writeFileSync(join(dir, 'empty.pem'), 'not a certificate\n');
   assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: https, extraCaCerts: join(dir, 'empty.pem') }), /no PEM certificate/);
 });
+
+test('wasm under Node: a proxy variable that its fetch does not read is one process warning, without its password', async () => {
+  const { Delegir: WasmDelegir } = await import('delegir/wasm');
+  const emulator = await Emulator.start({ rateLimit: 0 });
+  const warnings = [];
+  const onWarning = (w) => {
+    if (w.code === 'DELEGIR_PROXY_ENV') warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+  // Bypassed for the emulator anyway: undici's fetch goes direct whatever the variables say.
+  process.env.HTTPS_PROXY = 'http://user:pr0xy-pass@127.0.0.1:1';
+  try {
+    const options = { apiKey: emulator.apiKey, baseUrl: emulator.baseUrl };
+    // A fetch of the user's own, or trustEnv: false: the variables are not the SDK's to read.
+    await new WasmDelegir({ ...options, fetch: (url, init) => fetch(url, init) }).usage.get();
+    await new WasmDelegir({ ...options, trustEnv: false }).usage.get();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(warnings, []);
+    for (let i = 0; i < 2; i++) await new WasmDelegir(options).usage.get();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0], /HTTPS_PROXY is set but not used by the WebAssembly build/);
+    assert.match(warnings[0], /NODE_USE_ENV_PROXY/);
+    assert.ok(!warnings[0].includes('pr0xy-pass'));
+  } finally {
+    process.off('warning', onWarning);
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await emulator.stop();
+  }
+});

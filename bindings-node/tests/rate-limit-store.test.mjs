@@ -24,7 +24,7 @@ test('a store URL of another scheme is refused without its password', async () =
   try {
     assert.throws(
       () => new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, rateLimitStore: 'http://:hunter2pw@cache:6379' }),
-      (e) => e instanceof DelegirError && !e.message.includes('hunter2pw') && e.message.includes('rate_limit_store'),
+      (e) => e instanceof DelegirError && !e.message.includes('hunter2pw') && e.message.includes('the rateLimitStore argument'),
     );
     assert.throws(
       () => new Delegir({ apiKey: emulator.apiKey, baseUrl: emulator.baseUrl, rateLimitStore: 6379 }),

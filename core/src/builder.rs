@@ -404,6 +404,7 @@ impl ClientBuilder {
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             http2_prior_knowledge: self.http2_prior_knowledge,
+            allow_insecure_http: self.allow_insecure_http,
             gzip: self.gzip.unwrap_or(true),
             on_attempt: self.on_attempt,
             #[cfg(target_arch = "wasm32")]

@@ -51,6 +51,11 @@ pub struct Config {
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: usize,
     pub(crate) http2_prior_knowledge: bool,
+    /// Plain http may leave this machine (`ClientBuilder::allow_insecure_http`): to a remote
+    /// base URL (checked when the URL is) or through a remote proxy (checked by the native
+    /// wire's connector, which picks the proxy).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the fetch wire has no proxy
+    pub(crate) allow_insecure_http: bool,
     /// Requests carry `Accept-Encoding: gzip` (default) or `identity` (`ClientBuilder::gzip`;
     /// the fetch wire leaves compression to the host).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]

@@ -93,6 +93,33 @@ fn plain_http_to_a_remote_host_is_refused_unless_opted_in() {
     );
 }
 
+#[test]
+fn plain_http_to_loopback_through_a_remote_proxy_is_refused_unless_opted_in() {
+    // The key would cross the network in clear text to the proxy (which would also reach its
+    // own loopback, not this machine's). 192.0.2.1 is TEST-NET: nothing is sent either way.
+    let through = |proxy: &str, opt_in: bool| {
+        Client::builder()
+            .api_key(SECRET)
+            .base_url("http://127.0.0.1:4010/api/v1")
+            .proxy(proxy)
+            .allow_insecure_http(opt_in)
+            .build()
+    };
+    let e = through("http://user:pr0xy-pass@192.0.2.1:3128", false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Configuration);
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("http://192.0.2.1:3128"), "{shown}");
+    assert!(shown.contains("clear text"), "{shown}");
+    assert!(
+        !shown.contains("pr0xy-pass") && !shown.contains(SECRET),
+        "{shown}"
+    );
+    assert!(through("http://192.0.2.1:3128", true).is_ok());
+    // A proxy on this machine keeps the key here.
+    assert!(through("http://127.0.0.1:3128", false).is_ok());
+    assert!(through("http://localhost:3128", false).is_ok());
+}
+
 #[tokio::test]
 async fn clones_share_the_connection_pool_and_the_last_rate_limit() {
     let emu = emulator().await;

@@ -137,5 +137,33 @@ async fn https_speaks_the_protocol_alpn_picks_and_refuses_a_certificate_for_anot
     assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
     assert!(!error.may_have_reached_server(), "{error}");
     assert!(versions.lock().is_empty());
+
+    // A self-signed certificate marked CA:TRUE (`openssl req -x509`'s default), trusted as an
+    // extra CA: rustls refuses it as the server's own; the error says so and what to do, not
+    // rustls's `Other(OtherError(CaUsedAsEndEntity))` alone.
+    let own = common::pki::self_signed_ca_localhost();
+    let own_file =
+        std::env::temp_dir().join(format!("delegir-test-own-{}.pem", std::process::id()));
+    std::fs::write(&own_file, &own.ca_pem).unwrap();
+    let (port, _) = server(&own, &[b"http/1.1"]).await;
+    let error = Client::builder()
+        .api_key("sk_test_0123456789abcdef")
+        .base_url(format!("https://localhost:{port}/api/v1"))
+        .extra_ca_certs(&own_file)
+        .max_retries(0)
+        .build()
+        .unwrap()
+        .usage()
+        .get()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(
+        error
+            .message()
+            .contains("is a CA certificate (basicConstraints CA:TRUE) used as the server's own"),
+        "{error}"
+    );
+    let _ = std::fs::remove_file(own_file);
     let _ = std::fs::remove_file(ca_file);
 }

@@ -10,7 +10,8 @@
 #   2b. Vercel's Edge Runtime: tests/runtimes/edge-light.sh (an Edge Function bundled with the
 #      `edge-light` condition, WebAssembly compiled ahead as on Vercel)
 #   3. Deno (--allow-net --allow-env, no --allow-ffi) and Bun: the quickstart; on Deno, a chat
-#      reset after the server read it is not sent again by Deno's fetch (deno-check.mjs)
+#      reset after the server read it is not sent again by Deno's fetch (deno-check.mjs), and
+#      without --allow-env the missing key's error says why (deno-noenv.mjs)
 #   4. esbuild --bundle --platform=browser, and --platform=neutral with the worker conditions,
 #      with no plugin and no loader; the browser bundle refuses a page without
 #      dangerouslyAllowBrowser (browser-check.mjs)
@@ -54,7 +55,7 @@ echo '{"name":"delegir-runtimes-app","private":true}' > "$app/package.json"
 (cd "$app" && npm install --no-save --no-audit --no-fund --loglevel=error ./delegir.tgz)
 cp "$root/examples/node/quickstart.mjs" "$app/"
 cp -r "$root/bindings-node/tests" "$app/node-tests"
-cp "$here"/node/*.test.mjs "$here/fallback-check.cjs" "$here/browser-check.mjs" "$here/deno-check.mjs" \
+cp "$here"/node/*.test.mjs "$here/fallback-check.cjs" "$here/browser-check.mjs" "$here/deno-check.mjs" "$here/deno-noenv.mjs" \
     "$here/bundle/entry.mjs" "$app/"
 
 # shellcheck source=scripts/start-emulator.sh
@@ -83,6 +84,7 @@ deno_build="$("$bin/deno" eval --quiet "import { build } from 'delegir'; console
 DENO_NO_UPDATE_CHECK=1 "$bin/deno" run --quiet --allow-net --allow-env quickstart.mjs > deno.out
 tail -n 3 deno.out
 DENO_NO_UPDATE_CHECK=1 "$bin/deno" run --quiet --allow-net --allow-env deno-check.mjs
+DENO_NO_UPDATE_CHECK=1 "$bin/deno" run --quiet --allow-net deno-noenv.mjs "$DELEGIR_BASE_URL" "$DELEGIR_API_KEY"
 bun_build="$("$bin/bun" -e "import { build } from 'delegir'; console.log(build())")"
 [ "$bun_build" = "native" ] || { echo "Bun: expected the native build, got: $bun_build" >&2; exit 1; }
 "$bin/bun" quickstart.mjs > bun.out

@@ -38,6 +38,24 @@ pub fn localhost() -> TestPki {
     }
 }
 
+/// A self-signed certificate for `localhost` marked as a CA (`CA:TRUE`), as `openssl req -x509`
+/// makes by default: its own trusted CA and the server's certificate at once.
+#[allow(dead_code)] // not every test binary uses it
+pub fn self_signed_ca_localhost() -> TestPki {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    TestPki {
+        ca_pem: cert.pem(),
+        chain_pem: cert.pem(),
+        server_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        chain: vec![cert.der().clone()],
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    }
+}
+
 impl TestPki {
     /// A rustls server configuration with this certificate, offering `alpn`.
     pub fn server_config(&self, alpn: &[&[u8]]) -> rustls::ServerConfig {

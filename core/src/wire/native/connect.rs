@@ -87,6 +87,23 @@ impl Connector {
             None
         };
         let proxy = proxy::choose(&config.proxy, base)?;
+        // Plain http is allowed without opting in only while the key stays on this machine: to
+        // a loopback base URL (checked with the URL), and not through a proxy elsewhere, which
+        // would carry the key across the network in clear text.
+        if let Some(proxy) = &proxy
+            && tls.is_none()
+            && !config.allow_insecure_http
+            && !is_loopback_host(&proxy.host)
+        {
+            return Err(format!(
+                "plain http to {} would go through the proxy {}, which is not on this machine: \
+                 the API key would cross the network in clear text; use https, exempt the host \
+                 with NO_PROXY, or opt in with allow_insecure_http",
+                base.as_str(),
+                proxy.shown
+            )
+            .into());
+        }
         Ok(Connector {
             authority: match &host {
                 Host::Ipv6(ip) => format!("[{ip}]:{port}"),
@@ -132,7 +149,10 @@ impl Connector {
         match &self.tls {
             None => Ok(Stream::Plain(tcp)),
             Some((tls, server_name)) => {
-                let tls = tls.connect(server_name.clone(), tcp).await?;
+                let tls = tls
+                    .connect(server_name.clone(), tcp)
+                    .await
+                    .map_err(tls::explain)?;
                 Ok(Stream::Tls(Box::new(tls)))
             }
         }
@@ -291,5 +311,14 @@ impl AsyncWrite for Stream {
             Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
             Stream::Tls(tls) => Pin::new(tls).poll_shutdown(cx),
         }
+    }
+}
+
+/// `localhost` or a loopback address.
+fn is_loopback_host(host: &Host<String>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
     }
 }

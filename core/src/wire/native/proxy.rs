@@ -1,10 +1,11 @@
 //! HTTP proxies: which one (if any) a client uses, and the `CONNECT` tunnel through it.
 //!
 //! A client talks to one origin, so the choice is made once, when it is built: an explicit
-//! proxy URL, none, or the environment as curl reads it (`HTTPS_PROXY`, `HTTP_PROXY`,
-//! `ALL_PROXY`, `NO_PROXY`, either case, with CIDR blocks). The environment rules are
-//! hyper-util's `Matcher` (the ones reqwest follows), not a parser of our own; an explicit URL
-//! goes through the same matcher, so credentials are decoded the same way.
+//! proxy URL, none, or the environment as curl reads it (`https_proxy`, `http_proxy`,
+//! `all_proxy`, `no_proxy`, the lowercase name before the uppercase one, with CIDR blocks;
+//! under CGI not `HTTP_PROXY`: [`env_proxies`]). The matching rules are hyper-util's `Matcher`
+//! (the ones reqwest follows), not a parser of our own; an explicit URL goes through the same
+//! matcher, so credentials are decoded the same way.
 //!
 //! `NO_PROXY` entries that name a port (`api.example.com:8443`, `127.0.0.1:9000`,
 //! `[::1]:8080`) bypass the proxy for that port only; hyper-util's matcher has no port entries
@@ -55,8 +56,17 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
         ProxySetting::Off => return Ok(None),
         ProxySetting::FromEnv => (
             {
-                check_env(base.scheme())?;
-                Matcher::from_env()
+                let env = env_proxies();
+                check_env(&env, base.scheme())?;
+                let value = |var: &Option<(&str, String)>| {
+                    var.as_ref().map(|(_, v)| v.clone()).unwrap_or_default()
+                };
+                Matcher::builder()
+                    .all(value(&env.all))
+                    .http(value(&env.http))
+                    .https(value(&env.https))
+                    .no(env.no)
+                    .build()
             },
             if base.scheme() == "https" {
                 "HTTPS_PROXY or ALL_PROXY"
@@ -81,9 +91,10 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
         }
         return Ok(None);
     };
-    // What `Matcher::from_env` read in `NO_PROXY` but does not match: port entries, and `*`
+    // What the matcher read in `NO_PROXY` but does not match: port entries, and `*`
     // for an address.
-    if matches!(setting, ProxySetting::FromEnv) && bypassed_beyond_matcher(&env_no_proxy(), &origin)
+    if matches!(setting, ProxySetting::FromEnv)
+        && bypassed_beyond_matcher(&env_proxies().no, &origin)
     {
         return Ok(None);
     }
@@ -105,12 +116,41 @@ pub(crate) fn choose(setting: &ProxySetting, base: &Url) -> Result<Option<Proxy>
     }))
 }
 
-/// `NO_PROXY`, else `no_proxy`: the variable `Matcher::from_env` reads, in its order.
-fn env_no_proxy() -> String {
-    ["NO_PROXY", "no_proxy"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok())
-        .unwrap_or_default()
+/// The proxy variables of the environment, each as (its name, its value).
+struct EnvProxies {
+    all: Option<(&'static str, String)>,
+    http: Option<(&'static str, String)>,
+    https: Option<(&'static str, String)>,
+    /// `NO_PROXY`'s value, or empty.
+    no: String,
+}
+
+/// The proxy variables, read as curl, requests and httpx read them: the lowercase name first,
+/// then the uppercase one, a variable set to nothing being unset. Under CGI (`REQUEST_METHOD`
+/// set), the uppercase `HTTP_PROXY` is not read: a client of a CGI program sets it with a
+/// `Proxy:` header ("httpoxy"); curl and Go ignore it too. hyper-util's `Matcher::from_env`
+/// reads the uppercase name first and, under CGI, drops every variable, so calls went direct
+/// past `HTTPS_PROXY`; the matcher is built from these values instead.
+fn env_proxies() -> EnvProxies {
+    let first = |names: &[&'static str]| {
+        names.iter().find_map(|&name| {
+            let value = std::env::var(name).ok()?;
+            (!value.trim().is_empty()).then_some((name, value))
+        })
+    };
+    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+    EnvProxies {
+        all: first(&["all_proxy", "ALL_PROXY"]),
+        http: first(if cgi {
+            &["http_proxy"]
+        } else {
+            &["http_proxy", "HTTP_PROXY"]
+        }),
+        https: first(&["https_proxy", "HTTPS_PROXY"]),
+        no: first(&["no_proxy", "NO_PROXY"])
+            .map(|(_, value)| value)
+            .unwrap_or_default(),
+    }
 }
 
 /// Whether `no_proxy` exempts `origin` by a rule hyper-util's matcher lacks: an entry that
@@ -161,23 +201,17 @@ fn proxy_url(setting: &ProxySetting) -> &str {
     }
 }
 
-/// The proxy variable that applies to a base URL of `scheme`, as hyper-util's matcher picks
-/// it (`HTTPS_PROXY` for https, `HTTP_PROXY` for http, else `ALL_PROXY`; either case), must
-/// parse: the matcher skips a value it cannot parse, and the call would then go direct, past
-/// the proxy the environment asked for. A value without a scheme means `http://`, as there.
-fn check_env(scheme: &str) -> Result<(), String> {
-    let specific: [&str; 2] = if scheme == "https" {
-        ["HTTPS_PROXY", "https_proxy"]
+/// The proxy variable that applies to a base URL of `scheme` (`https_proxy` for https,
+/// `http_proxy` for http, else `all_proxy`; see [`env_proxies`]) must parse: hyper-util's
+/// matcher skips a value it cannot parse, and the call would then go direct, past the proxy the
+/// environment asked for. A value without a scheme means `http://`, as there.
+fn check_env(env: &EnvProxies, scheme: &str) -> Result<(), String> {
+    let specific = if scheme == "https" {
+        &env.https
     } else {
-        ["HTTP_PROXY", "http_proxy"]
+        &env.http
     };
-    let set = |names: [&'static str; 2]| {
-        names.into_iter().find_map(|name| {
-            let value = std::env::var(name).ok()?;
-            (!value.trim().is_empty()).then_some((name, value))
-        })
-    };
-    let Some((name, raw)) = set(specific).or_else(|| set(["ALL_PROXY", "all_proxy"])) else {
+    let Some((name, raw)) = specific.as_ref().or(env.all.as_ref()) else {
         return Ok(());
     };
     let url = if raw.contains("://") {
@@ -185,7 +219,7 @@ fn check_env(scheme: &str) -> Result<(), String> {
     } else {
         format!("http://{raw}")
     };
-    let shown = redact_userinfo(&raw);
+    let shown = redact_userinfo(raw);
     let valid = Url::parse(&url).map_err(|e| e.to_string()).and_then(|url| {
         if url.host().is_some() {
             Ok(())

@@ -100,3 +100,23 @@ fn install_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// A failed handshake, with a hint where rustls's own words are a debug dump: webpki refuses a
+/// certificate authority as the server's own certificate (`CaUsedAsEndEntity`), which is what
+/// `openssl req -x509` makes by default (`CA:TRUE`) and what OpenSSL-based clients accept when
+/// it is also their trusted CA file.
+pub(crate) fn explain(error: std::io::Error) -> std::io::Error {
+    let text = error.to_string();
+    if !text.contains("CaUsedAsEndEntity") {
+        return error;
+    }
+    std::io::Error::new(
+        error.kind(),
+        format!(
+            "the server's certificate is a CA certificate (basicConstraints CA:TRUE) used as the \
+             server's own, which is refused even when it is a trusted CA: make the server a \
+             certificate signed by that CA, or a self-signed one with CA:FALSE (openssl req \
+             -x509 ... -addext basicConstraints=critical,CA:FALSE) ({text})"
+        ),
+    )
+}
