@@ -90,6 +90,10 @@ test('extraCaCerts must name a file of certificates', () => {
     e instanceof DelegirError && e.message.includes('missing.pem') && e.message.includes('extraCaCerts'));
   writeFileSync(join(dir, 'empty.pem'), 'not a certificate\n');
   assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: https, extraCaCerts: join(dir, 'empty.pem') }), /no PEM certificate/);
+  // PEM text where the path belongs: said so, not echoed back as a file name.
+  const pem = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(900)}\n-----END CERTIFICATE-----\n`;
+  assert.throws(() => new Delegir({ apiKey: KEY, baseUrl: https, extraCaCerts: pem }), (e) =>
+    e instanceof DelegirError && /is PEM text, not a path/.test(e.message) && !e.message.includes('AAAAAAAA'));
 });
 
 test('wasm under Node: a proxy variable that its fetch does not read is one process warning, without its password', async () => {

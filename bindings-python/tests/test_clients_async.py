@@ -97,6 +97,25 @@ async def test_a_closed_client_refuses_calls(emu: Emulator) -> None:
         await client.agents.list()
     with pytest.raises(delegir.DelegirError, match="closed"):
         await client.agents.list()
+    # Entering it again says so at once (it used to enter, and fail at the first call).
+    with pytest.raises(delegir.DelegirError, match="closed"):
+        async with client:
+            pass
+
+
+async def test_runs_iter_can_be_closed_as_an_async_generator(aclient: AsyncDelegir, emu: Emulator) -> None:
+    # `aclose()`, which contextlib.aclosing (Python 3.10+) calls.
+    runs = aclient.agents.runs.iter(AGENT, page_size=10)
+    try:
+        async for _ in runs:
+            break
+    finally:
+        await runs.aclose()
+    assert len(emu.journal()) == 1
+    # Closed: no further page, however it is asked.
+    with pytest.raises(StopAsyncIteration):
+        await runs.__anext__()
+    assert len(emu.journal()) == 1
 
 
 async def test_many_concurrent_calls_share_one_client(aclient: AsyncDelegir, emu: Emulator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from datetime import datetime
@@ -115,6 +116,16 @@ def test_a_closed_client_refuses_calls(emu: Emulator) -> None:
         client.agents.list()
     with pytest.raises(delegir.DelegirError, match="closed"):
         client.agents.list()
+    with pytest.raises(delegir.DelegirError, match="closed"), client:
+        pass
+
+
+def test_runs_iter_can_be_closed_as_a_generator(client: Delegir, emu: Emulator) -> None:
+    with contextlib.closing(client.agents.runs.iter(AGENT, page_size=10)) as runs:
+        next(runs)
+    assert len(emu.journal()) == 1
+    assert list(runs) == []
+    assert len(emu.journal()) == 1
 
 
 def test_per_call_timeout_and_max_retries_apply_to_that_call_only(client: Delegir, emu: Emulator) -> None:

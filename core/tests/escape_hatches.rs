@@ -176,6 +176,21 @@ async fn total_timeout_bounds_a_rate_limit_wait_and_releases_the_ledger_place() 
     assert!(!error.may_have_reached_server(), "{error:?}");
     assert!(error.message().contains("was not sent"), "{error}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
+    // The ledger knew the window resets after the total timeout ends: the call failed then and
+    // there, saying why (it used to sleep out the total timeout first).
+    assert!(
+        error
+            .message()
+            .contains("cannot complete within total_timeout")
+            && error.message().contains("the window resets in"),
+        "{error}"
+    );
+    assert!(
+        error
+            .retry_after()
+            .is_some_and(|wait| wait > Duration::from_secs(20)),
+        "{error:?}"
+    );
     // The same for a chat: no "the run may have been created".
     let error = bounded.agents().chat(ACTIVE, "hi").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");

@@ -20,10 +20,8 @@ from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    AsyncIterator,
     Coroutine,
     Dict,
-    Iterator,
     List,
     Mapping,
     Optional,
@@ -33,6 +31,7 @@ from typing import (
 
 from . import _logging
 from ._call import coroutine_function
+from ._exceptions import DelegirError
 from ._native import NativeClient, NativeRunPager
 from ._options import (
     NOT_GIVEN,
@@ -436,6 +435,12 @@ class AsyncRunIterator:
         self._index += 1
         return run
 
+    async def aclose(self) -> None:
+        """Stops the iteration: no further page is fetched (as an async generator's ``aclose``,
+        so ``contextlib.aclosing`` works)."""
+        self._done = True
+        self._buffer, self._index = [], 0
+
 
 class AsyncRuns:
     """``client.agents.runs``: the run history of an agent."""
@@ -478,7 +483,7 @@ class AsyncRuns:
         extra_query: Query = None,
         extra_body: Body = None,
         total_timeout: Optional[float] = None,
-    ) -> AsyncIterator[Run]:
+    ) -> AsyncRunIterator:
         """Every run, newest first: ``async for run in client.agents.runs.iter(id)``.
 
         Pages of ``page_size`` (default 100, the largest) are fetched as the loop needs them;
@@ -638,6 +643,9 @@ class AsyncDelegir(_ClientBase):
         self._native.close()
 
     async def __aenter__(self) -> Self:
+        # A closed client would only fail at its first call; entering says so at once.
+        if self._native.closed:
+            raise DelegirError("the client is closed; create a new one")
         return self
 
     async def __aexit__(
@@ -677,6 +685,12 @@ class RunIterator:
         run = self._buffer[self._index]
         self._index += 1
         return run
+
+    def close(self) -> None:
+        """Stops the iteration: no further page is fetched (as a generator's ``close``, so
+        ``contextlib.closing`` works)."""
+        self._done = True
+        self._buffer, self._index = [], 0
 
 
 class Runs:
@@ -719,7 +733,7 @@ class Runs:
         extra_query: Query = None,
         extra_body: Body = None,
         total_timeout: Optional[float] = None,
-    ) -> Iterator[Run]:
+    ) -> RunIterator:
         """Every run, newest first: ``for run in client.agents.runs.iter(id)``.
 
         Pages of ``page_size`` (default 100, the largest) are fetched as the loop needs them;
@@ -870,6 +884,8 @@ class Delegir(_ClientBase):
         self._native.close()
 
     def __enter__(self) -> Self:
+        if self._native.closed:
+            raise DelegirError("the client is closed; create a new one")
         return self
 
     def __exit__(

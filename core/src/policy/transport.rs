@@ -107,6 +107,45 @@ enum Failed {
     },
 }
 
+/// The total timeout of a call that has one: its length, and whether an attempt was handed to
+/// the wire (until then the request provably never left, and the error says so).
+struct Bound {
+    total: Duration,
+    sent: Arc<AtomicBool>,
+}
+
+impl Bound {
+    /// The error when the ledger knows the window resets after the total timeout ends: the
+    /// call could not complete in time, so it fails now rather than when the timer fires.
+    fn refusal(&self, request: &ApiRequest, reset_in: Duration) -> Error {
+        let sent = self.sent.load(Ordering::Relaxed);
+        let outcome = if sent {
+            Outcome::TimedOut
+        } else {
+            Outcome::NotSent
+        };
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{} {} cannot complete within total_timeout ({:.1} s): the rate limit of this API \
+                 key is used up and the window resets in {:.1} s{}{}",
+                request.method,
+                request.route,
+                self.total.as_secs_f64(),
+                reset_in.as_secs_f64(),
+                if sent {
+                    ""
+                } else {
+                    "; the request was not sent"
+                },
+                retry::note(request.idempotency, outcome),
+            ),
+        )
+        .with_retry_after(Some(reset_in))
+        .with_may_have_reached_server(sent)
+    }
+}
+
 /// The 2xx response that ended a call's attempts, not decoded yet, with its attempt's log record
 /// (whose `error` the decoding fills in before it is emitted).
 ///
@@ -178,7 +217,11 @@ impl Transport {
                 // Set once an attempt is handed to the wire: until then (waiting for the ledger,
                 // say) the request provably never left, and the error says so.
                 let sent = Arc::new(AtomicBool::new(false));
-                let attempts = self.attempts(options, capture, Some(Arc::clone(&sent)), request);
+                let bound = Bound {
+                    total,
+                    sent: Arc::clone(&sent),
+                };
+                let attempts = self.attempts(options, capture, Some(bound), request);
                 let bounded = runtime::timeout(total, attempts);
                 futures::future::Either::Right(Box::pin(bounded).map(move |result| {
                     // On expiry the attempts' future was dropped, and its ledger place with it.
@@ -220,7 +263,7 @@ impl Transport {
         &'a self,
         options: &'a RequestOptions,
         capture: Option<&'a ResponseCapture>,
-        sent: Option<Arc<AtomicBool>>,
+        bound: Option<Bound>,
         request: ApiRequest,
     ) -> impl Future<Output = Result<Delivered>> + 'a {
         async move {
@@ -241,11 +284,24 @@ impl Transport {
                 if !pause.is_zero() {
                     runtime::sleep(pause).await;
                 }
+                // Not longer than what is left of the total timeout either: a wait that the
+                // ledger knows would outlast it fails now, not when the timer fires.
+                let left = bound
+                    .as_ref()
+                    .map(|b| b.total.saturating_sub(call_started.elapsed()));
+                let max_wait = left.map_or(config.max_rate_limit_wait, |left| {
+                    left.min(config.max_rate_limit_wait)
+                });
                 let mut admission = match &transport.ledger {
-                    Some(ledger) => match ledger.admit(config.max_rate_limit_wait).await {
+                    Some(ledger) => match ledger.admit(max_wait).await {
                         Ok(admission) => Some(admission),
                         Err(reset_in) => {
-                            let e = self.ledger_refusal(reset_in);
+                            let e = match &bound {
+                                Some(bound) if max_wait < config.max_rate_limit_wait => {
+                                    bound.refusal(&request, reset_in)
+                                }
+                                _ => self.ledger_refusal(reset_in),
+                            };
                             let log = attempt_log(
                                 &request,
                                 None,
@@ -263,8 +319,8 @@ impl Transport {
                 };
                 let wait = wait_started.elapsed();
 
-                if let Some(sent) = &sent {
-                    sent.store(true, Ordering::Relaxed);
+                if let Some(bound) = &bound {
+                    bound.sent.store(true, Ordering::Relaxed);
                 }
                 let started = Instant::now();
                 let result = runtime::timeout(

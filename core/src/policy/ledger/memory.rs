@@ -15,7 +15,9 @@
 //! The window's end is placed on the monotonic clock through [`ServerClock`] (the server's
 //! clock as bounded by `Date` headers): never earlier than the real reset, and only a little
 //! later. Garbage, missing or past values never cause a negative or endless wait: waits are
-//! clamped to [0, 24 h], and a window whose end has passed is simply unknown.
+//! clamped to [0, 24 h], and a window whose end has passed is simply unknown. A window that only
+//! successful responses said is used up, and that ends more than [`RECHECK_AFTER`] ahead, gets
+//! one request through each `RECHECK_AFTER` to check it (a 429's word is not checked).
 //!
 //! Cancellation: a waiting call that is dropped leaves the queue, and an admitted call that is
 //! dropped before it settles releases its place; either wakes the next waiter. A call that ends
@@ -43,6 +45,13 @@ const RESET_MARGIN: Duration = Duration::from_millis(5);
 const DATE_RESOLUTION: Duration = Duration::from_secs(1);
 /// How long to hold back after a 429 that carried no usable timing at all.
 const BLIND_429_PAUSE: Duration = Duration::from_secs(1);
+/// A window used up by the headers of successful responses alone (no 429 said so) and ending
+/// later than this is checked with one request each time this much has passed without a
+/// response: one 200 claiming `Remaining: 0` and a reset a day away (a gateway's bug, a proxy's
+/// stale headers) would otherwise refuse every call of the process, unsent, for that day. A 429
+/// is the server's word and is never checked so (DESIGN: "never sooner than that 429's own
+/// reset"). The API's windows are a minute long: they never last this long.
+const RECHECK_AFTER: Duration = Duration::from_secs(300);
 
 /// The ledger of one (key, base URL) in this process.
 pub(crate) struct MemoryLedger {
@@ -70,6 +79,8 @@ struct State {
     newest_reset: Option<i64>,
     in_flight: u64,
     probe_out: bool,
+    /// When a response (or a recheck admitted, see [`RECHECK_AFTER`]) last told us of the window.
+    heard_at: Option<Instant>,
     /// Tickets of waiting calls, first come first served.
     queue: VecDeque<u64>,
     next_ticket: u64,
@@ -88,6 +99,8 @@ enum Knowledge {
         reset: i64,
         ends_at: Instant,
         remaining: u64,
+        /// Whether a 429 said it is used up (else only successful responses' headers did).
+        by_429: bool,
     },
 }
 
@@ -95,6 +108,9 @@ enum Decision {
     Admit {
         probe: bool,
     },
+    /// One request past a long window that only successful responses said is used up, to
+    /// check it (see [`RECHECK_AFTER`]).
+    Recheck,
     /// Wait for a change, or at the latest until the instant.
     Wait(Option<Instant>),
 }
@@ -104,10 +120,18 @@ impl State {
         match self.knowledge {
             Knowledge::Unlimited => Decision::Admit { probe: false },
             Knowledge::Window {
-                ends_at, remaining, ..
+                ends_at,
+                remaining,
+                by_429,
+                ..
             } if now < ends_at => {
                 if self.in_flight < remaining {
                     Decision::Admit { probe: false }
+                } else if !by_429
+                    && ends_at > now + RECHECK_AFTER
+                    && self.heard_at.is_none_or(|at| now >= at + RECHECK_AFTER)
+                {
+                    Decision::Recheck
                 } else {
                     Decision::Wait(Some(ends_at))
                 }
@@ -126,9 +150,17 @@ impl State {
         }
     }
 
+    /// Admits a recheck: one request more than the window allows, the next one not before
+    /// [`RECHECK_AFTER`] has passed again.
+    fn recheck(&mut self, now: Instant) {
+        self.in_flight += 1;
+        self.heard_at = Some(now);
+    }
+
     /// Folds what a response said into the ledger.
     fn observe(&mut self, clock: &dyn Clock, status: u16, meta: &ResponseMeta) {
         let now = clock.now();
+        self.heard_at = Some(now);
         if let Some(date) = meta.server_date {
             self.server_clock.learn(date, clock);
         }
@@ -139,6 +171,7 @@ impl State {
                     reset: self.newest_reset.unwrap_or(i64::MIN),
                     ends_at: now + pause.min(MAX_HEADER_WAIT) + RESET_MARGIN,
                     remaining: 0,
+                    by_429: true,
                 };
             } else {
                 self.knowledge = Knowledge::Unlimited;
@@ -150,19 +183,23 @@ impl State {
         }
         let mut ends_at = now + self.server_clock.until_reset(rl.reset, clock) + RESET_MARGIN;
         let mut remaining = rl.remaining;
+        let mut by_429 = false;
         if let Knowledge::Window {
             reset,
             ends_at: known_end,
             remaining: known,
+            by_429: known_by_429,
         } = self.knowledge
             && reset == rl.reset
         {
             // Both ends are upper bounds of the true reset: the earlier is the tighter one.
             ends_at = ends_at.min(known_end);
             remaining = remaining.min(known);
+            by_429 = known_by_429;
         }
         if status == 429 {
             remaining = 0;
+            by_429 = true;
             if let Some(retry_after) = meta.retry_after {
                 ends_at = ends_at.max(now + retry_after.min(MAX_HEADER_WAIT));
             }
@@ -172,6 +209,7 @@ impl State {
             reset: rl.reset,
             ends_at,
             remaining,
+            by_429,
         };
     }
 }
@@ -194,6 +232,8 @@ pub(crate) enum WindowView {
 pub(crate) struct MemoryAdmission {
     ledger: Arc<MemoryLedger>,
     probe: bool,
+    /// Sent past a used-up window to check it (see [`RECHECK_AFTER`]).
+    recheck: bool,
     settled: bool,
 }
 
@@ -201,6 +241,14 @@ impl MemoryAdmission {
     /// Records what the response said and releases the place.
     pub(crate) fn settle(mut self, observed: Observed<'_>) {
         self.settled = true;
+        if self.recheck
+            && let Observed::Response { status, .. } = observed
+            && (200..300).contains(&status)
+        {
+            // The server took a request the ledger thought it would refuse: the window was not
+            // used up after all, and this response alone says what it is.
+            self.ledger.state.lock().knowledge = Knowledge::Unknown;
+        }
         self.ledger.release(self.probe, observed);
     }
 }
@@ -242,6 +290,7 @@ impl MemoryLedger {
                 newest_reset: None,
                 in_flight: 0,
                 probe_out: false,
+                heard_at: None,
                 queue: VecDeque::new(),
                 next_ticket: 0,
                 server_clock: ServerClock::default(),
@@ -294,11 +343,19 @@ impl MemoryLedger {
         let deadline = self.clock.now() + max_wait;
         let mut ticket = {
             let mut s = self.state.lock();
-            if s.queue.is_empty()
-                && let Decision::Admit { probe } = s.decide(self.clock.now())
-            {
-                s.admit(probe);
-                return Ok(self.admission(probe));
+            if s.queue.is_empty() {
+                let now = self.clock.now();
+                match s.decide(now) {
+                    Decision::Admit { probe } => {
+                        s.admit(probe);
+                        return Ok(self.admission(probe));
+                    }
+                    Decision::Recheck => {
+                        s.recheck(now);
+                        return Ok(self.recheck_admission());
+                    }
+                    Decision::Wait(_) => {}
+                }
             }
             let id = s.next_ticket;
             s.next_ticket += 1;
@@ -329,6 +386,12 @@ impl MemoryLedger {
                             self.changed.notify_waiters();
                             return Ok(self.admission(probe));
                         }
+                        Decision::Recheck => {
+                            s.queue.pop_front();
+                            s.recheck(now);
+                            ticket.queued = false;
+                            return Ok(self.recheck_admission());
+                        }
                         Decision::Wait(Some(at)) if at > deadline + DATE_RESOLUTION => {
                             return Err(at.saturating_duration_since(now));
                         }
@@ -353,6 +416,16 @@ impl MemoryLedger {
         MemoryAdmission {
             ledger: Arc::clone(self),
             probe,
+            recheck: false,
+            settled: false,
+        }
+    }
+
+    fn recheck_admission(self: &Arc<Self>) -> MemoryAdmission {
+        MemoryAdmission {
+            ledger: Arc::clone(self),
+            probe: false,
+            recheck: true,
             settled: false,
         }
     }

@@ -329,6 +329,62 @@ async fn stale_and_garbage_resets_never_cause_negative_or_endless_waits() {
     assert!(wait <= MAX_HEADER_WAIT + Duration::from_secs(1));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_long_window_only_a_200_said_is_used_up_is_checked_now_and_then_a_429_is_not() {
+    let clock = FakeClock::new(WALL_START);
+    let ledger = Arc::new(Ledger::new(clock.clone()));
+    let meta = |remaining: u64| ResponseMeta {
+        rate_limit: Some(RateLimit {
+            limit: 60,
+            remaining,
+            reset: WALL_START as i64 + 86_400,
+        }),
+        retry_after: None,
+        server_date: Some(UNIX_EPOCH + Duration::from_secs(WALL_START)),
+        reset_in: None,
+        content_encoding: Default::default(),
+    };
+    // One 200 says the window is used up and resets in a day.
+    let used_up = meta(0);
+    let ok = Observed::Response {
+        status: 200,
+        meta: &used_up,
+    };
+    let max_wait = Duration::from_secs(60);
+    ledger.admit(max_wait).await.unwrap().settle(ok);
+    // Calls are refused at once, with the wait, for a while...
+    assert!(ledger.admit(max_wait).await.unwrap_err() > Duration::from_secs(80_000));
+    tokio::time::advance(RECHECK_AFTER - Duration::from_secs(1)).await;
+    ledger.admit(max_wait).await.unwrap_err();
+    // ... then one goes through to check (it used to be refused for the whole day), and only
+    // one per RECHECK_AFTER.
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let check = ledger.admit(max_wait).await.unwrap();
+    ledger.admit(max_wait).await.unwrap_err();
+    // The server had reset its window after all: the ledger believes it again.
+    let fresh = meta(59);
+    check.settle(Observed::Response {
+        status: 200,
+        meta: &fresh,
+    });
+    drop(ledger.admit(max_wait).await.unwrap());
+
+    // A 429 saying the same is the server's word: no check before its reset.
+    let ledger = Arc::new(Ledger::new(clock.clone()));
+    ledger
+        .admit(max_wait)
+        .await
+        .unwrap()
+        .settle(Observed::Response {
+            status: 429,
+            meta: &used_up,
+        });
+    for _ in 0..5 {
+        tokio::time::advance(RECHECK_AFTER).await;
+        ledger.admit(max_wait).await.unwrap_err();
+    }
+}
+
 #[test]
 fn the_registry_shares_one_ledger_per_key_and_base_url() {
     let key = ApiKey::parse("dlg_test_registry1", "test").unwrap();

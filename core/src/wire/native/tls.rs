@@ -65,6 +65,13 @@ pub(crate) fn check_ca_files(extra: &[CaFile]) -> Result<(), String> {
 /// The certificates of a PEM file; an error names the file and `origin` when it cannot be read
 /// or holds none.
 fn read_certificates(path: &Path, origin: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    // PEM text where a path belongs: said so, without echoing a kilobyte of it as a file name.
+    if path.to_string_lossy().contains("-----BEGIN") {
+        return Err(format!(
+            "the CA file given by {origin} is PEM text, not a path: write it to a file and pass \
+             the file's path"
+        ));
+    }
     let shown = path.display();
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read the CA file {shown} given by {origin}: {e}"))?;
