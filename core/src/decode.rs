@@ -133,6 +133,23 @@ pub(crate) fn data<T: DeserializeOwned + 'static>(
             ),
         )
         .with_source(e)),
+        // Not JSON at all: an HTML page (a login page, a captive portal, a gateway's page with
+        // status 200) or text. Quoted, as the non-2xx path quotes such bodies, rather than
+        // serde's "expected value at line 1 column 1" alone.
+        Err(e) if e.is_syntax() && !starts_like_json(body) => {
+            let shown = excerpt(body).map(|x| one_line(&x)).unwrap_or_default();
+            Err(invalid(
+                status,
+                body,
+                meta,
+                format!(
+                    "the response (HTTP {status}) is not JSON, let alone the documented \
+                     {{\"data\": ...}} envelope (a page from a proxy, gateway or login portal?): \
+                     {shown}{note}"
+                ),
+            )
+            .with_source(e))
+        }
         Err(e) => Err(invalid(
             status,
             body,
@@ -192,6 +209,14 @@ pub(crate) fn status_error(
         .with_status(status)
         .with_rate_limit(meta.rate_limit)
         .with_body_excerpt(excerpt)
+}
+
+/// Whether the body's first character could begin a JSON value.
+fn starts_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.trim_ascii_start().first(),
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    )
 }
 
 /// The message of an error status whose body is not the API's error envelope.
@@ -287,6 +312,13 @@ mod tests {
         }
         let e = data::<Agent>(200, html.as_bytes(), &meta(), "").unwrap_err();
         assert!(e.body_excerpt().unwrap().contains("502 Bad Gateway"));
+        // Not JSON: said so, with the page quoted on one line.
+        assert!(e.message().contains("is not JSON"), "{}", e.message());
+        assert!(
+            e.message().contains("<h1>502 Bad Gateway</h1>"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

@@ -121,6 +121,30 @@ fn plain_http_to_loopback_through_a_remote_proxy_is_refused_unless_opted_in() {
 }
 
 #[tokio::test]
+async fn a_connect_timeout_at_a_silent_proxy_names_the_proxy() {
+    // A proxy that accepts the connection (the kernel does) and never answers the CONNECT.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let client = Client::builder()
+        .api_key(SECRET)
+        .base_url("https://api.delegir.invalid/api/v1")
+        .proxy(&proxy)
+        .connect_timeout(Duration::from_millis(300))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let error = client.usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("connecting through the proxy {proxy} timed out")),
+        "{error}"
+    );
+    assert!(!error.may_have_reached_server(), "{error:?}");
+}
+
+#[tokio::test]
 async fn clones_share_the_connection_pool_and_the_last_rate_limit() {
     let emu = emulator().await;
     let client = client(&emu);

@@ -108,15 +108,25 @@ impl std::error::Error for SendError {
 #[derive(Debug)]
 pub(crate) struct ConnectTimedOut {
     pub(crate) after: std::time::Duration,
+    /// The proxy the connection went through (`http://host:port`, no credentials), if any: the
+    /// time may have run out there.
+    pub(crate) through: Option<String>,
 }
 
 impl fmt::Display for ConnectTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "connecting timed out after {:.1} s",
-            self.after.as_secs_f64()
-        )
+        match &self.through {
+            None => write!(
+                f,
+                "connecting timed out after {:.1} s",
+                self.after.as_secs_f64()
+            ),
+            Some(proxy) => write!(
+                f,
+                "connecting through the proxy {proxy} timed out after {:.1} s",
+                self.after.as_secs_f64()
+            ),
+        }
     }
 }
 

@@ -125,6 +125,7 @@ impl Connector {
             Ok(result) => result,
             Err(_) => Err(Box::new(ConnectTimedOut {
                 after: self.connect_timeout,
+                through: self.proxy.as_ref().map(|proxy| proxy.shown.clone()),
             })),
         }
     }
