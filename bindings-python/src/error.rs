@@ -83,10 +83,12 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             kwargs.set_item("retry_after", wait.as_secs_f64())?;
         }
         // A status error carries its response's whole body (parsed as JSON by the class when it
-        // is JSON) and headers; a validation error the body's excerpt.
-        match error.body() {
-            Some(body) => kwargs.set_item("body", String::from_utf8_lossy(body))?,
-            None => {
+        // is JSON) and headers; a validation error the body's excerpt, and the headers.
+        match (family, error.body()) {
+            (Family::Status, Some(body)) => {
+                kwargs.set_item("body", String::from_utf8_lossy(body))?
+            }
+            _ => {
                 if let Some(body) = error.body_excerpt() {
                     kwargs.set_item("body", body)?;
                 }

@@ -39,6 +39,21 @@ def test_chat_to_a_paused_agent_raises_bad_request_with_the_servers_message(clie
     assert "not active" in e.message
 
 
+def test_a_200_html_page_is_a_validation_error_that_says_so_with_the_response_headers(
+    client: Delegir, emu: Emulator
+) -> None:
+    # A login page or captive portal answering 200: serde's "expected value at line 1 column 1"
+    # said nothing of it, and the error had no headers to tell where it came from.
+    emu.add_fault("GET", "/usage", {"kind": "html", "status": 200, "body": "<html><body>Please log in</body></html>"})
+    with pytest.raises(delegir.APIResponseValidationError) as raised:
+        client.usage.get()
+    error = raised.value
+    assert "is not JSON" in str(error) and "Please log in" in str(error), str(error)
+    assert error.status_code == 200
+    assert (error.headers.get("content-type") or "").startswith("text/html")
+    assert error.body is not None and "Please log in" in error.body
+
+
 def test_a_revoked_key_raises_authentication_error(client: Delegir, emu: Emulator) -> None:
     emu.revoke_key()
     with pytest.raises(delegir.AuthenticationError) as info:

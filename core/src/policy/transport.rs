@@ -155,6 +155,8 @@ impl Bound {
 struct Delivered {
     status: u16,
     meta: ResponseMeta,
+    /// Kept as received: listed only for an error (a body that does not decode).
+    headers: RawHeaders,
     body: Bytes,
     note: &'static str,
     log: AttemptLog,
@@ -180,13 +182,17 @@ impl Transport {
         let Delivered {
             status,
             meta,
+            headers,
             body,
             note,
             mut log,
         } = delivered;
-        // A response came back, so the server did act on the request.
-        let decoded = decode::data::<T>(status, &body, &meta, note)
-            .map_err(|e| e.with_may_have_reached_server(true));
+        // A response came back, so the server did act on the request. An error keeps the
+        // response's headers and body, as a status error does (a gateway's page says who sent it).
+        let decoded = decode::data::<T>(status, &body, &meta, note).map_err(|e| {
+            e.with_may_have_reached_server(true)
+                .with_response(headers.to_list(), body.clone())
+        });
         log.error = decoded.as_ref().err().map(Error::kind);
         emit(&self.config, &log);
         decoded
@@ -358,6 +364,7 @@ impl Transport {
                                 return Ok(Delivered {
                                     status,
                                     meta: received.meta,
+                                    headers: received.headers,
                                     body: received.body,
                                     note: retry::note(request.idempotency, Outcome::Final),
                                     log: attempt_log(
