@@ -156,3 +156,59 @@ async fn a_refused_stream_on_a_live_connection_is_sent_again_without_using_the_r
     let detail = client.agents().get(ACTIVE).await.unwrap();
     assert_eq!(detail.agent.total_runs, 1285, "exactly one run was created");
 }
+
+/// An h2c server whose every response states `content-length: 100` and sends 2 bytes: h2 resets
+/// the stream with `PROTOCOL_ERROR` on the client's side. Counts the requests it received.
+async fn lying_length_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let received = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(socket).await else {
+                    return;
+                };
+                while let Some(Ok((_request, mut respond))) = connection.accept().await {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let response = http::Response::builder()
+                        .header("content-type", "application/json")
+                        .header("content-length", "100")
+                        .body(())
+                        .unwrap();
+                    if let Ok(mut stream) = respond.send_response(response, false) {
+                        let _ = stream.send_data(Bytes::from_static(b"{}"), true);
+                    }
+                }
+            });
+        }
+    });
+    (base_url, received)
+}
+
+#[tokio::test]
+async fn a_malformed_http2_response_is_called_malformed_and_a_chat_is_not_resent() {
+    let (base_url, received) = lying_length_server().await;
+    let client = Client::builder()
+        .api_key("dlg_test_goaway0123456789abcdef")
+        .base_url(&base_url)
+        .http2_prior_knowledge(true)
+        .max_retries(1)
+        .rate_limit(false)
+        .build()
+        .unwrap();
+    // As over HTTP/1.1: "malformed ... a protocol error", not "the connection was lost".
+    let error = client.usage().get().await.unwrap_err();
+    assert_eq!(error.kind(), delegir::ErrorKind::Connection, "{error}");
+    assert!(
+        error.message().contains("is malformed") && error.message().contains("a protocol error"),
+        "{error}"
+    );
+    assert_eq!(received.load(Ordering::SeqCst), 2, "a GET is retried once");
+    let error = client.agents().chat(ACTIVE, "hi").await.unwrap_err();
+    assert!(error.message().contains("is malformed"), "{error}");
+    assert!(error.may_have_reached_server());
+    assert_eq!(received.load(Ordering::SeqCst), 3, "a chat is sent once");
+}

@@ -157,6 +157,12 @@ pub(crate) async fn receive(
     let response = response.await.map_err(|error| {
         if refused_unprocessed(&error) {
             SendError::Unsent(error.into())
+        } else if malformed_by_peer(&error) {
+            SendError::Malformed {
+                status: None,
+                meta: headers::ResponseMeta::default(),
+                source: error.into(),
+            }
         } else {
             SendError::Lost(error.into())
         }
@@ -181,6 +187,13 @@ pub(crate) async fn receive(
     while let Some(chunk) = body.data().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
+            Err(e) if malformed_by_peer(&e) => {
+                return Err(SendError::Malformed {
+                    status: Some(status),
+                    meta: headers::parse(&fields),
+                    source: e.into(),
+                });
+            }
             Err(e) => {
                 return Err(SendError::BodyLost {
                     status,
@@ -231,6 +244,13 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse().ok())
+}
+
+/// Whether h2 reset the stream itself for a `PROTOCOL_ERROR` of the server's response (no or
+/// an invalid `:status`, DATA that does not add up to its `content-length`, ...): a malformed
+/// response, as the HTTP/1.1 codec calls one, not a lost connection.
+fn malformed_by_peer(error: &h2::Error) -> bool {
+    !error.is_remote() && !error.is_io() && error.reason() == Some(h2::Reason::PROTOCOL_ERROR)
 }
 
 /// Whether an HTTP/2 server said it did not process the request: it refused the stream
