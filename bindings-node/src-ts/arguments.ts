@@ -17,7 +17,16 @@ export function string(name: string, value: unknown): asserts value is string {
   if (typeof value !== 'string') {
     throw new TypeError(`${name} must be a string, got ${describe(value)}`);
   }
+  // A lone surrogate has no UTF-8 form: the string would be sent with U+FFFD in its place (a
+  // chat's text changed, and billed). Refused, as Python refuses it.
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone !== null) {
+    throw new TypeError(`${name} must be valid Unicode text; it has a lone surrogate at index ${lone.index}`);
+  }
 }
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** An optional string (`undefined` means absent). */
 export function optionalString(name: string, value: unknown): asserts value is string | undefined {

@@ -212,7 +212,20 @@ const optionNames: ReadonlyArray<[RegExp, string]> = [
   ['extra_ca_certs', 'extraCaCerts'],
   ['rate_limit_store', 'rateLimitStore'],
   ['trust_env', 'trustEnv'],
+  ['api_key', 'apiKey'],
+  ['base_url', 'baseUrl'],
+  ['page_size', 'pageSize'],
+  ['max_tokens', 'maxTokens'],
+  ['system_prompt', 'systemPrompt'],
 ].map(([core, node]): [RegExp, string] => [new RegExp(`\\b${core}\\b`, 'g'), node as string]);
+
+/** Rust's spellings in messages that read otherwise in JavaScript. */
+const jsSpellings: ReadonlyArray<[RegExp, string]> = [
+  // `max_response_bytes` is an option of the Rust crate only.
+  [/ \(max_response_bytes\)/g, " (the SDK's limit on a response's size)"],
+  // Rust's float formatting of an infinite number.
+  [/\bgot (-?)inf\b/g, 'got $1Infinity'],
+];
 
 /**
  * The core's own message with the options it names spelled as in this package ("raise
@@ -222,7 +235,13 @@ const optionNames: ReadonlyArray<[RegExp, string]> = [
 function withNodeNames(message: string): string {
   let out = message;
   for (const [core, node] of optionNames) out = out.replace(core, node);
+  for (const [rust, js] of jsSpellings) out = out.replace(rust, js);
   return out;
+}
+
+/** An argument's name as this package spells it (`page_size` is `pageSize` here). */
+function nodeArgument(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The error to throw for a failure the binding reports. */
@@ -247,9 +266,10 @@ export function toError(e: NativeError): Error {
   }
   switch (e.code) {
     case 'invalid_argument': {
-      const error = e.outOfRange ? new RangeError(e.message) : new TypeError(e.message);
+      const message = withNodeNames(e.message);
+      const error = e.outOfRange ? new RangeError(message) : new TypeError(message);
       if (e.argument != null) {
-        Object.defineProperty(error, 'argument', { value: e.argument, enumerable: false });
+        Object.defineProperty(error, 'argument', { value: nodeArgument(e.argument), enumerable: false });
       }
       return error;
     }

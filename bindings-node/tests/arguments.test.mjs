@@ -170,3 +170,42 @@ for (const [build, D] of Object.entries(builds)) {
     }
   });
 }
+
+for (const [build, D] of Object.entries(builds)) {
+  test(`${build}: a lone surrogate is a TypeError naming the argument, and nothing is sent`, async () => {
+    const key = emulator.newApiKey();
+    const c = new D({ apiKey: key, baseUrl: emulator.baseUrl });
+    // It was sent with U+FFFD in its place: a billed chat with other text.
+    await assert.rejects(c.agents.chat('agt_abc123', 'a\ud800b'), (e) =>
+      e instanceof TypeError && /^message must be valid Unicode text; it has a lone surrogate at index 1/.test(e.message));
+    await assert.rejects(c.agents.update('agt_abc123', { name: '\udc00' }), TypeError);
+    assert.equal(emulator.journal(key).length, 0);
+    // A pair is fine.
+    assert.match((await c.agents.chat('agt_abc123', 'ok \ud83d\ude00')).runId, /^run_/);
+  });
+
+  test(`${build}: the core's argument errors use this package's names`, async () => {
+    const c = new D({ apiKey, baseUrl: emulator.baseUrl });
+    const pageSize = await c.agents.runs.iter('agt_abc123', { pageSize: 0 }).next().catch((e) => e);
+    assert.ok(pageSize instanceof RangeError, String(pageSize));
+    assert.match(pageSize.message, /^pageSize must be between 1 and 100/);
+    assert.equal(pageSize.argument, 'pageSize');
+    const infinite = (() => {
+      try {
+        return new D({ apiKey, baseUrl: emulator.baseUrl, maxRateLimitWait: Infinity });
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(infinite instanceof RangeError, String(infinite));
+    assert.match(infinite.message, /got Infinity/);
+  });
+
+  test(`${build}: an update whose only change is an options.body field is sent`, async () => {
+    const key = emulator.newApiKey();
+    const c = new D({ apiKey: key, baseUrl: emulator.baseUrl });
+    const updated = await c.agents.update('agt_abc123', {}, { body: { name: 'Renamed' } });
+    assert.equal(updated.name, 'Renamed');
+    assert.equal(emulator.journal(key).length, 1);
+  });
+}

@@ -166,3 +166,31 @@ def test_an_agent_config_with_unknown_fields_is_refused_like_a_dict(client: Dele
     with pytest.raises(BadRequestError, match="top_p"):
         client.agents.update(AGENT, name="Support", extra_body={"config": {"temperature": 0.5, "top_p": 0.9}})
     assert [json.loads(e["body"])["config"] for e in emu.journal()] == [{"temperature": 0.5, "top_p": 0.9}]
+
+
+def test_a_lone_surrogate_is_a_value_error_naming_the_argument_and_nothing_is_sent(
+    client: Delegir, emu: Emulator
+) -> None:
+    # It was a UnicodeEncodeError from inside the extension, naming nothing.
+    with pytest.raises(ValueError, match=r"^message must be valid Unicode text; it has a lone surrogate at position 1"):
+        client.agents.chat(AGENT, "a\ud800b")
+    with pytest.raises(ValueError, match=r"^name must be valid Unicode text"):
+        client.agents.update(AGENT, name="\udc00")
+    assert emu.journal() == []
+    assert client.agents.chat(AGENT, "ok \U0001f600").run_id.startswith("run_")
+
+
+def test_none_in_a_config_dict_is_a_type_error_not_dropped(client: Delegir, emu: Emulator) -> None:
+    # It was dropped: `{"name": "A", "config": {}}` went out and the call reported success.
+    with pytest.raises(TypeError, match=r"config\['system_prompt'\] must be a str \(leave a field out"):
+        client.agents.update(AGENT, name="A", config={"system_prompt": None})
+    assert emu.journal() == []
+    # An AgentConfig's unset fields are left out, as before.
+    client.agents.update(AGENT, config=AgentConfig(temperature=0.5))
+    assert json.loads(emu.journal()[0]["body"]) == {"config": {"temperature": 0.5}}
+
+
+def test_an_update_whose_only_change_is_an_extra_body_field_is_sent(client: Delegir, emu: Emulator) -> None:
+    updated = client.agents.update(AGENT, extra_body={"name": "Renamed"})
+    assert updated.name == "Renamed"
+    assert len(emu.journal()) == 1

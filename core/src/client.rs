@@ -188,7 +188,18 @@ impl Agents<'_> {
     /// `PUT /agents/:id`: changes the fields that are set in `update`.
     pub async fn update(&self, id: &str, update: &AgentUpdate) -> Result<UpdatedAgent> {
         let id = validate::agent_id(id)?;
-        let update = validate::update(update)?;
+        // Extra body fields (`extra_body`, `options.body`) may be all the update sets.
+        let extra_body = self
+            .client
+            .options
+            .extra
+            .as_ref()
+            .is_some_and(|extra| extra.has_body_fields());
+        let update = if extra_body {
+            validate::update_fields(update)?
+        } else {
+            validate::update(update)?
+        };
         self.client
             .send(ApiRequest {
                 method: Method::PUT,

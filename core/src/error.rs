@@ -173,6 +173,12 @@ impl Error {
         self
     }
 
+    /// Appends `note` to the message.
+    pub(crate) fn with_note(mut self, note: &str) -> Error {
+        self.inner.message.push_str(note);
+        self
+    }
+
     pub(crate) fn with_may_have_reached_server(mut self, reached: bool) -> Error {
         self.inner.may_have_reached_server = reached;
         self

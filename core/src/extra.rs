@@ -223,6 +223,11 @@ impl ExtraParams {
 
     /// The JSON `body` with the extra fields added. `route` names the call in the error when it
     /// sends no body, or when an extra field has the name of one the call sets itself.
+    /// Whether any body field is set.
+    pub(crate) fn has_body_fields(&self) -> bool {
+        !self.body.is_empty()
+    }
+
     pub(crate) fn apply_body(&self, body: Option<&Bytes>, route: &str) -> Result<Option<Bytes>> {
         if self.body.is_empty() {
             return Ok(body.cloned());

@@ -88,6 +88,15 @@ pub fn checked_runs_query(query: RunsQuery) -> Result<RunsQuery> {
     if let Some(limit) = query.limit {
         page_size("limit", i64::from(limit))?;
     }
+    // The API reads offsets as signed 64-bit integers, as the bindings' checks do.
+    if let Some(offset) = query.offset
+        && i64::try_from(offset).is_err()
+    {
+        return Err(Error::out_of_range(
+            "offset",
+            format!("offset must be from 0 to {}, got {offset}", i64::MAX),
+        ));
+    }
     Ok(query)
 }
 
@@ -97,9 +106,16 @@ pub fn update(update: &AgentUpdate) -> Result<&AgentUpdate> {
     if update.name.is_none() && update.status.is_none() && config_is_empty {
         return Err(Error::invalid_argument(
             "update",
-            "an update must set at least one of name, status or config (with at least one field)",
+            "an update must set at least one of name, status or config (with at least one field), \
+             or send a field this SDK has no argument for as an extra body field",
         ));
     }
+    update_fields(update)
+}
+
+/// The fields an update sets are valid (it may set none: a call whose extra body fields are
+/// the change, a field the API added that this SDK does not know yet).
+pub(crate) fn update_fields(update: &AgentUpdate) -> Result<&AgentUpdate> {
     if let Some(name) = &update.name
         && name.trim().is_empty()
     {

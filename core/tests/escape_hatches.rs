@@ -22,6 +22,84 @@ fn extra() -> ExtraParams {
 }
 
 #[tokio::test]
+async fn an_update_whose_only_change_is_an_extra_body_field_is_sent() {
+    // A field the API added that this SDK has no argument for: the escape hatch the errors
+    // recommend. It was refused as "an update must set at least one of name, status or config".
+    let emu = emulator().await;
+    let client = client(&emu);
+    let view = client.with_options(
+        RequestOptions::default()
+            .with_extra(ExtraParams::new().body_field("name", json!("Renamed"))),
+    );
+    let updated = view
+        .agents()
+        .update(ACTIVE, &delegir::AgentUpdate::default())
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Renamed");
+    assert_eq!(
+        journal(&emu)[0].body.as_deref(),
+        Some(r#"{"name":"Renamed"}"#)
+    );
+    // Without extras, an empty update is still refused before sending.
+    let e = client
+        .agents()
+        .update(ACTIVE, &delegir::AgentUpdate::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(journal(&emu).len(), 1);
+}
+
+#[tokio::test]
+async fn a_views_zero_timeout_and_an_offset_beyond_i64_are_refused_before_sending() {
+    // The builder, Python and Node refuse both; a view and a RunsQuery took them (the zero
+    // total timeout was not even enforced).
+    let emu = emulator().await;
+    let client = client(&emu);
+    for options in [
+        RequestOptions {
+            timeout: Some(Duration::ZERO),
+            ..RequestOptions::default()
+        },
+        RequestOptions {
+            total_timeout: Some(Duration::ZERO),
+            ..RequestOptions::default()
+        },
+    ] {
+        let e = client
+            .with_options(options)
+            .usage()
+            .get()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(
+            e.is_out_of_range() && e.message().contains("must be greater than zero"),
+            "{e}"
+        );
+    }
+    let e = client
+        .agents()
+        .runs(
+            ACTIVE,
+            delegir::RunsQuery {
+                offset: Some(u64::MAX),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(
+        e.message()
+            .contains("offset must be from 0 to 9223372036854775807"),
+        "{e}"
+    );
+    assert!(journal(&emu).is_empty());
+}
+
+#[tokio::test]
 async fn extra_headers_query_and_body_fields_reach_the_server() {
     let emulator = emulator().await;
     let client = client(&emulator);

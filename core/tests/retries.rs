@@ -123,6 +123,30 @@ async fn get_is_retried_after_a_reset_before_the_response_and_after_a_reset_mid_
 }
 
 #[tokio::test]
+async fn a_delete_retried_after_a_lost_response_that_meets_a_404_says_the_first_may_have_deleted_it()
+ {
+    // The first DELETE deletes the agent, and its response is cut off; the retry gets 404. The
+    // error used to be a plain "Agent not found" that never reached the server.
+    let emu = emulator().await;
+    let client = client(&emu);
+    fault(&emu, "DELETE", "/agents/agt_abc123", 1, Fault::ResetMidBody);
+    let e = client.agents().delete(ACTIVE).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.may_have_reached_server(), "{e:?}");
+    assert!(
+        e.message()
+            .contains("an earlier attempt of this request reached the server"),
+        "{e}"
+    );
+    let outcomes: Vec<_> = journal(&emu).into_iter().map(|e| e.status).collect();
+    assert_eq!(outcomes, [Some(200), Some(404)]);
+    // A 404 on the first attempt is only the server's "Agent not found".
+    let e = client.agents().delete("agt_nope").await.unwrap_err();
+    assert_eq!(e.message(), "Agent not found");
+    assert!(!e.may_have_reached_server());
+}
+
+#[tokio::test]
 async fn chat_is_not_retried_after_a_reset_mid_body_and_says_the_run_may_exist() {
     let emu = emulator().await;
     let client = client(&emu);

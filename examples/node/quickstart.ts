@@ -1,7 +1,9 @@
 // Quickstart of the Delegir Node SDK (TypeScript).
 //
 //   npm install delegir
-//   npx tsc --strict quickstart.ts && DELEGIR_API_KEY=dlg_live_... node quickstart.js
+//   npm install -D typescript @types/node
+//   npx tsc --strict --target ES2022 --module node16 --moduleResolution node16 --types node quickstart.ts
+//   DELEGIR_API_KEY=dlg_live_... node quickstart.js
 //
 // DELEGIR_BASE_URL points it at another server, such as the emulator.
 import { Delegir, APIStatusError, type Agent, type AgentDetail, type Run, type RunPage } from 'delegir';

@@ -79,6 +79,15 @@ def _type_error(name: str, expected: str, value: object) -> TypeError:
 def _check_str(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise _type_error(name, "a str", value)
+    if not value.isascii():
+        # A lone surrogate ('\ud800') cannot be sent as UTF-8; said here, naming the argument,
+        # rather than as a UnicodeEncodeError from inside the extension.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"{name} must be valid Unicode text; it has a lone surrogate at position {e.start}"
+            ) from None
 
 
 def _check_int(name: str, value: object) -> None:
@@ -111,7 +120,9 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
     if isinstance(config, AgentConfig):
         # Its fields and the unknown ones it kept (``model_extra``), checked as a dict's are: an
         # unknown field is refused, never dropped without a word.
-        config = {**{k: getattr(config, k) for k in _CONFIG_TYPES}, **(config.model_extra or {})}
+        # Its unset fields are None: left out, as "leave unchanged".
+        fields = {k: getattr(config, k) for k in _CONFIG_TYPES if getattr(config, k) is not None}
+        config = {**fields, **(config.model_extra or {})}
     if not isinstance(config, Mapping):
         raise _type_error("config", "an AgentConfig, a dict or None", config)
     result: Dict[str, Any] = {}
@@ -124,10 +135,12 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
                 " SDK does not know yet, pass the whole config as extra_body={'config': {...}}"
                 " instead of config=)"
             )
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, expected):
-                raise _type_error(f"config[{key!r}]", "a " + ("number" if key == "temperature" else expected.__name__), value)
-            result[key] = value
+        # None in a dict is refused, not dropped: a caller who meant "clear the prompt" would
+        # otherwise get a success that changed nothing. A field left out is left unchanged.
+        if value is None or isinstance(value, bool) or not isinstance(value, expected):
+            kind = "a " + ("number" if key == "temperature" else expected.__name__)
+            raise _type_error(f"config[{key!r}]", kind + " (leave a field out to leave it unchanged)", value)
+        result[key] = value
     return result
 
 

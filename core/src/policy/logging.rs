@@ -17,7 +17,7 @@ pub enum LogLevel {
     /// A successful attempt.
     Debug,
     /// A failure that is retried, or one the caller caused and will see as an error
-    /// (400, 401, 404, an invalid argument).
+    /// (400, 401, 404; an invalid argument is refused before any attempt, so it has no record).
     Info,
     /// A failure that ends the call for reasons outside the caller's request: the server, the
     /// network, the rate limit, a malformed response.

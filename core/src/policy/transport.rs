@@ -276,6 +276,18 @@ impl Transport {
             let call_started = Instant::now();
             let config = &self.config;
             let transport = self;
+            // As the builder checks the client's: a view's zero is no time at all, not a limit.
+            for (set, name) in [
+                (options.timeout, "timeout"),
+                (options.total_timeout, "total_timeout"),
+            ] {
+                if set.is_some_and(|t| t.is_zero()) {
+                    return Err(Error::out_of_range(
+                        name,
+                        format!("{name} must be greater than zero"),
+                    ));
+                }
+            }
             let timeout = options.timeout.unwrap_or(config.timeout);
             let max_retries = options.max_retries.unwrap_or(config.max_retries);
             // Built before the first attempt so that a request that cannot be built fails before it
@@ -284,6 +296,8 @@ impl Transport {
 
             let mut retry: u32 = 0;
             let mut pause = Duration::ZERO;
+            // Whether a failed attempt before this one may have been acted on by the server.
+            let mut earlier_may_have_acted = false;
             loop {
                 let attempt = retry + 1;
                 let wait_started = Instant::now();
@@ -464,7 +478,7 @@ impl Transport {
                 }
 
                 let note = retry::note(request.idempotency, outcome);
-                let error = build_error
+                let mut error = build_error
                     .into_error(
                         config,
                         &request,
@@ -476,6 +490,16 @@ impl Transport {
                         note,
                     )
                     .with_may_have_reached_server(outcome.may_have_reached_server());
+                if !retryable && earlier_may_have_acted && !outcome.may_have_reached_server() {
+                    // This attempt's refusal (a DELETE's 404) may be the doing of an earlier one
+                    // whose response was lost: the call as a whole may have had its effect.
+                    error = error.with_may_have_reached_server(true).with_note(
+                        "; an earlier attempt of this request reached the server or may have, \
+                         and its response was lost: the server may have acted on it already \
+                         (a DELETE answered 404 now may have deleted it then)",
+                    );
+                }
+                earlier_may_have_acted |= outcome.may_have_reached_server();
                 let log = attempt_log(
                     &request,
                     status,
