@@ -16,6 +16,7 @@ use delegir_emulator::Fault;
 use futures::future::join_all;
 use tokio::net::{TcpListener, TcpStream};
 
+const USAGE: &str = r#"{"data":{"plan":"PRO","runs_used":1,"runs_limit":10,"tokens_this_month":1,"cost_this_month":0.5,"billing_period_start":"2026-03-01T00:00:00Z","billing_period_end":"2026-03-31T23:59:59Z"}}"#;
 const CHAT_REPLY: &str = r#"{"data": {"response": "ok", "runId": "run_1", "tokensUsed": 1}}"#;
 
 /// An h2c server that, like nginx with `keepalive_requests`, processes `per_connection` streams
@@ -211,4 +212,91 @@ async fn a_malformed_http2_response_is_called_malformed_and_a_chat_is_not_resent
     assert!(error.message().contains("is malformed"), "{error}");
     assert!(error.may_have_reached_server());
     assert_eq!(received.load(Ordering::SeqCst), 3, "a chat is sent once");
+}
+
+/// An h2c server that allows 2 concurrent streams and answers `GET /usage`; on its first
+/// connection it takes 2 chats, answers neither, and closes the connection 300 ms later; on the
+/// next ones it answers every chat. Counts the chats it held and the ones it answered.
+async fn two_streams_then_close_server() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let held_chats = Arc::new(AtomicUsize::new(0));
+    let answered_chats = Arc::new(AtomicUsize::new(0));
+    let (held_count, answered_count) = (Arc::clone(&held_chats), Arc::clone(&answered_chats));
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((socket, _)) = listener.accept().await {
+            let (held_count, answered_count) =
+                (Arc::clone(&held_count), Arc::clone(&answered_count));
+            let holds = std::mem::replace(&mut first, false);
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::Builder::new()
+                    .max_concurrent_streams(2)
+                    .handshake::<_, Bytes>(socket)
+                    .await
+                else {
+                    return;
+                };
+                let mut held = Vec::new();
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    let chat = request.method() == http::Method::POST;
+                    if chat && holds {
+                        held_count.fetch_add(1, Ordering::SeqCst);
+                        held.push((request, respond));
+                        if held.len() == 2 {
+                            break;
+                        }
+                        continue;
+                    }
+                    if chat {
+                        answered_count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    let response = http::Response::builder()
+                        .header("content-type", "application/json")
+                        .body(())
+                        .unwrap();
+                    let body = if chat { CHAT_REPLY } else { USAGE };
+                    if let Ok(mut stream) = respond.send_response(response, false) {
+                        let _ = stream.send_data(Bytes::from_static(body.as_bytes()), true);
+                    }
+                }
+                // Keep the connection served (SETTINGS acks) a little, then drop it all.
+                let _ = tokio::time::timeout(Duration::from_millis(300), async {
+                    while connection.accept().await.is_some() {}
+                })
+                .await;
+            });
+        }
+    });
+    (base_url, held_chats, answered_chats)
+}
+
+#[tokio::test]
+async fn chats_held_back_by_the_servers_stream_limit_are_not_sent_and_say_so_when_it_closes() {
+    let (base_url, held, answered) = two_streams_then_close_server().await;
+    let client = Client::builder()
+        .api_key("dlg_test_goaway0123456789abcdef")
+        .base_url(&base_url)
+        .http2_prior_knowledge(true)
+        .max_retries(0)
+        .timeout(Duration::from_secs(10))
+        .rate_limit(false)
+        .build()
+        .unwrap();
+    // One answered call first, so that the server's SETTINGS (2 streams) have arrived: before
+    // them h2 assumes 100, as hyper does.
+    client.usage().get().await.unwrap();
+    let agents = client.agents();
+    let outcomes = join_all((0..10).map(|_| agents.chat(ACTIVE, "hi"))).await;
+    // The 2 chats the server took fail as possibly created; the 8 that waited for a stream
+    // were never sent, so they went on a new connection and were answered. (h2 used to hold
+    // those 8 unsent and fail them as possibly created, never sending them.)
+    let errors: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(held.load(Ordering::SeqCst), 2);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors.iter().all(|e| e.may_have_reached_server()),
+        "{errors:#?}"
+    );
+    assert_eq!(answered.load(Ordering::SeqCst), 8);
 }

@@ -14,12 +14,14 @@
 //! settings are hyper's defaults, so what goes on the wire is the same.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use h2::client::{self as h2_client, ResponseFuture, SendRequest};
 use http::{HeaderMap, Request, header};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::runtime;
 use crate::wire::headers;
@@ -49,6 +51,35 @@ pub(crate) struct Connection {
     pub(crate) id: u64,
     /// Closed once the connection's task ended (its receiver is dropped then).
     alive: oneshot::Sender<Infallible>,
+    /// Our streams open on it, held to the server's `MAX_CONCURRENT_STREAMS` (see [`Slot`]).
+    streams: Arc<Streams>,
+}
+
+/// The streams of one connection that calls hold, and the wake-up of calls waiting for one.
+#[derive(Default)]
+struct Streams {
+    open: AtomicUsize,
+    /// Notified when a stream ends, and when the connection does.
+    changed: Notify,
+}
+
+/// A call's place among the streams its connection may have open at once.
+///
+/// Why the SDK counts them rather than leaving it to h2: h2 queues a request above the
+/// server's limit inside the connection, unsent, and when the connection then fails, fails it
+/// like one it sent: a chat that never left would be reported as "may have been created" and
+/// not sent again. A call waiting here has provably sent nothing; if the connection ends
+/// meanwhile it is [`SendError::Unsent`], which the attempt loop may send again (any method).
+/// Left: until the server's SETTINGS arrive, h2 assumes 100 streams (hyper's default; an
+/// initial 1 would hold every later stream to one with a server that sends no limit), so a new
+/// connection's first burst above a lower limit may still queue inside h2.
+pub(crate) struct Slot(Arc<Streams>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_one();
+    }
 }
 
 impl Connection {
@@ -68,8 +99,45 @@ impl Connection {
             .handshake::<T, Bytes>(io)
             .await?;
         let (alive, ended) = oneshot::channel();
-        runtime::spawn(drive(connection, ended));
-        Ok(Connection { sender, id, alive })
+        let streams = Arc::new(Streams::default());
+        runtime::spawn(drive(connection, ended, Arc::clone(&streams)));
+        Ok(Connection {
+            sender,
+            id,
+            alive,
+            streams,
+        })
+    }
+
+    /// Waits until the server's `MAX_CONCURRENT_STREAMS` lets one more of our streams open on
+    /// this connection (at once, usually). [`SendError::Unsent`] if the connection ends first.
+    pub(crate) async fn slot(&self) -> Result<Slot, SendError> {
+        let streams = &self.streams;
+        loop {
+            let changed = streams.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            if self.is_closed() {
+                return Err(SendError::Unsent(
+                    "the connection closed while the request waited for one of the server's \
+                     concurrent streams"
+                        .into(),
+                ));
+            }
+            let limit = self.sender.current_max_send_streams();
+            let open = streams.open.load(Ordering::Acquire);
+            if open < limit {
+                if streams
+                    .open
+                    .compare_exchange(open, open + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    return Ok(Slot(Arc::clone(streams)));
+                }
+                continue;
+            }
+            changed.await;
+        }
     }
 
     /// Whether the connection ended (closed by either side, or failed).
@@ -82,8 +150,11 @@ impl Connection {
 /// the last handle and the last stream are gone (h2 wakes the task for that itself; the test
 /// `the_connection_closes_once_the_client_is_dropped_and_its_calls_ended` checks it). Dropping
 /// `ended` then marks the connection closed (see [`Connection::is_closed`]).
-async fn drive<T>(connection: h2_client::Connection<T, Bytes>, ended: oneshot::Receiver<Infallible>)
-where
+async fn drive<T>(
+    connection: h2_client::Connection<T, Bytes>,
+    ended: oneshot::Receiver<Infallible>,
+    streams: Arc<Streams>,
+) where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     // Errors end the connection; each stream in flight got its own error already.
@@ -102,6 +173,8 @@ where
         tokio::task::yield_now().await;
     }
     drop(ended);
+    // Calls waiting for a stream on it learn that it ended.
+    streams.changed.notify_waiters();
 }
 
 /// Whether a request with this method and an empty body states `content-length: 0` (as hyper

@@ -297,6 +297,12 @@ impl Http {
         max_bytes: usize,
     ) -> std::result::Result<Response, SendError> {
         let id = shared.id;
+        // A place among the server's concurrent streams first: a call waiting for one has sent
+        // nothing (see `h2::Slot`). Held until the response is read.
+        let slot = shared
+            .slot()
+            .await
+            .inspect_err(|_| self.pool.retire_http2(id))?;
         let started = h2::ready(&shared).await.and_then(|sender| {
             h2::start(sender, self.http2_request(request), request.body.clone())
         });
@@ -307,6 +313,7 @@ impl Http {
             Ok(response) => h2::receive(response, max_bytes).await,
             Err(unsent) => Err(unsent),
         };
+        drop(slot);
         if matches!(result, Err(SendError::Unsent(_))) {
             self.pool.retire_http2(id);
         }
