@@ -26,30 +26,11 @@ use parking_lot::Mutex;
 /// Held by every test: they read or set the process's environment.
 static ENV: Mutex<()> = Mutex::new(());
 
-/// Every variable that can change where connections go or which roots are trusted.
-const NETWORK_VARIABLES: &[&str] = &[
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-];
-
 /// Sets `vars` (and removes every other network variable) for the rest of the test.
 fn environment(vars: &[(&str, &str)]) {
-    for name in NETWORK_VARIABLES {
-        // SAFETY: every test of this binary holds `ENV`, and no client reads the environment
-        // outside `build()`.
-        unsafe { std::env::remove_var(name) };
-    }
-    for (name, value) in vars {
-        unsafe { std::env::set_var(name, value) };
-    }
+    // SAFETY: every test of this binary holds `ENV`, and no client reads the environment
+    // outside `build()`.
+    unsafe { common::env::set_network_environment(vars) };
 }
 
 fn free_port() -> u16 {

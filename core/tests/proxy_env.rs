@@ -9,27 +9,10 @@ use std::net::TcpListener;
 
 use delegir::{Client, ErrorKind};
 
-const VARIABLES: [&str; 9] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "REQUEST_METHOD",
-];
-
-/// Sets exactly `vars` among the proxy variables.
+/// Sets exactly `vars` among the network variables.
 fn environment(vars: &[(&str, &str)]) {
-    for name in VARIABLES {
-        // SAFETY: this is the only test in this binary, so no other thread reads the environment.
-        unsafe { std::env::remove_var(name) };
-    }
-    for (name, value) in vars {
-        unsafe { std::env::set_var(name, value) };
-    }
+    // SAFETY: this is the only test in this binary, so no other thread reads the environment.
+    unsafe { common::env::set_network_environment(vars) };
 }
 
 /// `http://127.0.0.1:PORT` of a port nothing listens on.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod captured;
+pub mod env;
 pub mod pki;
 
 use std::sync::Arc;
