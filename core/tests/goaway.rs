@@ -300,3 +300,77 @@ async fn chats_held_back_by_the_servers_stream_limit_are_not_sent_and_say_so_whe
     );
     assert_eq!(answered.load(Ordering::SeqCst), 8);
 }
+
+/// An h2c server that allows one stream at a time and never answers a chat: the first chat
+/// holds the only stream.
+async fn one_stream_never_answering_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let chats = Arc::new(AtomicUsize::new(0));
+    let received = Arc::clone(&chats);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let received = Arc::clone(&received);
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::Builder::new()
+                    .max_concurrent_streams(1)
+                    .handshake::<_, Bytes>(socket)
+                    .await
+                else {
+                    return;
+                };
+                let mut held = Vec::new();
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    if request.method() == http::Method::POST {
+                        received.fetch_add(1, Ordering::SeqCst);
+                        held.push((request, respond));
+                        continue;
+                    }
+                    let response = http::Response::builder().body(()).unwrap();
+                    if let Ok(mut stream) = respond.send_response(response, false) {
+                        let _ = stream.send_data(Bytes::from_static(USAGE.as_bytes()), true);
+                    }
+                }
+            });
+        }
+    });
+    (base_url, chats)
+}
+
+#[tokio::test]
+async fn a_chat_that_times_out_waiting_for_a_stream_says_it_was_not_sent() {
+    let (base_url, chats) = one_stream_never_answering_server().await;
+    let client = Client::builder()
+        .api_key("dlg_test_goaway0123456789abcdef")
+        .base_url(&base_url)
+        .http2_prior_knowledge(true)
+        .max_retries(0)
+        .timeout(Duration::from_millis(1500))
+        .rate_limit(false)
+        .build()
+        .unwrap();
+    // The second chat's attempts run out while the first still holds the stream.
+    let impatient = client.with_options(delegir::RequestOptions {
+        timeout: Some(Duration::from_millis(400)),
+        ..Default::default()
+    });
+    // The server's SETTINGS (1 stream) arrive with the first answer.
+    client.usage().get().await.unwrap();
+    let (agents, impatient_agents) = (client.agents(), impatient.agents());
+    let (first, second) = tokio::join!(agents.chat(ACTIVE, "one"), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        impatient_agents.chat(ACTIVE, "two").await
+    });
+    // The first was sent and never answered: it may exist.
+    let first = first.unwrap_err();
+    assert!(first.may_have_reached_server(), "{first:?}");
+    // The second waited for the only stream until its timeout: it never left.
+    let second = second.unwrap_err();
+    assert_eq!(second.kind(), delegir::ErrorKind::Timeout, "{second}");
+    assert!(!second.may_have_reached_server(), "{second:?}");
+    assert!(
+        second.message().contains("before the request was sent"),
+        "{second}"
+    );
+    assert_eq!(chats.load(Ordering::SeqCst), 1);
+}

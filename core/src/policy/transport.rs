@@ -449,11 +449,19 @@ impl Transport {
                             meta,
                             ErrorSource::Malformed(source),
                         ),
+                        // Still connecting, or waiting for an HTTP/2 stream: nothing was
+                        // sent, so even a chat may go again.
+                        Err(runtime::Elapsed) if !outgoing.handed_over() => (
+                            Outcome::NotSent,
+                            None,
+                            ResponseMeta::default(),
+                            ErrorSource::Timeout { sent: false },
+                        ),
                         Err(runtime::Elapsed) => (
                             Outcome::TimedOut,
                             None,
                             ResponseMeta::default(),
-                            ErrorSource::Timeout,
+                            ErrorSource::Timeout { sent: true },
                         ),
                     };
 
@@ -645,8 +653,8 @@ enum ErrorSource {
     TooLarge(Bytes),
     /// A whole body that cannot be decoded: why.
     Unreadable(String),
-    /// The attempt's timeout ran out.
-    Timeout,
+    /// The attempt's timeout ran out; `sent`: after the request was handed to a connection.
+    Timeout { sent: bool },
 }
 
 impl ErrorSource {
@@ -808,13 +816,25 @@ impl ErrorSource {
                 }
                 error
             }
-            ErrorSource::Timeout => Error::new(
+            ErrorSource::Timeout { sent: true } => Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} {} timed out after {:.1} s{note}",
                     request.method,
                     request.route,
                     timeout.as_secs_f64()
+                ),
+            ),
+            ErrorSource::Timeout { sent: false } => Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} {} timed out after {:.1} s before the request was sent (it was still \
+                     connecting to the API at {}, or waiting for one of the server's concurrent \
+                     HTTP/2 streams); the server did not receive it{note}",
+                    request.method,
+                    request.route,
+                    timeout.as_secs_f64(),
+                    config.base_url()
                 ),
             ),
         }

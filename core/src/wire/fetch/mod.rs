@@ -104,6 +104,14 @@ pub(crate) struct Outgoing {
     extra: Option<Arc<ExtraParams>>,
 }
 
+impl Outgoing {
+    /// Always: an attempt calls `fetch` at once, and what the host then sends is not known.
+    /// (The native wire's says whether a timed-out attempt had left the SDK.)
+    pub(crate) fn handed_over(&self) -> bool {
+        true
+    }
+}
+
 impl Http {
     pub(crate) fn new(config: &Config) -> Result<Http> {
         // Options of the native wire's connections: the host's fetch makes the connections

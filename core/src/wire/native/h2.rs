@@ -69,7 +69,8 @@ struct Streams {
 /// server's limit inside the connection, unsent, and when the connection then fails, fails it
 /// like one it sent: a chat that never left would be reported as "may have been created" and
 /// not sent again. A call waiting here has provably sent nothing; if the connection ends
-/// meanwhile it is [`SendError::Unsent`], which the attempt loop may send again (any method).
+/// meanwhile it is [`SendError::Unsent`], which the attempt loop may send again (any method);
+/// if its attempt's timeout runs out here, the timeout says nothing was sent (`Outgoing::handed_over`).
 /// Left: until the server's SETTINGS arrive, h2 assumes 100 streams (hyper's default; an
 /// initial 1 would hold every later stream to one with a server that sends no limit), so a new
 /// connection's first burst above a lower limit may still queue inside h2.

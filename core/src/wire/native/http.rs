@@ -14,6 +14,7 @@
 //! aws-lc-rs) and the platform's certificate verifier.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -95,6 +96,22 @@ pub(crate) struct Outgoing {
     extra: Option<Arc<ExtraParams>>,
     /// Whether sending it twice does no harm (GET, PUT, DELETE; not a chat).
     idempotent: bool,
+    /// Whether the current attempt has handed the request to a connection (see
+    /// [`Outgoing::handed_over`]); reset when an attempt starts.
+    handed: AtomicBool,
+}
+
+impl Outgoing {
+    /// Whether the last attempt got as far as handing the request to a connection. If not
+    /// (it was still connecting, or waiting for one of the server's concurrent HTTP/2 streams)
+    /// when its timeout ran out, nothing of it was sent, and even a chat may go again.
+    pub(crate) fn handed_over(&self) -> bool {
+        self.handed.load(Ordering::Relaxed)
+    }
+
+    fn hand_over(&self, handed: bool) {
+        self.handed.store(handed, Ordering::Relaxed);
+    }
 }
 
 impl Http {
@@ -225,6 +242,7 @@ impl Http {
             body,
             extra: extra.filter(|e| !e.header_list().is_empty()).cloned(),
             idempotent: request.idempotency == Idempotency::Idempotent,
+            handed: AtomicBool::new(false),
         })
     }
 
@@ -239,6 +257,7 @@ impl Http {
         // without using the caller's retries, at most `UNPROCESSED_RESENDS` times; then the
         // attempt loop's rules apply.
         let mut resends: u8 = 0;
+        request.hand_over(false);
         if let Some(shared) = self.pool.live_http2() {
             match self.send_http2(shared, request, max_bytes).await {
                 // Refused unprocessed (a stream above a GOAWAY's last-stream-id, a
@@ -250,13 +269,17 @@ impl Http {
             // The request is serialized for each connection it is written to (rarely more
             // than one) and dropped once written, so that a call waiting for its response
             // holds none.
+            request.hand_over(true);
             match connection
                 .exchange(self.http1_request(request), max_bytes)
                 .await
             {
                 // The write failed without an answer: the server closed the idle connection
                 // and never had the whole request (any method).
-                Err(SendError::Unsent(_)) => resends = UNPROCESSED_RESENDS,
+                Err(SendError::Unsent(_)) => {
+                    request.hand_over(false);
+                    resends = UNPROCESSED_RESENDS;
+                }
                 // Written whole, then closed without a byte of response: usually a keep-alive
                 // close that crossed the request, but the server may have read it, so only a
                 // request that may be repeated goes again (a chat reports the error).
@@ -271,6 +294,7 @@ impl Http {
                 // On a fresh HTTP/1.1 connection a failed write is the attempt loop's "not
                 // sent" (the connection was not one the server had been keeping).
                 Opened::Http1(mut connection) => {
+                    request.hand_over(true);
                     let result = connection
                         .exchange(self.http1_request(request), max_bytes)
                         .await;
@@ -304,6 +328,7 @@ impl Http {
             .await
             .inspect_err(|_| self.pool.retire_http2(id))?;
         let started = h2::ready(&shared).await.and_then(|sender| {
+            request.hand_over(true);
             h2::start(sender, self.http2_request(request), request.body.clone())
         });
         // While the call waits for the response it keeps neither the connection's `Arc` nor
@@ -315,6 +340,7 @@ impl Http {
         };
         drop(slot);
         if matches!(result, Err(SendError::Unsent(_))) {
+            request.hand_over(false);
             self.pool.retire_http2(id);
         }
         result.and_then(|response| encoding::decode(response, max_bytes))
