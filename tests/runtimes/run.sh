@@ -55,7 +55,7 @@ echo '{"name":"delegir-runtimes-app","private":true}' > "$app/package.json"
 (cd "$app" && npm install --no-save --no-audit --no-fund --loglevel=error ./delegir.tgz)
 cp "$root/examples/node/quickstart.mjs" "$app/"
 cp -r "$root/bindings-node/tests" "$app/node-tests"
-cp "$here"/node/*.test.mjs "$here/fallback-check.cjs" "$here/browser-check.mjs" "$here/deno-check.mjs" "$here/deno-noenv.mjs" \
+cp "$here"/node/*.test.mjs "$here/fallback-check.cjs" "$here/browser-check.mjs" "$here/deno-check.mjs" "$here/deno-noenv.mjs" "$here/bun-check.mjs" \
     "$here/bundle/entry.mjs" "$app/"
 
 # shellcheck source=scripts/start-emulator.sh
@@ -89,6 +89,7 @@ bun_build="$("$bin/bun" -e "import { build } from 'delegir'; console.log(build()
 [ "$bun_build" = "native" ] || { echo "Bun: expected the native build, got: $bun_build" >&2; exit 1; }
 "$bin/bun" quickstart.mjs > bun.out
 tail -n 3 bun.out
+"$bin/bun" bun-check.mjs
 
 echo "runtimes: 4. esbuild bundles (no plugin, no loader) and the browser refusal"
 "$bin/esbuild" entry.mjs --bundle --platform=browser --log-level=warning \
