@@ -51,7 +51,7 @@ const BLIND_429_PAUSE: Duration = Duration::from_secs(1);
 /// stale headers) would otherwise refuse every call of the process, unsent, for that day. A 429
 /// is the server's word and is never checked so (DESIGN: "never sooner than that 429's own
 /// reset"). The API's windows are a minute long: they never last this long.
-const RECHECK_AFTER: Duration = Duration::from_secs(300);
+pub(super) const RECHECK_AFTER: Duration = Duration::from_secs(300);
 
 /// The ledger of one (key, base URL) in this process.
 pub(crate) struct MemoryLedger {

@@ -39,7 +39,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, oneshot};
 
-use super::memory::{MemoryLedger, WindowView};
+use super::memory::{MemoryLedger, RECHECK_AFTER, WindowView};
 use super::server_clock::ServerClock;
 use super::store::StoreUrl;
 use super::{Admission, Observed};
@@ -191,6 +191,9 @@ pub(crate) struct Release {
     pub(crate) probe: bool,
     pub(crate) kind: ReleaseKind,
     pub(crate) is_429: bool,
+    /// A 2xx response: if this place was a recheck (see `memory::RECHECK_AFTER`), the window
+    /// was not used up after all.
+    pub(crate) success: bool,
     pub(crate) reset: i64,
     pub(crate) remaining: u64,
     pub(crate) until_ms: u64,
@@ -232,6 +235,9 @@ pub(crate) struct SyncRequest {
     pub(crate) owner: String,
     /// How long the owner's places and tickets outlive this call ([`LEASE`]).
     pub(crate) lease: Duration,
+    /// How often a window that only successful responses said is used up lets one request
+    /// through to check it (`memory::RECHECK_AFTER`; shorter in tests).
+    pub(crate) recheck_after: Duration,
     pub(crate) next_place: u64,
     /// Ticket of each waiter (0: none yet), in this process's order.
     pub(crate) waiters: Vec<u64>,
@@ -278,6 +284,7 @@ pub(crate) async fn sync(
         .arg(request.lease.as_millis() as u64)
         .arg(KEY_TTL.as_millis() as u64)
         .arg(request.next_place)
+        .arg(request.recheck_after.as_millis() as u64)
         .arg(request.waiters.len());
     for ticket in &request.waiters {
         call.arg(*ticket);
@@ -295,7 +302,8 @@ pub(crate) async fn sync(
             .arg(r.reset)
             .arg(r.remaining)
             .arg(r.until_ms)
-            .arg(r.retry_ms);
+            .arg(r.retry_ms)
+            .arg(u8::from(r.success));
     }
     let raw: Vec<i64> = call.invoke_async(connection).await?;
     parse_reply(&raw, request.waiters.len()).ok_or_else(|| {
@@ -621,6 +629,7 @@ impl RedisLedger {
                             let request = SyncRequest {
                                 owner: inner.owner.clone(),
                                 lease: LEASE,
+                                recheck_after: RECHECK_AFTER,
                                 next_place: inner.next_place,
                                 waiters: inner.waiters.iter().map(|w| w.ticket).collect(),
                                 cancelled: std::mem::take(&mut inner.cancelled),
@@ -875,6 +884,7 @@ impl Release {
             probe,
             kind: ReleaseKind::Unused,
             is_429: false,
+            success: false,
             reset: 0,
             remaining: 0,
             until_ms: 0,
@@ -899,6 +909,7 @@ impl Release {
                 probe,
                 kind: ReleaseKind::Headers,
                 is_429: status == 429,
+                success: (200..300).contains(&status),
                 reset: rl.reset,
                 remaining: rl.remaining,
                 until_ms: server_clock.until_reset(rl.reset, clock).as_millis() as u64,
@@ -909,6 +920,7 @@ impl Release {
                 probe,
                 kind: ReleaseKind::NoHeaders,
                 is_429: status == 429,
+                success: (200..300).contains(&status),
                 reset: 0,
                 remaining: 0,
                 until_ms: 0,

@@ -102,6 +102,7 @@ fn headers(place: u64, probe: bool, status: u16, remaining: u64, until_ms: u64) 
         probe,
         kind: ReleaseKind::Headers,
         is_429: status == 429,
+        success: (200..300).contains(&status),
         reset: 1_900_000_000,
         remaining,
         until_ms,
@@ -113,6 +114,7 @@ fn request(owner: &str, next_place: u64, waiters: Vec<u64>, releases: Vec<Releas
     SyncRequest {
         owner: owner.to_owned(),
         lease: LEASE,
+        recheck_after: RECHECK_AFTER,
         next_place,
         waiters,
         cancelled: Vec::new(),
@@ -645,4 +647,104 @@ async fn a_cancelled_waiter_gives_its_ticket_back() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the cancelled waiter's ticket or the dropped place stayed in Redis");
+}
+
+#[tokio::test]
+async fn a_window_only_a_200_said_is_used_up_is_rechecked_once_per_interval_and_a_429s_is_not() {
+    let server = RedisServer::start();
+    let mut c = connect(&server).await;
+    let recheck = Duration::from_millis(300);
+    let with_recheck =
+        |owner: &str, next: u64, waiters: Vec<u64>, releases: Vec<Release>| SyncRequest {
+            recheck_after: recheck,
+            ..request(owner, next, waiters, releases)
+        };
+    // The probe's 200 says nothing remains in a window ten minutes long.
+    let k = keys("recheck");
+    sync(
+        &mut c,
+        &k,
+        &with_recheck("aaaaaaaaaaaaaaaa", 0, vec![0], vec![]),
+    )
+    .await
+    .unwrap();
+    let a = sync(
+        &mut c,
+        &k,
+        &with_recheck(
+            "aaaaaaaaaaaaaaaa",
+            1,
+            vec![0],
+            vec![headers(0, true, 200, 0, 600_000)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!((a.code, a.granted), (SyncCode::Window, 0), "{a:?}");
+    let ticket = a.waiters[0].expect("waits: the window is used up");
+    // Once the interval has passed without a response, one request goes to check it, and
+    // only one (another process asks too).
+    tokio::time::sleep(recheck + Duration::from_millis(50)).await;
+    let a = sync(
+        &mut c,
+        &k,
+        &with_recheck("aaaaaaaaaaaaaaaa", 1, vec![ticket], vec![]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.granted, 1, "the recheck: {a:?}");
+    let b = sync(
+        &mut c,
+        &k,
+        &with_recheck("bbbbbbbbbbbbbbbb", 0, vec![0], vec![]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.granted, 0, "one recheck per interval: {b:?}");
+    // The server took it and says 5 remain: the window is open again (not min(5, 0)).
+    let a = sync(
+        &mut c,
+        &k,
+        &with_recheck(
+            "aaaaaaaaaaaaaaaa",
+            2,
+            vec![0, 0],
+            vec![headers(1, false, 200, 5, 600_000)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!((a.code, a.granted), (SyncCode::Window, 2), "{a:?}");
+
+    // A 429's word is never checked so.
+    let k = keys("recheck-429");
+    sync(
+        &mut c,
+        &k,
+        &with_recheck("aaaaaaaaaaaaaaaa", 0, vec![0], vec![]),
+    )
+    .await
+    .unwrap();
+    let a = sync(
+        &mut c,
+        &k,
+        &with_recheck(
+            "aaaaaaaaaaaaaaaa",
+            1,
+            vec![0],
+            vec![headers(0, true, 429, 0, 600_000)],
+        ),
+    )
+    .await
+    .unwrap();
+    let ticket = a.waiters[0].expect("waits after the 429");
+    tokio::time::sleep(recheck + Duration::from_millis(50)).await;
+    let a = sync(
+        &mut c,
+        &k,
+        &with_recheck("aaaaaaaaaaaaaaaa", 1, vec![ticket], vec![]),
+    )
+    .await
+    .unwrap();
+    assert_eq!((a.code, a.granted), (SyncCode::Window, 0), "{a:?}");
 }

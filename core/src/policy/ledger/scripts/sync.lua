@@ -5,19 +5,22 @@
 -- (releasing their places), drops cancelled tickets, and admits the process's waiters in the
 -- order every process asked (tickets). The rules are the in-process ledger's (memory.rs): a
 -- request goes out only while in_flight < remaining in the current window; with nothing known
--- (or the window passed) one probe goes first; a 429 sets remaining to 0 until the reset.
+-- (or the window passed) one probe goes first; a 429 sets remaining to 0 until the reset; a
+-- window that only successful responses said is used up, ending more than recheck_ms ahead,
+-- lets one request through each recheck_ms to check it, and a 2xx to that request forgets it.
 -- Time is Redis's clock (TIME), the same for every process; callers pass durations.
 --
 -- KEYS: 1 state (hash), 2 places (zset, all scores 0, members "owner:place"),
 --       3 tickets (zset scored by ticket number, members "owner:ticket"),
 --       4 owners (zset scored by lease expiry, ms), 5 ticket counter
--- ARGV: owner, lease_ms, ttl_ms, next_place,
+-- ARGV: owner, lease_ms, ttl_ms, next_place, recheck_ms,
 --       n_waiters, then per waiter its ticket (0 = none yet),
 --       n_cancelled, then ticket numbers,
---       n_released, then per release 8 fields:
+--       n_released, then per release 9 fields:
 --         place, probe (0|1), kind (r: response with rate-limit headers, n: response without,
 --         x: no response, u: never used), is_429 (0|1), reset (raw X-RateLimit-Reset),
---         remaining, until_ms (upper bound of the time to the reset), retry_ms (-1: none)
+--         remaining, until_ms (upper bound of the time to the reset), retry_ms (-1: none),
+--         success (0|1: a 2xx)
 -- Returns: { code, wait_ms, available, probe (0|1), granted, owners (live processes), then per
 --           waiter 0 (admitted) or its ticket number }
 --   code 0: unlimited (the server sends no rate-limit headers)
@@ -31,6 +34,7 @@ local owner = ARGV[1]
 local lease = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local next_place = tonumber(ARGV[4])
+local recheck_after = tonumber(ARGV[5])
 local RESET_MARGIN = 5
 local MAX_WAIT = 86400000
 local BLIND_429_PAUSE = 1000
@@ -38,7 +42,7 @@ local BLIND_429_PAUSE = 1000
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local i = 5
+local i = 6
 local waiters = {}
 local n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do waiters[k] = ARGV[i]; i = i + 1 end
@@ -46,13 +50,20 @@ local cancelled = {}
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do cancelled[k] = ARGV[i]; i = i + 1 end
 
-local s = redis.call('HMGET', k_state, 'mode', 'reset', 'ends', 'rem', 'newest', 'probe')
+local s = redis.call('HMGET', k_state, 'mode', 'reset', 'ends', 'rem', 'newest', 'probe', 'by429',
+  'heard', 'recheck')
 local mode = s[1] or 'u'
 local reset = s[2] or ''
 local ends = tonumber(s[3] or '0')
 local rem = tonumber(s[4] or '0')
 local newest = s[5]
 local probe = s[6]
+-- Whether a 429 said the window is used up (else only successful responses did).
+local by429 = s[7] == '1'
+-- When a response (or a recheck admitted) last told of the window, ms; 0: never.
+local heard = tonumber(s[8] or '0')
+-- The place of the last recheck admitted, until it is released.
+local recheck = s[9]
 
 local function owned_by(member, o)
   return string.sub(member, 1, #o + 1) == o .. ':'
@@ -67,6 +78,7 @@ for _, o in ipairs(dead) do
       if owned_by(m, o) then redis.call('ZREM', k_tickets, m) end
     end
     if probe and owned_by(probe, o) then probe = false end
+    if recheck and owned_by(recheck, o) then recheck = false end
   end
   redis.call('ZREM', k_owners, o)
 end
@@ -80,30 +92,40 @@ for _ = 1, n do
   local was_probe, kind, is_429 = ARGV[i + 1] == '1', ARGV[i + 2], ARGV[i + 3] == '1'
   local r_reset, r_rem = ARGV[i + 4], tonumber(ARGV[i + 5])
   local until_ms, retry_ms = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
-  i = i + 8
+  local success = ARGV[i + 8] == '1'
+  i = i + 9
   redis.call('ZREM', k_places, member)
   if was_probe and probe == member then probe = false end
+  if recheck == member then
+    recheck = false
+    -- The server took a request the ledger thought it would refuse: the window was not used
+    -- up after all, and this response alone says what it is.
+    if success then mode = 'u' end
+  end
+  if kind == 'r' or kind == 'n' then heard = now end
   if kind == 'r' then
     -- Responses about a window that has already passed are stale.
     if not (newest and tonumber(r_reset) < tonumber(newest)) then
       local e = now + math.min(until_ms, MAX_WAIT) + RESET_MARGIN
       local r = r_rem
+      local b = false
       if mode == 'w' and reset == r_reset then
         -- Every process's end is an upper bound of the true reset: the earliest is the tightest.
         e = math.min(e, ends)
         r = math.min(r, rem)
+        b = by429
       end
       if is_429 then
-        r = 0
+        r, b = 0, true
         if retry_ms >= 0 then e = math.max(e, now + math.min(retry_ms, MAX_WAIT)) end
       end
-      newest, mode, reset, ends, rem = r_reset, 'w', r_reset, e, r
+      newest, mode, reset, ends, rem, by429 = r_reset, 'w', r_reset, e, r, b
     end
   elseif kind == 'n' then
     if is_429 then
       local pause = retry_ms
       if pause < 0 then pause = BLIND_429_PAUSE end
-      mode, reset, rem = 'w', newest or '', 0
+      mode, reset, rem, by429 = 'w', newest or '', 0, true
       ends = now + math.min(pause, MAX_WAIT) + RESET_MARGIN
     else
       mode = 'n'
@@ -146,6 +168,10 @@ end
 local out = {}
 local code, wait, available, probed = 0, 0, 0, 0
 local open = mode == 'w' and now < ends
+-- Whether one request may go past a used-up window to check it (memory.rs's RECHECK_AFTER).
+local function recheck_due()
+  return open and not by429 and ends > now + recheck_after and now >= heard + recheck_after
+end
 if mode == 'n' then
   for k = 1, #waiters do take(k); out[k] = 0 end
 elseif open and queued == 0 then
@@ -154,6 +180,8 @@ elseif open and queued == 0 then
   for k = 1, #waiters do
     if in_flight < rem then
       add_place(); out[k] = 0
+    elseif recheck_due() then
+      recheck, heard = add_place(), now; out[k] = 0
     else
       out[k] = tonumber(new_ticket())
     end
@@ -170,6 +198,8 @@ else
       local rank = redis.call('ZRANK', k_tickets, owner .. ':' .. waiters[k])
       if rank < rem - in_flight then
         take(k); out[k] = 0
+      elseif rank == 0 and recheck_due() then
+        recheck, heard = take(k), now; out[k] = 0
       else
         out[k] = tonumber(waiters[k])
       end
@@ -191,8 +221,14 @@ else
 end
 
 -- 4. Write back; every key expires on its own once no process uses it.
-redis.call('HSET', k_state, 'mode', mode, 'reset', reset, 'ends', ends, 'rem', rem)
+redis.call('HSET', k_state, 'mode', mode, 'reset', reset, 'ends', ends, 'rem', rem,
+  'by429', by429 and '1' or '0', 'heard', heard)
 if newest then redis.call('HSET', k_state, 'newest', newest) end
+if recheck then
+  redis.call('HSET', k_state, 'recheck', recheck)
+else
+  redis.call('HDEL', k_state, 'recheck')
+end
 if probe then
   redis.call('HSET', k_state, 'probe', probe)
 else
