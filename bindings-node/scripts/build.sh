@@ -19,7 +19,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pkg="$(dirname "$here")"
 root="$(dirname "$pkg")"
 npm_out="$root/build/npm"
-scratch="$root/build/node-scratch"
+scratch="${DELEGIR_NODE_SCRATCH:-$root/build/node-scratch}"
 profile="${PROFILE:-release}"
 
 cd "$pkg"

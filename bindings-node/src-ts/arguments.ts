@@ -8,6 +8,7 @@ import type { AgentUpdate, RequestOptions } from './types.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
@@ -127,9 +128,9 @@ export function requestOptions(value: unknown): asserts value is RequestOptions 
   optionalNumber('options.timeout', o.timeout);
   optionalInteger('options.maxRetries', o.maxRetries);
   optionalNumber('options.totalTimeout', o.totalTimeout);
-  stringRecord('options.headers', o.headers);
+  headerRecord('options.headers', o.headers);
   queryRecord('options.query', o.query);
-  optionalObject('options.body', o.body);
+  bodyJson('options.body', o.body);
   knownKeys('options', o, requestOptionKeys);
 }
 
@@ -146,12 +147,13 @@ export const requestOptionKeys: readonly string[] = [
 
 /**
  * Refuses keys this SDK does not know, so that an option it would ignore (a misspelling, or one
- * from another SDK such as `httpAgent`) is an error and not a silent no-op. A key whose value
- * is `undefined` counts as absent. `hint` ends the message (what to do instead).
+ * from another SDK such as `httpAgent`) is an error and not a silent no-op. Whatever the value:
+ * `{ max_tokens: process.env.MAX_TOKENS }` is the same misspelling when the variable is unset.
+ * `hint` ends the message (what to do instead).
  */
 export function knownKeys(name: string, value: object, known: readonly string[], hint = ''): void {
   for (const key of Object.keys(value)) {
-    if (!known.includes(key) && (value as Record<string, unknown>)[key] !== undefined) {
+    if (!known.includes(key)) {
       throw new TypeError(
         `${name} has an unknown key ${JSON.stringify(key)}; the known keys are ${known.join(', ')}${hint}`,
       );
@@ -165,10 +167,10 @@ const extraBodyHint =
 
 /** The fields of `agents.update()`'s argument. */
 export function agentUpdate(update: AgentUpdate): void {
-  optionalObject('update', update);
+  plainObject('update', update);
   optionalString('update.name', update.name);
   optionalString('update.status', update.status);
-  optionalObject('update.config', update.config);
+  if (update.config !== undefined) plainObject('update.config', update.config);
   knownKeys('update', update, ['name', 'status', 'config'], extraBodyHint);
   const config = update.config;
   if (config !== undefined) {
@@ -180,30 +182,128 @@ export function agentUpdate(update: AgentUpdate): void {
   }
 }
 
-/** An optional object of string values (headers). */
-export function stringRecord(
-  name: string,
-  value: unknown,
-): asserts value is Record<string, string> | undefined {
+/** A plain object: a `Map` or class instance would have its entries ignored. */
+function plainObject(name: string, value: unknown): void {
   optionalObject(name, value);
-  if (value === undefined) return;
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new TypeError(`${name}[${JSON.stringify(key)}] must be a string, got ${describe(v)}`);
+  if (!isPlainObject(value)) throw new TypeError(`${name} must be a plain object, got ${describeInstance(value)}`);
+}
+
+/** `a Map`, `a Headers`, ...: what a non-plain object is, for messages. */
+function describeInstance(value: unknown): string {
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? `a ${name}` : describe(value);
+}
+
+/** Whether `value` is a plain object (`{...}` or `Object.create(null)`), not a class instance. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The `[name, value]` pairs of a header or query argument: a plain object's own entries, or what
+ * an iterable of pairs yields (`Headers`, `Map`, `URLSearchParams`, an array of pairs), so that
+ * none of the usual forms is dropped. Anything else is a `TypeError` naming the argument.
+ */
+function pairs(name: string, value: unknown, forms: string): Array<[string, unknown]> {
+  if (isPlainObject(value)) return Object.entries(value);
+  const iterable = value as { [Symbol.iterator]?: unknown } | null;
+  if (typeof value === 'object' && iterable !== null && typeof iterable[Symbol.iterator] === 'function') {
+    const out: Array<[string, unknown]> = [];
+    for (const pair of value as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+        throw new TypeError(`${name} must be ${forms}; one of its entries is ${describe(pair)}`);
+      }
+      out.push([pair[0], pair[1]]);
+    }
+    return out;
+  }
+  throw new TypeError(`${name} must be ${forms}, got ${describeInstance(value)}`);
+}
+
+/** The names of `pairs`, refusing one given twice (in any case): which value would win? */
+function distinct(name: string, entries: Array<[string, unknown]>, caseless: boolean): void {
+  const seen = new Set<string>();
+  for (const [key] of entries) {
+    const folded = caseless ? key.toLowerCase() : key;
+    if (seen.has(folded)) {
+      throw new TypeError(`${name} has ${JSON.stringify(key)} more than once; give each name one value`);
+    }
+    seen.add(folded);
   }
 }
 
-/** An optional object of query values (strings, finite numbers, booleans). */
-export function queryRecord(
-  name: string,
-  value: unknown,
-): asserts value is Record<string, string | number | boolean> | undefined {
-  optionalObject(name, value);
-  if (value === undefined) return;
-  for (const [key, v] of Object.entries(value)) {
-    if (!(typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
-      throw new TypeError(
-        `${name}[${JSON.stringify(key)}] must be a string, a finite number or a boolean, got ${describe(v)}`,
-      );
-    }
+/**
+ * Optional headers (a plain object, `Headers`, `Map` or array of `[name, value]` pairs) as the
+ * plain object of strings the binding takes.
+ */
+export function headerRecord(name: string, value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const entries = pairs(name, value, 'an object of header values, a Headers, a Map or an array of [name, value] pairs');
+  distinct(name, entries, true);
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, v] of entries) {
+    string(`${name}[${JSON.stringify(key)}]`, v);
+    out[key] = v;
   }
+  return out;
+}
+
+/**
+ * Optional query parameters (a plain object, `URLSearchParams`, `Map` or array of pairs; values
+ * strings, finite numbers or booleans) as the plain object of strings the binding takes.
+ */
+export function queryRecord(name: string, value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const entries = pairs(name, value, 'an object of query values, a URLSearchParams, a Map or an array of [name, value] pairs');
+  distinct(name, entries, false);
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, v] of entries) {
+    const field = `${name}[${JSON.stringify(key)}]`;
+    if (typeof v === 'string') {
+      string(field, v);
+    } else if (!(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      throw new TypeError(`${field} must be a string, a finite number or a boolean, got ${describe(v)}`);
+    }
+    out[key] = String(v);
+  }
+  return out;
+}
+
+/**
+ * Optional extra body fields (a plain object of JSON values) as the JSON text the binding
+ * takes. What `JSON.stringify` would change or drop without a word (`NaN` and `Infinity` sent as
+ * `null`, a function or a `Map` left out, a `BigInt` thrown as its own error) is a `TypeError`
+ * naming the field; a field set to `undefined` is absent, as in `JSON.stringify`.
+ */
+export function bodyJson(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) {
+    throw new TypeError(`${name} must be a plain object of JSON values, got ${describeInstance(value)}`);
+  }
+  jsonValue(name, value);
+  return JSON.stringify(value);
+}
+
+function jsonValue(path: string, value: unknown): void {
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') return string(path, value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`${path} must be a finite number to be sent as JSON, got ${value}`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, i) => jsonValue(`${path}[${i}]`, item));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== undefined) jsonValue(`${path}.${key}`, item);
+    }
+    return;
+  }
+  throw new TypeError(
+    `${path} must be a JSON value (a string, finite number, boolean, null, array or plain object), got ${describeInstance(value)}`,
+  );
 }

@@ -45,16 +45,6 @@ function settle<P extends Payload, T>(outcome: P | NativeError, convert: (payloa
   throw toError(outcome as NativeError);
 }
 
-/** Query values as the strings sent (`true` as `true`). */
-function queryStrings(
-  query: Record<string, string | number | boolean> | undefined,
-): Record<string, string> | undefined {
-  if (query === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) out[key] = String(value);
-  return out;
-}
-
 /** Views (option views, raw responses) need the native client's `withOptions`. */
 function requireViews(native: NativeClient): void {
   if (typeof (native as Partial<NativeClient>).withOptions !== 'function') {
@@ -82,9 +72,9 @@ function viewFor(native: NativeClient, options: RequestOptions | undefined, capt
     requireViews(native);
     const view = native.withOptions({
       totalTimeout: options.totalTimeout,
-      headers: options.headers,
-      query: queryStrings(options.query),
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      headers: check.headerRecord('options.headers', options.headers),
+      query: check.queryRecord('options.query', options.query),
+      body: check.bodyJson('options.body', options.body),
     });
     if (isNativeError(view)) throw toError(view);
     target = view;
@@ -206,11 +196,16 @@ export class Runs {
     check.requestOptions(options);
     const pager = viewFor(this.#native, options, null).runsPager(id, pageSize, options?.timeout, options?.maxRetries);
     if (isNativeError(pager)) throw toError(pager);
-    const pageOptions = options?.signal ? { signal: options.signal } : undefined;
+    const signal = options?.signal;
+    const pageOptions = signal ? { signal } : undefined;
     for (;;) {
       const runs = await invoke(this.#binding, this.#native, null, pageOptions, (_n, _t, _r, c) => pager.nextPage(c), models.runsOrEnd);
       if (runs === null) return;
-      for (const run of runs) yield run;
+      for (const run of runs) {
+        // Aborted while the caller handled a run: the rest of the page is not yielded either.
+        if (signal?.aborted) throw new APIUserAbortError('The iteration was aborted.', { mayHaveReachedServer: false });
+        yield run;
+      }
     }
   }
 }
@@ -413,8 +408,8 @@ export class Delegir {
     }
     check.knownKeys('options', options, clientOptionKeys);
     check.optionalNumber('totalTimeout', options.totalTimeout);
-    check.stringRecord('defaultHeaders', options.defaultHeaders);
-    check.queryRecord('defaultQuery', options.defaultQuery);
+    const defaultHeaders = check.headerRecord('defaultHeaders', options.defaultHeaders);
+    const defaultQuery = check.queryRecord('defaultQuery', options.defaultQuery);
     check.optionalString('apiKey', options.apiKey);
     check.optionalString('baseUrl', options.baseUrl);
     check.optionalNumber('timeout', options.timeout);
@@ -457,8 +452,8 @@ export class Delegir {
         baseUrl: options.baseUrl,
         timeout: options.timeout,
         totalTimeout: options.totalTimeout,
-        defaultHeaders: options.defaultHeaders,
-        defaultQuery: queryStrings(options.defaultQuery),
+        defaultHeaders,
+        defaultQuery,
         maxRetries: options.maxRetries,
         maxRateLimitWait: options.maxRateLimitWait,
         rateLimit: options.rateLimit,
@@ -494,15 +489,15 @@ export class Delegir {
     check.optionalNumber('timeout', options.timeout);
     check.optionalInteger('maxRetries', options.maxRetries);
     check.optionalNumber('totalTimeout', options.totalTimeout);
-    check.stringRecord('defaultHeaders', options.defaultHeaders);
-    check.queryRecord('defaultQuery', options.defaultQuery);
+    const headers = check.headerRecord('defaultHeaders', options.defaultHeaders);
+    const query = check.queryRecord('defaultQuery', options.defaultQuery);
     requireViews(this.#native);
     const native = this.#native.withOptions({
       timeout: options.timeout,
       maxRetries: options.maxRetries,
       totalTimeout: options.totalTimeout,
-      headers: options.defaultHeaders,
-      query: queryStrings(options.defaultQuery),
+      headers,
+      query,
     });
     if (isNativeError(native)) throw toError(native);
     const Class = this.constructor as new (options: ClientOptions) => Delegir;

@@ -163,6 +163,18 @@ export interface Usage {
   [field: string]: unknown;
 }
 
+/**
+ * Headers: a plain object, or any iterable of `[name, value]` pairs (`Headers`, `Map`, an array).
+ * A name given twice, in any case, is a `TypeError`.
+ */
+export type HeadersInput = Record<string, string> | Iterable<readonly [string, string]>;
+
+/**
+ * Query parameters: a plain object (strings, finite numbers, booleans), or any iterable of
+ * `[name, value]` pairs (`URLSearchParams`, `Map`, an array). A name given twice is a `TypeError`.
+ */
+export type QueryInput = Record<string, string | number | boolean> | Iterable<readonly [string, string | number | boolean]>;
+
 /** The `X-RateLimit-*` headers of a response. */
 export interface RateLimit {
   /** Requests allowed per window (`X-RateLimit-Limit`). */
@@ -191,9 +203,9 @@ export interface RequestOptions {
    * `Transfer-Encoding` and `Connection` cannot be set; names and values with line breaks or
    * NUL are refused (`TypeError`) before anything is sent.
    */
-  headers?: Record<string, string>;
+  headers?: HeadersInput;
   /** Extra query parameters (over the client's `defaultQuery` and the call's own). */
-  query?: Record<string, string | number | boolean>;
+  query?: QueryInput;
   /**
    * Extra top-level fields of the JSON body, for fields the API added before this SDK knew
    * them (calls that send a body only: `agents.update`, `agents.chat`).
@@ -210,9 +222,9 @@ export interface ClientViewOptions {
   /** Bound on everything one call does, in milliseconds. */
   totalTimeout?: number;
   /** Headers added to every call of the view (over the client's). */
-  defaultHeaders?: Record<string, string>;
+  defaultHeaders?: HeadersInput;
   /** Query parameters added to every call of the view (over the client's). */
-  defaultQuery?: Record<string, string | number | boolean>;
+  defaultQuery?: QueryInput;
 }
 
 /** Which page `agents.runs.list()` fetches. */
@@ -274,9 +286,9 @@ export interface ClientOptions {
    */
   totalTimeout?: number;
   /** Headers every call sends (reserved ones such as `X-API-Key` cannot be set). */
-  defaultHeaders?: Record<string, string>;
+  defaultHeaders?: HeadersInput;
   /** Query parameters every call sends. */
-  defaultQuery?: Record<string, string | number | boolean>;
+  defaultQuery?: QueryInput;
   /** Retries after the first attempt (default 2). */
   maxRetries?: number;
   /**

@@ -173,3 +173,59 @@ test('withOptions shares the pool and ledger and adds headers', () =>
     assert.equal(second.headers['x-a'], '1');
     assert.equal(second.headers['x-b'], '2');
   }));
+
+test('Headers, Map, URLSearchParams and arrays of pairs are sent, not dropped', () =>
+  withEmulator({ rateLimit: 0 }, async (emulator) => {
+    const client = clientOf(emulator, {
+      defaultHeaders: new Headers({ 'X-Team': 'support' }),
+      defaultQuery: new URLSearchParams('region=eu'),
+    });
+    await client.usage.get({ headers: new Map([['X-Trace-Id', 't-1']]), query: [['beta', true]] });
+    const view = client.withOptions({ defaultHeaders: [['X-View', 'v']], defaultQuery: new Map([['page', 2]]) });
+    await view.usage.get();
+    const [first, second] = emulator.journal().slice(-2);
+    assert.equal(first.headers['x-team'], 'support');
+    assert.equal(first.headers['x-trace-id'], 't-1');
+    assert.equal(first.query, 'region=eu&beta=true');
+    assert.equal(second.headers['x-view'], 'v');
+    assert.equal(second.query, 'region=eu&page=2');
+  }));
+
+test('headers, query and body values that would be changed or dropped are a TypeError, nothing sent', () =>
+  withEmulator({ rateLimit: 0 }, async (emulator) => {
+    const client = clientOf(emulator);
+    const refused = [
+      [{ headers: { 'X-A': '1', 'x-a': '2' } }, /options\.headers has "x-a" more than once/],
+      [{ query: new URLSearchParams('x=1&x=2') }, /options\.query has "x" more than once/],
+      [{ query: { x: '\ud800' } }, /options\.query\["x"\] must be valid Unicode text; it has a lone surrogate/],
+      [{ headers: new Date() }, /options\.headers must be .* got a Date/],
+      [{ body: new Map([['foo', 1]]) }, /options\.body must be a plain object of JSON values, got a Map/],
+      [{ body: { foo: NaN } }, /options\.body\.foo must be a finite number/],
+      [{ body: { foo: [1, Infinity] } }, /options\.body\.foo\[1\] must be a finite number/],
+      [{ body: { foo: () => 1 } }, /options\.body\.foo must be a JSON value/],
+      [{ body: { foo: 10n } }, /options\.body\.foo must be a JSON value/],
+      [{ foo: undefined }, /options has an unknown key "foo"/],
+    ];
+    for (const [options, message] of refused) {
+      await assert.rejects(client.agents.chat(AGENT, 'hi', options), (e) => e instanceof TypeError && message.test(e.message));
+    }
+    await assert.rejects(client.agents.update(AGENT, new Map([['name', 'x']])), /update must be a plain object, got a Map/);
+    await assert.rejects(client.agents.update(AGENT, { name: 'x', config: { max_tokens: undefined } }), /update\.config has an unknown key "max_tokens"/);
+    assert.throws(() => clientOf(emulator, { organization: undefined }), /options has an unknown key "organization"/);
+    assert.equal(emulator.journal().length, 0);
+  }));
+
+test('an aborted iteration yields no more runs, not even the rest of its page', () =>
+  withEmulator({ rateLimit: 0 }, async (emulator) => {
+    const client = clientOf(emulator);
+    const controller = new AbortController();
+    const seen = [];
+    const error = await (async () => {
+      for await (const run of client.agents.runs.iter(AGENT, { pageSize: 10 }, { signal: controller.signal })) {
+        seen.push(run.id);
+        if (seen.length === 5) controller.abort();
+      }
+    })().catch((e) => e);
+    assert.equal(error?.name, 'APIUserAbortError', String(error));
+    assert.equal(seen.length, 5);
+  }));

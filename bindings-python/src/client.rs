@@ -372,6 +372,7 @@ impl NativeClient {
         let c = self.client(timeout, max_retries)?;
         let pager = c.agents().runs_pager(id, page_size);
         Ok(NativeRunPager {
+            client: Arc::clone(&self.current),
             pager: Arc::new(tokio::sync::Mutex::new(pager)),
         })
     }
@@ -455,13 +456,27 @@ impl NativeClient {
 /// Pages of runs for `agents.runs.iter`: a list of `Run` models per page, `None` at the end.
 #[pyclass(frozen, module = "delegir._native")]
 pub struct NativeRunPager {
+    /// Its client's core client, `None` once the client is closed: the pager holds a clone of
+    /// the core client, which would otherwise go on sending after `close()`.
+    client: Arc<Mutex<Option<(u32, Client)>>>,
     pager: Arc<tokio::sync::Mutex<delegir::RunPager>>,
+}
+
+impl NativeRunPager {
+    /// Refuses a page once the client is closed, as every call of a closed client is refused.
+    fn check_open(&self) -> PyResult<()> {
+        match *self.client.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(_) => Ok(()),
+            None => Err(Python::attach(client_closed)),
+        }
+    }
 }
 
 #[pymethods]
 impl NativeRunPager {
     /// An awaitable of the next page.
     fn next_page<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
         let pager = Arc::clone(&self.pager);
         spawn(
             py,
@@ -472,6 +487,7 @@ impl NativeRunPager {
 
     /// The next page, blocking with the GIL released.
     fn next_page_sync<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
         let pager = Arc::clone(&self.pager);
         wait(py, async move { pager.lock().await.next_page().await })
     }

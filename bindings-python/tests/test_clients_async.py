@@ -103,6 +103,16 @@ async def test_a_closed_client_refuses_calls(emu: Emulator) -> None:
             pass
 
 
+async def test_an_iterator_of_a_closed_client_fetches_no_more_pages(emu: Emulator) -> None:
+    async with emu.async_client() as client:
+        runs = client.agents.runs.iter(AGENT, page_size=10)
+        await runs.__anext__()
+    with pytest.raises(delegir.DelegirError, match="closed"):
+        async for _ in runs:
+            pass
+    assert len(emu.journal()) == 1
+
+
 async def test_runs_iter_can_be_closed_as_an_async_generator(aclient: AsyncDelegir, emu: Emulator) -> None:
     # `aclose()`, which contextlib.aclosing (Python 3.10+) calls.
     runs = aclient.agents.runs.iter(AGENT, page_size=10)

@@ -120,6 +120,17 @@ def test_a_closed_client_refuses_calls(emu: Emulator) -> None:
         pass
 
 
+def test_an_iterator_of_a_closed_client_fetches_no_more_pages(emu: Emulator) -> None:
+    with emu.client() as client:
+        runs = client.agents.runs.iter(AGENT, page_size=10)
+        next(runs)
+    # The rest of the page it holds, then the closed client's error instead of a request.
+    with pytest.raises(delegir.DelegirError, match="closed"):
+        for _ in runs:
+            pass
+    assert len(emu.journal()) == 1
+
+
 def test_runs_iter_can_be_closed_as_a_generator(client: Delegir, emu: Emulator) -> None:
     with contextlib.closing(client.agents.runs.iter(AGENT, page_size=10)) as runs:
         next(runs)

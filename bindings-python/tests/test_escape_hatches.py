@@ -99,6 +99,29 @@ def test_extra_types_are_checked(client: Delegir) -> None:
         client.usage.get(total_timeout="1")  # type: ignore[arg-type]
 
 
+def test_extras_the_core_would_change_or_cannot_send_are_refused_naming_the_field(
+    client: Delegir, emu: Emulator
+) -> None:
+    emu.clear_journal()
+    refused: List[Any] = [
+        (ValueError, "extra_body\\['n'\\] is an integer beyond 64 bits", {"extra_body": {"n": 2**64 + 1}}),
+        (ValueError, "extra_body\\['n'\\]\\[1\\] must be a finite number", {"extra_body": {"n": [1, float("nan")]}}),
+        (ValueError, "extra_body\\['s'\\] must be valid Unicode text", {"extra_body": {"s": "\ud800"}}),
+        (TypeError, "extra_body\\['x'\\] must hold JSON values only", {"extra_body": {"x": object()}}),
+        (ValueError, "extra_query\\['x'\\] must be a finite number", {"extra_query": {"x": float("inf")}}),
+        (ValueError, "extra_query\\['x'\\] must be valid Unicode text", {"extra_query": {"x": "\ud800"}}),
+        (ValueError, "extra_headers\\['X-A'\\] must be valid Unicode text", {"extra_headers": {"X-A": "\ud800"}}),
+    ]
+    for error, message, extras in refused:
+        with pytest.raises(error, match=message):
+            client.agents.chat(AGENT, "hi", **extras)
+    assert emu.journal() == []
+    # The largest 64-bit integers are sent exactly.
+    with pytest.raises(BadRequestError):
+        client.agents.chat(AGENT, "hi", extra_body={"n": 2**64 - 1, "m": -(2**63)})
+    assert json.loads(last(emu)["body"])["n"] == 2**64 - 1
+
+
 def test_total_timeout_bounds_a_rate_limit_wait(emu: Emulator) -> None:
     emu.set_rate_limit(1, 30.0)
     with emu.client(timeout=1.0) as client:

@@ -40,6 +40,7 @@ from ._options import (
     NotGiven,
     Query,
     RawResponseProxy,
+    check_text,
     check_total_timeout,
     header_pairs,
     query_pairs,
@@ -79,15 +80,7 @@ def _type_error(name: str, expected: str, value: object) -> TypeError:
 def _check_str(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise _type_error(name, "a str", value)
-    if not value.isascii():
-        # A lone surrogate ('\ud800') cannot be sent as UTF-8; said here, naming the argument,
-        # rather than as a UnicodeEncodeError from inside the extension.
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise ValueError(
-                f"{name} must be valid Unicode text; it has a lone surrogate at position {e.start}"
-            ) from None
+    check_text(name, value)
 
 
 def _check_int(name: str, value: object) -> None:

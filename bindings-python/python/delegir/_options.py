@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -58,6 +59,18 @@ def _type_error(name: str, expected: str, value: object) -> TypeError:
     return TypeError(f"{name} must be {expected}, got {type(value).__name__}")
 
 
+def check_text(name: str, value: str) -> None:
+    """``ValueError`` for a lone surrogate (``'\\ud800'``), which has no UTF-8 form: said here,
+    naming the argument, rather than as a ``UnicodeEncodeError`` from inside the extension."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"{name} must be valid Unicode text; it has a lone surrogate at position {e.start}"
+            ) from None
+
+
 def header_pairs(name: str, headers: object) -> Optional[List[Tuple[str, str]]]:
     """A headers mapping as ``(name, value)`` pairs; ``TypeError`` for anything but ``str``."""
     if headers is None:
@@ -68,6 +81,8 @@ def header_pairs(name: str, headers: object) -> Optional[List[Tuple[str, str]]]:
     for key, value in headers.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(f"{name} must map str to str, got {key!r}: {type(value).__name__}")
+        check_text(f"{name} name {key!r}", key)
+        check_text(f"{name}[{key!r}]", value)
         pairs.append((key, value))
     return pairs
 
@@ -82,9 +97,15 @@ def query_pairs(name: str, query: object) -> Optional[List[Tuple[str, str]]]:
     for key, value in query.items():
         if not isinstance(key, str):
             raise TypeError(f"{name} keys must be str, got {key!r}")
+        check_text(f"{name} name {key!r}", key)
         if isinstance(value, bool):
             text = "true" if value else "false"
-        elif isinstance(value, (str, int, float)):
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name}[{key!r}] must be a finite number, got {value!r}")
+        elif isinstance(value, str):
+            check_text(f"{name}[{key!r}]", value)
+            text = value
+        elif isinstance(value, (int, float)):
             text = str(value)
         else:
             raise TypeError(f"{name}[{key!r}] must be a str, int, float or bool, got {type(value).__name__}")
@@ -98,10 +119,40 @@ def body_json(body: object) -> Optional[str]:
         return None
     if not isinstance(body, Mapping):
         raise _type_error("extra_body", "a dict or None", body)
-    try:
-        return json.dumps(dict(body))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"extra_body must hold JSON values only: {e}") from None
+    _check_json("extra_body", body)
+    return json.dumps(dict(body), allow_nan=False)
+
+
+# The integers JSON numbers carry exactly through the core (serde_json reads i64 and u64; a
+# larger one would be sent rounded to a float).
+_JSON_INT_MIN = -(2**63)
+_JSON_INT_MAX = 2**64 - 1
+
+
+def _check_json(path: str, value: object) -> None:
+    """Refuses, naming the field, what ``json.dumps`` would send changed or the core could not
+    read: non-finite floats, integers beyond 64 bits, lone surrogates, non-JSON types."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not _JSON_INT_MIN <= value <= _JSON_INT_MAX:
+            raise ValueError(f"{path} is an integer beyond 64 bits, which cannot be sent exactly; send it as a str")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path} must be a finite number to be sent as JSON, got {value!r}")
+    elif isinstance(value, str):
+        check_text(path, value)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(f"{path}[{i}]", item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path} keys must be str to be sent as JSON, got {key!r}")
+            check_text(f"{path} key {key!r}", key)
+            _check_json(f"{path}[{key!r}]", item)
+    else:
+        raise TypeError(f"{path} must hold JSON values only (str, int, float, bool, None, list, dict), got {type(value).__name__}")
 
 
 def check_total_timeout(total_timeout: object) -> None:
