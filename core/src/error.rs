@@ -348,3 +348,36 @@ struct ErrorResponse {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A duration for a message: `1.5 s` from a second up, `250 ms` or `0.5 ms` below it. Node's
+/// timeouts are milliseconds: `timeout: 500` read "timed out after 0.5 s", but `timeout: 0.5`
+/// read "after 0.0 s" with seconds alone.
+pub(crate) fn duration_text(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        return format!("{:.1} s", d.as_secs_f64());
+    }
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 10.0 || ms.fract() == 0.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+#[cfg(test)]
+mod duration_text_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_seconds_from_one_second_and_milliseconds_below() {
+        let text = |ms: f64| duration_text(Duration::from_secs_f64(ms / 1000.0));
+        assert_eq!(text(60_000.0), "60.0 s");
+        assert_eq!(text(1_500.0), "1.5 s");
+        assert_eq!(text(1_000.0), "1.0 s");
+        assert_eq!(text(999.0), "999 ms");
+        assert_eq!(text(250.0), "250 ms");
+        assert_eq!(text(10.0), "10 ms");
+        assert_eq!(text(5.0), "5 ms");
+        assert_eq!(text(0.5), "0.5 ms");
+    }
+}

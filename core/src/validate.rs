@@ -210,12 +210,29 @@ pub fn duration(
     } else {
         seconds > 0.0
     };
+    // Huge values as `1e300`, not three hundred digits.
+    let shown = if value.abs() >= 1e15 {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    };
     match std::time::Duration::try_from_secs_f64(seconds) {
         Ok(d) if allowed && value.is_finite() && (zero_ok || !d.is_zero()) => Ok(d),
+        // Finite and positive, but beyond what a duration holds (about 5.8e11 years).
+        Err(_) if allowed && value.is_finite() => Err(Error::out_of_range(
+            argument,
+            format!(
+                "{argument} is too large a number of {unit_name}: at most {:e}, got {shown}",
+                match unit {
+                    DurationUnit::Seconds => u64::MAX as f64,
+                    DurationUnit::Milliseconds => u64::MAX as f64 * 1000.0,
+                }
+            ),
+        )),
         _ => Err(Error::out_of_range(
             argument,
             format!(
-                "{argument} must be a finite number of {unit_name} {}, got {value}",
+                "{argument} must be a finite number of {unit_name} {}, got {shown}",
                 if zero_ok {
                     "(zero or more)"
                 } else {
@@ -359,6 +376,13 @@ mod tests {
         );
         assert!(duration("max_rate_limit_wait", 0.0, DurationUnit::Seconds, true).is_ok());
         assert!(duration("max_rate_limit_wait", -0.5, DurationUnit::Seconds, true).is_err());
+        // Finite and positive but beyond a Duration: said so, and shown short.
+        let huge = duration("timeout", 1e300, DurationUnit::Seconds, false).unwrap_err();
+        assert!(huge.is_out_of_range());
+        assert!(
+            huge.message().contains("too large") && huge.message().ends_with("got 1e300"),
+            "{huge}"
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
         # None in a dict is refused, not dropped: a caller who meant "clear the prompt" would
         # otherwise get a success that changed nothing. A field left out is left unchanged.
         if value is None or isinstance(value, bool) or not isinstance(value, expected):
-            kind = "a " + ("number" if key == "temperature" else expected.__name__)
+            kind = {"temperature": "a number", "max_tokens": "an int"}.get(key, "a str")
             raise _type_error(f"config[{key!r}]", kind + " (leave a field out to leave it unchanged)", value)
         result[key] = value
     return result

@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use parking_lot::Mutex;
 
 use crate::config::{Config, RequestOptions};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, duration_text};
 use crate::models::RateLimit;
 use crate::policy::ledger::{Admission, Ledger, Observed};
 use crate::policy::logging::{AttemptLog, LogLevel};
@@ -127,12 +127,12 @@ impl Bound {
         Error::new(
             ErrorKind::Timeout,
             format!(
-                "{} {} cannot complete within total_timeout ({:.1} s): the rate limit of this API \
-                 key is used up and the window resets in {:.1} s{}{}",
+                "{} {} cannot complete within total_timeout ({}): the rate limit of this API \
+                 key is used up and the window resets in {}{}{}",
                 request.method,
                 request.route,
-                self.total.as_secs_f64(),
-                reset_in.as_secs_f64(),
+                duration_text(self.total),
+                duration_text(reset_in),
                 if sent {
                     ""
                 } else {
@@ -242,9 +242,9 @@ impl Transport {
                         Err(Error::new(
                             ErrorKind::Timeout,
                             format!(
-                                "{method} {route} did not complete within total_timeout ({:.1} s: \
+                                "{method} {route} did not complete within total_timeout ({}: \
                                  attempts, backoff and rate-limit waits together){}{note}",
-                                total.as_secs_f64(),
+                                duration_text(total),
                                 if sent {
                                     ""
                                 } else {
@@ -532,11 +532,11 @@ impl Transport {
         Error::new(
             ErrorKind::RateLimited,
             format!(
-                "the rate limit of this API key is used up and the window resets in {:.1} s, \
-                 longer than max_rate_limit_wait ({:.1} s); retry after that, or raise \
+                "the rate limit of this API key is used up and the window resets in {}, \
+                 longer than max_rate_limit_wait ({}); retry after that, or raise \
                  max_rate_limit_wait",
-                reset_in.as_secs_f64(),
-                config.max_rate_limit_wait.as_secs_f64()
+                duration_text(reset_in),
+                duration_text(config.max_rate_limit_wait)
             ),
         )
         .with_retry_after(Some(reset_in))
@@ -819,21 +819,21 @@ impl ErrorSource {
             ErrorSource::Timeout { sent: true } => Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "{} {} timed out after {:.1} s{note}",
+                    "{} {} timed out after {}{note}",
                     request.method,
                     request.route,
-                    timeout.as_secs_f64()
+                    duration_text(timeout)
                 ),
             ),
             ErrorSource::Timeout { sent: false } => Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "{} {} timed out after {:.1} s before the request was sent (it was still \
+                    "{} {} timed out after {} before the request was sent (it was still \
                      connecting to the API at {}, or waiting for one of the server's concurrent \
                      HTTP/2 streams); the server did not receive it{note}",
                     request.method,
                     request.route,
-                    timeout.as_secs_f64(),
+                    duration_text(timeout),
                     config.base_url()
                 ),
             ),

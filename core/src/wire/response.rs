@@ -4,6 +4,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::error::duration_text;
 use crate::wire::headers::ResponseMeta;
 use crate::wire::raw_headers::RawHeaders;
 
@@ -118,13 +119,13 @@ impl fmt::Display for ConnectTimedOut {
         match &self.through {
             None => write!(
                 f,
-                "connecting timed out after {:.1} s",
-                self.after.as_secs_f64()
+                "connecting timed out after {}",
+                duration_text(self.after)
             ),
             Some(proxy) => write!(
                 f,
-                "connecting through the proxy {proxy} timed out after {:.1} s",
-                self.after.as_secs_f64()
+                "connecting through the proxy {proxy} timed out after {}",
+                duration_text(self.after)
             ),
         }
     }
