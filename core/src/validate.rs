@@ -116,6 +116,13 @@ pub fn update(update: &AgentUpdate) -> Result<&AgentUpdate> {
 /// The fields an update sets are valid (it may set none: a call whose extra body fields are
 /// the change, a field the API added that this SDK does not know yet).
 pub(crate) fn update_fields(update: &AgentUpdate) -> Result<&AgentUpdate> {
+    // `"config": {}` changes nothing: refused with a name too, as it is alone.
+    if update.config.as_ref().is_some_and(config_update_is_empty) {
+        return Err(Error::invalid_argument(
+            "config",
+            "config must set at least one field (leave config out to leave it unchanged)",
+        ));
+    }
     if let Some(name) = &update.name
         && name.trim().is_empty()
     {
@@ -314,6 +321,15 @@ mod tests {
             ..Default::default()
         };
         assert!(update(&empty_config).is_err());
+        // Beside a name too: `"config": {}` would change nothing.
+        let named_empty_config = AgentUpdate {
+            name: Some("Renamed".into()),
+            ..empty_config
+        };
+        assert_eq!(
+            update(&named_empty_config).unwrap_err().argument(),
+            Some("config")
+        );
         let hot = AgentUpdate {
             config: Some(AgentConfigUpdate {
                 temperature: Some(3.0),
