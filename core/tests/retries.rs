@@ -498,3 +498,40 @@ async fn a_chat_meeting_a_429_waits_for_its_reset_and_is_sent_once_more() {
     let statuses: Vec<_> = requests(&emu, "POST").iter().map(|e| e.status).collect();
     assert_eq!(statuses, [Some(429), Some(200)]);
 }
+
+#[tokio::test]
+async fn max_rate_limit_wait_bounds_a_call_not_each_of_its_attempts() {
+    // A server that answers everything with a bare 429 (no rate-limit headers, no Retry-After):
+    // the ledger lets one request a second through for the whole key. Each call may wait 3 s
+    // for the rate limit in all; per attempt, 12 calls of 3 attempts each waited ~36 s.
+    let emu = emulator_with(EmulatorOptions {
+        rate_limit: 0,
+        ..Default::default()
+    })
+    .await;
+    fault(&emu, "GET", "/usage", 1000, status(429));
+    let client = builder(&emu)
+        .max_retries(2)
+        .max_rate_limit_wait(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let usage = client.usage();
+    let started = Instant::now();
+    let outcomes = futures::future::join_all((0..12).map(|_| usage.get())).await;
+    let took = started.elapsed();
+    for outcome in &outcomes {
+        let e = outcome.as_ref().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+    }
+    // 3 s of waiting each, plus the requests and a second of the ledger's resolution; wide
+    // slack for a loaded machine, far below the ~36 s of before.
+    assert!(took < Duration::from_secs(12), "took {took:?}");
+    assert!(
+        outcomes.iter().any(|o| o
+            .as_ref()
+            .unwrap_err()
+            .message()
+            .contains("after this call waited")),
+        "{outcomes:#?}"
+    );
+}

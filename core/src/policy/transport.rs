@@ -296,6 +296,13 @@ impl Transport {
 
             let mut retry: u32 = 0;
             let mut pause = Duration::ZERO;
+            // Whether `pause` is a wait a 429 asked for (else a backoff).
+            let mut pause_for_429 = false;
+            // What this call has waited for the rate limit so far (the ledger, and the pauses
+            // 429s asked for): `max_rate_limit_wait` bounds the call, not each attempt. Per
+            // attempt, 100 calls meeting a server that answers every request with a bare 429
+            // (the ledger then lets one request a second through) waited up to three times it.
+            let mut rate_limited_for = Duration::ZERO;
             // Whether a failed attempt before this one may have been acted on by the server.
             let mut earlier_may_have_acted = false;
             loop {
@@ -303,24 +310,27 @@ impl Transport {
                 let wait_started = Instant::now();
                 if !pause.is_zero() {
                     runtime::sleep(pause).await;
+                    if pause_for_429 {
+                        rate_limited_for += pause;
+                    }
                 }
+                let budget = config.max_rate_limit_wait.saturating_sub(rate_limited_for);
                 // Not longer than what is left of the total timeout either: a wait that the
                 // ledger knows would outlast it fails now, not when the timer fires.
                 let left = bound
                     .as_ref()
                     .map(|b| b.total.saturating_sub(call_started.elapsed()));
-                let max_wait = left.map_or(config.max_rate_limit_wait, |left| {
-                    left.min(config.max_rate_limit_wait)
-                });
+                let max_wait = left.map_or(budget, |left| left.min(budget));
+                let admit_started = Instant::now();
                 let mut admission = match &transport.ledger {
                     Some(ledger) => match ledger.admit(max_wait).await {
                         Ok(admission) => Some(admission),
                         Err(reset_in) => {
                             let e = match &bound {
-                                Some(bound) if max_wait < config.max_rate_limit_wait => {
+                                Some(bound) if left.is_some_and(|left| left < budget) => {
                                     bound.refusal(&request, reset_in)
                                 }
-                                _ => self.ledger_refusal(reset_in),
+                                _ => self.ledger_refusal(reset_in, rate_limited_for),
                             };
                             let log = attempt_log(
                                 &request,
@@ -337,6 +347,7 @@ impl Transport {
                     },
                     None => None,
                 };
+                rate_limited_for += admit_started.elapsed();
                 let wait = wait_started.elapsed();
 
                 if let Some(bound) = &bound {
@@ -470,15 +481,23 @@ impl Transport {
                     retry < max_retries && retry::is_retryable(request.idempotency, outcome);
                 let mut retry_after = None;
                 pause = Duration::ZERO;
+                pause_for_429 = false;
                 if outcome == Outcome::Status(429) {
                     let server_wait = retry::rate_limit_wait(&meta);
                     retry_after = server_wait;
                     match server_wait {
-                        Some(w) if w > config.max_rate_limit_wait => retryable = false,
+                        Some(w)
+                            if w > config.max_rate_limit_wait.saturating_sub(rate_limited_for) =>
+                        {
+                            retryable = false
+                        }
                         // Never sooner than this 429's own reset, whatever the ledger believed
                         // (it may hold another window, or have dropped this one as past). When
                         // it agrees, its admission after this pause is immediate: no double wait.
-                        Some(w) => pause = w + retry::rate_limit_jitter(),
+                        Some(w) => {
+                            pause = w + retry::rate_limit_jitter();
+                            pause_for_429 = true;
+                        }
                         None => pause = retry::backoff(retry),
                     }
                 } else if retryable {
@@ -526,17 +545,29 @@ impl Transport {
         }
     }
 
-    /// The error when the ledger says the window resets later than `max_rate_limit_wait`.
-    fn ledger_refusal(&self, reset_in: Duration) -> Error {
+    /// The error when the ledger says the window resets later than what is left of
+    /// `max_rate_limit_wait` after the call's earlier rate-limit waits (`waited`).
+    fn ledger_refusal(&self, reset_in: Duration, waited: Duration) -> Error {
         let config = &self.config;
+        let limit = if waited.is_zero() {
+            format!(
+                "max_rate_limit_wait ({})",
+                duration_text(config.max_rate_limit_wait)
+            )
+        } else {
+            format!(
+                "what is left of max_rate_limit_wait ({}) after this call waited {} for the \
+                 rate limit already",
+                duration_text(config.max_rate_limit_wait),
+                duration_text(waited)
+            )
+        };
         Error::new(
             ErrorKind::RateLimited,
             format!(
                 "the rate limit of this API key is used up and the window resets in {}, \
-                 longer than max_rate_limit_wait ({}); retry after that, or raise \
-                 max_rate_limit_wait",
+                 longer than {limit}; retry after that, or raise max_rate_limit_wait",
                 duration_text(reset_in),
-                duration_text(config.max_rate_limit_wait)
             ),
         )
         .with_retry_after(Some(reset_in))

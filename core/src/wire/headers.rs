@@ -126,8 +126,16 @@ impl<'a> Relevant<'a> {
                 .and_then(|v| std::str::from_utf8(v).ok())
                 .map(str::trim)
         };
-        let server_date = text(self.date).and_then(|d| httpdate::parse_http_date(d).ok());
+        let date = text(self.date).and_then(|d| httpdate::parse_http_date(d).ok());
         let rate_limit = parse_rate_limit(text(self.limit), text(self.remaining), text(self.reset));
+        // The instant the response itself names (its reset, else a Retry-After date), to judge
+        // the `Date` by.
+        let named = rate_limit
+            .and_then(|rl| u64::try_from(rl.reset).ok())
+            .map(|reset| UNIX_EPOCH + Duration::from_secs(reset))
+            .or_else(|| text(self.retry_after).and_then(retry_after_date));
+        let server_date =
+            date.filter(|date| !named.is_some_and(|at| wrong_date(*date, at, local_now)));
         let now = server_date.unwrap_or(local_now);
         let retry_after = text(self.retry_after).and_then(|v| parse_retry_after(v, now));
         let reset_in = rate_limit.map(|rl| seconds_until(rl.reset, now));
@@ -139,6 +147,28 @@ impl<'a> Relevant<'a> {
             content_encoding: ContentEncoding::parse(text(self.content_encoding)),
         }
     }
+}
+
+/// Whether a response's `Date` is wrong rather than the local clock: more than a day from the
+/// local clock, and from the instant the response itself names (`named`: its reset), which agrees
+/// with the local clock. The classic case is a gateway or device with an unset clock (`Thu, 01
+/// Jan 1970`): measured against it, a reset 2 s away was a 56-year wait, cut to a day, and the
+/// ledger refused every call of the key (and of every process sharing it through Redis) for that
+/// day. A local clock that is off (the reason `Date` is used at all) still defers to `Date`,
+/// which then agrees with the reset.
+fn wrong_date(date: SystemTime, named: SystemTime, local_now: SystemTime) -> bool {
+    let far = |a: SystemTime, b: SystemTime| {
+        a.duration_since(b)
+            .or_else(|_| b.duration_since(a))
+            .is_ok_and(|gap| gap > MAX_HEADER_WAIT)
+    };
+    far(date, local_now) && far(named, date) && !far(named, local_now)
+}
+
+/// A `Retry-After` that is an HTTP date, as that date.
+fn retry_after_date(value: &str) -> Option<SystemTime> {
+    let first = value.find(" GMT,").map_or(value, |end| &value[..end + 4]);
+    httpdate::parse_http_date(first.trim()).ok()
 }
 
 /// How long a 429 asks to wait: `Retry-After` if present, else until `X-RateLimit-Reset`.
@@ -282,6 +312,34 @@ mod tests {
             })
         );
         assert_eq!(rate_limit_wait(&meta), Some(Duration::from_secs(42)));
+    }
+
+    #[test]
+    fn a_date_decades_off_that_the_reset_contradicts_is_not_trusted() {
+        let local = UNIX_EPOCH + Duration::from_secs(DATE_EPOCH as u64);
+        // An unset clock's Date, and a reset 2 s away by the local clock.
+        let h = headers(&[
+            ("date", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &(DATE_EPOCH + 2).to_string()),
+        ]);
+        let meta = parse_at(&h, local);
+        assert_eq!(
+            meta.server_date, None,
+            "not learned by the server clock either"
+        );
+        assert_eq!(meta.reset_in, Some(Duration::from_secs(2)));
+        // A Retry-After date 2 s ahead, with the same Date.
+        let h = headers(&[
+            ("date", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            ("retry-after", "Sun, 15 Mar 2026 08:30:02 GMT"),
+        ]);
+        let meta = parse_at(&h, local);
+        assert_eq!(meta.retry_after, Some(Duration::from_secs(2)));
+        // Without an instant of its own to judge by, the Date is kept.
+        let h = headers(&[("date", "Thu, 01 Jan 1970 00:00:00 GMT")]);
+        assert!(parse_at(&h, local).server_date.is_some());
     }
 
     #[test]

@@ -200,8 +200,12 @@ impl State {
         if status == 429 {
             remaining = 0;
             by_429 = true;
+            // The 429's own word on when to come back: `Retry-After` when it has one, before
+            // or after the reset (DESIGN: "Retry-After if present, else X-RateLimit-Reset").
+            // Waiting for a later reset made a call that had paused for `Retry-After: 2` then
+            // fail ("the window resets in 118 s"), where `rate_limit(false)` succeeded.
             if let Some(retry_after) = meta.retry_after {
-                ends_at = ends_at.max(now + retry_after.min(MAX_HEADER_WAIT));
+                ends_at = now + retry_after.min(MAX_HEADER_WAIT) + RESET_MARGIN;
             }
         }
         self.newest_reset = Some(rl.reset);

@@ -240,6 +240,39 @@ async fn a_429_closes_the_window_until_the_reset() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_429s_retry_after_says_when_to_come_back_even_before_its_reset() {
+    let clock = FakeClock::new(WALL_START);
+    let ledger = Arc::new(Ledger::new(clock.clone()));
+    let meta = ResponseMeta {
+        rate_limit: Some(RateLimit {
+            limit: 60,
+            remaining: 0,
+            reset: WALL_START as i64 + 120,
+        }),
+        retry_after: Some(Duration::from_secs(2)),
+        server_date: Some(UNIX_EPOCH + Duration::from_secs(WALL_START)),
+        reset_in: Some(Duration::from_secs(120)),
+        content_encoding: Default::default(),
+    };
+    ledger
+        .admit(Duration::from_secs(1))
+        .await
+        .unwrap()
+        .settle(Observed::Response {
+            status: 429,
+            meta: &meta,
+        });
+    // Within max_rate_limit_wait (10 s): admitted after Retry-After, not refused for the reset.
+    let started = clock.now();
+    let _admitted = ledger.admit(Duration::from_secs(10)).await.unwrap();
+    let waited = clock.now() - started;
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn cancelled_waiters_and_dropped_admissions_release_their_places() {
     let clock = FakeClock::new(WALL_START);
     let ledger = Arc::new(Ledger::new(clock.clone()));

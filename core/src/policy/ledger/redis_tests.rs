@@ -198,6 +198,30 @@ async fn a_429_recorded_by_another_process_closes_the_window_until_its_reset() {
 }
 
 #[tokio::test]
+async fn a_429s_retry_after_before_its_reset_is_when_the_window_opens_again() {
+    let server = RedisServer::start();
+    let mut c = connect(&server).await;
+    let k = keys("429-retry-after");
+    sync(&mut c, &k, &request("aaaaaaaaaaaaaaaa", 0, vec![0], vec![]))
+        .await
+        .unwrap();
+    let mut answer = headers(0, true, 429, 0, 120_000);
+    answer.retry_ms = 2000;
+    sync(
+        &mut c,
+        &k,
+        &request("aaaaaaaaaaaaaaaa", 1, vec![], vec![answer]),
+    )
+    .await
+    .unwrap();
+    let b = sync(&mut c, &k, &request("bbbbbbbbbbbbbbbb", 0, vec![0], vec![]))
+        .await
+        .unwrap();
+    assert_eq!((b.code, b.granted), (SyncCode::Window, 0));
+    assert!(b.wait <= Duration::from_millis(2010), "{:?}", b.wait);
+}
+
+#[tokio::test]
 async fn when_the_window_passes_one_probe_goes_first_and_it_is_the_head_of_the_line() {
     let server = RedisServer::start();
     let mut c = connect(&server).await;

@@ -117,7 +117,8 @@ for _ = 1, n do
       end
       if is_429 then
         r, b = 0, true
-        if retry_ms >= 0 then e = math.max(e, now + math.min(retry_ms, MAX_WAIT)) end
+        -- The 429's own word on when to come back wins, before or after the reset.
+        if retry_ms >= 0 then e = now + math.min(retry_ms, MAX_WAIT) + RESET_MARGIN end
       end
       newest, mode, reset, ends, rem, by429 = r_reset, 'w', r_reset, e, r, b
     end
