@@ -35,6 +35,9 @@ def test_an_unreachable_store_leaves_calls_working_with_one_warning_without_the_
     url = f"redis://:hunter2pw@127.0.0.1:{closed_port()}/0"
     with emu.client(rate_limit_store=url) as client:
         assert "hunter2pw" not in repr(client)
+        # Nor what a debugger or an error tracker capturing locals shows of it.
+        assert "hunter2pw" not in repr(vars(client))
+        assert "hunter2pw" not in repr(vars(client.copy()))
         for _ in range(20):
             client.usage.get()
     warnings = [r for r in caplog.records if r.name == "delegir" and r.levelno == logging.WARNING]

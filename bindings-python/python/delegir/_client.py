@@ -203,7 +203,7 @@ def _escape(total_timeout: object, default_headers: object, default_query: objec
 
 
 class _Secret:
-    """The API key (or a proxy URL with its password) kept for :meth:`copy`, never shown."""
+    """The API key (or a proxy or store URL with its password) kept for :meth:`copy`, never shown."""
 
     __slots__ = ("value",)
 
@@ -288,7 +288,7 @@ class _ClientBase:
             "max_rate_limit_wait": max_rate_limit_wait,
             "rate_limit": rate_limit,
             "http2_prior_knowledge": http2_prior_knowledge,
-            "rate_limit_store": rate_limit_store,
+            "rate_limit_store": _Secret(rate_limit_store),
             "allow_insecure_http": allow_insecure_http,
             "proxy": _Secret(proxy),
             "trust_env": trust_env,
