@@ -112,14 +112,13 @@ function invoke<P extends Payload, T>(
   }
   const token = new binding.CancelToken();
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
+    const stopWatching = onAbort(signal, () => {
       token.cancel();
       reject(new APIUserAbortError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     start(target, timeout, maxRetries, token).then(
       (outcome) => {
-        signal.removeEventListener('abort', onAbort);
+        stopWatching();
         try {
           resolve(settle(outcome, convert));
         } catch (error) {
@@ -127,11 +126,48 @@ function invoke<P extends Payload, T>(
         }
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        stopWatching();
         reject(error);
       },
     );
   });
+}
+
+/** The calls watching a signal, and the one listener that tells them (see {@link onAbort}). */
+interface Watchers {
+  callbacks: Set<() => void>;
+  listener: () => void;
+}
+
+const watchers = new WeakMap<AbortSignal, Watchers>();
+
+/**
+ * Runs `callback` when `signal` aborts; returns what stops watching. One listener per signal,
+ * whatever the number of calls that share it, removed with the last call: one `abort` listener
+ * per call made Node warn (`MaxListenersExceededWarning`) once eleven calls shared a signal, the
+ * usual way to cancel a batch or to stop on shutdown.
+ */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  let watching = watchers.get(signal);
+  if (watching === undefined) {
+    const callbacks = new Set<() => void>();
+    const listener = (): void => {
+      watchers.delete(signal);
+      for (const watcher of callbacks) watcher();
+    };
+    watching = { callbacks, listener };
+    watchers.set(signal, watching);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const { callbacks, listener } = watching;
+  callbacks.add(callback);
+  return () => {
+    callbacks.delete(callback);
+    if (callbacks.size === 0 && watchers.get(signal) === watching) {
+      watchers.delete(signal);
+      signal.removeEventListener('abort', listener);
+    }
+  };
 }
 
 /** `client.agents.runs`: the execution history of an agent. */

@@ -142,3 +142,29 @@ test('aborting stops an iteration', async () => {
   await assert.rejects(iterate, APIUserAbortError);
   assert.equal(n, 30);
 });
+
+test('one signal shared by 30 calls aborts them all, with no MaxListenersExceededWarning', async () => {
+  const { apiKey, client } = fresh();
+  await client.agents.list(); // the ledger's probe
+  emulator.addFault({ method: 'GET', path: '/usage', apiKey, fault: { kind: 'delay', ms: 5000 }, count: 30 });
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  try {
+    const controller = new AbortController();
+    const calls = Array.from({ length: 30 }, () => client.usage.get({ signal: controller.signal }).catch((e) => e));
+    await sleep(100);
+    controller.abort();
+    const errors = await Promise.all(calls);
+    assert.ok(errors.every((e) => e instanceof APIUserAbortError), String(errors.find((e) => !(e instanceof APIUserAbortError))));
+    // Calls that ended on their own leave no listener: a later abort of the same signal's
+    // successor changes nothing for them, and the client goes on.
+    const done = new AbortController();
+    await Promise.all(Array.from({ length: 20 }, () => client.agents.list({ signal: done.signal })));
+    done.abort();
+    await sleep(10);
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
