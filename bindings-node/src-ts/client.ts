@@ -96,10 +96,13 @@ function invoke<P extends Payload, T>(
   native: NativeClient,
   capture: Capture | null,
   options: RequestOptions | undefined,
-  start: Start<P>,
+  begin: Start<P>,
   convert: (payload: P) => T,
 ): Promise<T> {
   const target = viewFor(native, options, capture);
+  const start: Start<P> = loggedByAddon.has(native)
+    ? (n, t, r, c) => begin(n, t, r, c).then(afterLogRecords)
+    : begin;
   if (options === undefined) {
     return start(target, undefined, undefined, undefined).then((o) => settle(o, convert));
   }
@@ -131,6 +134,23 @@ function invoke<P extends Payload, T>(
       },
     );
   });
+}
+
+/**
+ * Native clients (and their views) of the addon whose attempts are logged. The addon delivers
+ * an attempt's log record and the call's outcome through two threadsafe functions, which Node
+ * may run in either order: the record of the attempt that failed a call could come after the
+ * caller's `await` resumed, and be lost by a script that then exits. Such calls settle one
+ * macrotask later, once the event loop has run every callback already signalled, the record's
+ * among them (it is signalled first). Calls without logging do not wait.
+ */
+const loggedByAddon = new WeakSet<NativeClient>();
+
+const nextMacrotask: (run: () => void) => void =
+  typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0);
+
+function afterLogRecords<P>(outcome: P): Promise<P> {
+  return new Promise((resolve) => nextMacrotask(() => resolve(outcome)));
 }
 
 /** The calls watching a signal, and the one listener that tells them (see {@link onAbort}). */
@@ -481,6 +501,7 @@ export class Delegir {
           "'delegir/wasm'); the native addon sends requests itself",
       );
     }
+    const sink = attemptSink(options.logger, options.logLevel);
     const native = binding.createClient(
       {
         fetch: options.fetch,
@@ -501,9 +522,10 @@ export class Delegir {
         extraCaCerts: options.extraCaCerts,
         connectTimeout: options.connectTimeout,
       },
-      attemptSink(options.logger, options.logLevel),
+      sink,
     );
     if (!isNativeClient(native)) throw toError(native);
+    if (sink !== undefined && binding.kind === 'native') loggedByAddon.add(native);
     this.#native = native;
     this.#binding = binding;
     this.agents = new Agents(native, binding);
@@ -536,6 +558,7 @@ export class Delegir {
       query,
     });
     if (isNativeError(native)) throw toError(native);
+    if (loggedByAddon.has(this.#native)) loggedByAddon.add(native);
     const Class = this.constructor as new (options: ClientOptions) => Delegir;
     return new Class({ [viewOf]: [native, this.#binding] } as ClientOptions);
   }

@@ -147,3 +147,19 @@ test('an unknown DELEGIR_LOG is a process warning naming the levels, once, and l
     else process.env.DELEGIR_LOG = saved;
   }
 });
+
+test("a call's record reaches the logger before the call settles, on both builds", async () => {
+  for (const Client of [Delegir, WasmDelegir]) {
+    const apiKey = emulator.newApiKey();
+    const { logger, records } = recordingLogger();
+    const client = new Client({ apiKey, baseUrl: emulator.baseUrl, logger });
+    const view = client.withOptions({ maxRetries: 0 });
+    for (let i = 1; i <= 30; i++) {
+      // A 404: the record a script that exits on the error would otherwise lose.
+      const error = await view.agents.get('agt_missing').catch((e) => e);
+      assert.equal(error?.status, 404);
+      assert.equal(records.length, i, `${Client === Delegir ? 'native' : 'wasm'}: call ${i} settled before its record`);
+      assert.equal(records.at(-1).record.status, 404);
+    }
+  }
+});
