@@ -535,3 +535,30 @@ async fn max_rate_limit_wait_bounds_a_call_not_each_of_its_attempts() {
         "{outcomes:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_503_that_says_when_to_come_back_is_retried_then_not_sooner() {
+    let emu = emulator().await;
+    fault(
+        &emu,
+        "GET",
+        "/usage",
+        1,
+        Fault::Status {
+            status: 503,
+            body: None,
+            headers: [("retry-after".to_owned(), Some("2".to_owned()))].into(),
+            reset_in_secs: None,
+        },
+    );
+    let client = builder(&emu).max_retries(1).build().unwrap();
+    let started = Instant::now();
+    client.usage().get().await.unwrap();
+    // The backoff alone would have been at most 0.5 s.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(journal(&emu).len(), 2);
+}

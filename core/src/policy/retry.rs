@@ -30,6 +30,9 @@ use crate::wire::request::Idempotency;
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// No backoff is longer than this.
 const BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// The longest `Retry-After` of a retried 408 or 5xx that is waited as asked; a longer one gets
+/// the usual backoff instead.
+pub(crate) const MAX_HONOURED_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Jitter added to a rate-limit wait.
 const RATE_LIMIT_JITTER_MS: u64 = 100;
 

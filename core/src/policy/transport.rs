@@ -501,7 +501,12 @@ impl Transport {
                         None => pause = retry::backoff(retry),
                     }
                 } else if retryable {
-                    pause = retry::backoff(retry);
+                    // A 503 (or 408, 5xx) that says when to come back is taken at its word
+                    // when that is soon; a longer ask gets the usual backoff, as openai's SDKs do.
+                    pause = meta
+                        .retry_after
+                        .filter(|w| status.is_some() && *w <= retry::MAX_HONOURED_RETRY_AFTER)
+                        .unwrap_or_else(|| retry::backoff(retry));
                 }
 
                 let note = retry::note(request.idempotency, outcome);
