@@ -217,9 +217,16 @@ pub fn duration(
     } else {
         seconds > 0.0
     };
-    // Huge values as `1e300`, not three hundred digits.
-    let shown = if value.abs() >= 1e15 {
-        format!("{value:e}")
+    // Huge values as `1.0e300`, not three hundred digits (by hand: `{:e}` would add core's
+    // exponent formatter, kilobytes of the WebAssembly module, for this message alone).
+    let shown = if value.is_finite() && value.abs() >= 1e15 {
+        let (mut mantissa, mut exponent) = (value.abs(), 0);
+        while mantissa >= 10.0 {
+            mantissa /= 10.0;
+            exponent += 1;
+        }
+        let sign = if value < 0.0 { "-" } else { "" };
+        format!("{sign}{mantissa:.1}e{exponent}")
     } else {
         value.to_string()
     };
@@ -229,10 +236,10 @@ pub fn duration(
         Err(_) if allowed && value.is_finite() => Err(Error::out_of_range(
             argument,
             format!(
-                "{argument} is too large a number of {unit_name}: at most {:e}, got {shown}",
+                "{argument} is too large a number of {unit_name}: at most {}, got {shown}",
                 match unit {
-                    DurationUnit::Seconds => u64::MAX as f64,
-                    DurationUnit::Milliseconds => u64::MAX as f64 * 1000.0,
+                    DurationUnit::Seconds => "1.8e19",
+                    DurationUnit::Milliseconds => "1.8e22",
                 }
             ),
         )),
@@ -396,7 +403,7 @@ mod tests {
         let huge = duration("timeout", 1e300, DurationUnit::Seconds, false).unwrap_err();
         assert!(huge.is_out_of_range());
         assert!(
-            huge.message().contains("too large") && huge.message().ends_with("got 1e300"),
+            huge.message().contains("too large") && huge.message().ends_with("got 1.0e300"),
             "{huge}"
         );
     }
