@@ -44,6 +44,7 @@ from ._options import (
     check_total_timeout,
     header_pairs,
     query_pairs,
+    type_error,
 )
 from ._options import view as _view
 from ._raw import AsyncRawClient, RawClient
@@ -73,19 +74,15 @@ _CONFIG_TYPES: Dict[str, Any] = {
 }
 
 
-def _type_error(name: str, expected: str, value: object) -> TypeError:
-    return TypeError(f"{name} must be {expected}, got {type(value).__name__}")
-
-
 def _check_str(name: str, value: object) -> None:
     if not isinstance(value, str):
-        raise _type_error(name, "a str", value)
+        raise type_error(name, "a str", value)
     check_text(name, value)
 
 
 def _check_int(name: str, value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise _type_error(name, "an int or None", value)
+        raise type_error(name, "an int or None", value)
 
 
 AttemptTimeout = Union[float, None, NotGiven]
@@ -102,7 +99,7 @@ def _attempt_timeout(timeout: AttemptTimeout) -> Optional[float]:
 
 def _check_options(timeout: object, max_retries: object) -> None:
     if timeout is not None and not isinstance(timeout, NotGiven) and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-        raise _type_error("timeout", "a number of seconds or None", timeout)
+        raise type_error("timeout", "a number of seconds or None", timeout)
     _check_int("max_retries", max_retries)
 
 
@@ -117,7 +114,7 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
         fields = {k: getattr(config, k) for k in _CONFIG_TYPES if getattr(config, k) is not None}
         config = {**fields, **(config.model_extra or {})}
     if not isinstance(config, Mapping):
-        raise _type_error("config", "an AgentConfig, a dict or None", config)
+        raise type_error("config", "an AgentConfig, a dict or None", config)
     result: Dict[str, Any] = {}
     for key, value in config.items():
         expected = _CONFIG_TYPES.get(key)
@@ -132,7 +129,7 @@ def _config_dict(config: Union[AgentConfig, Mapping[str, Any], None]) -> Optiona
         # otherwise get a success that changed nothing. A field left out is left unchanged.
         if value is None or isinstance(value, bool) or not isinstance(value, expected):
             kind = {"temperature": "a number", "max_tokens": "an int"}.get(key, "a str")
-            raise _type_error(f"config[{key!r}]", kind + " (leave a field out to leave it unchanged)", value)
+            raise type_error(f"config[{key!r}]", kind + " (leave a field out to leave it unchanged)", value)
         result[key] = value
     return result
 
@@ -166,13 +163,13 @@ def _native_client(
         _check_str("base_url", base_url)
     _check_options(timeout, max_retries)
     if not isinstance(rate_limit, bool):
-        raise _type_error("rate_limit", "a bool", rate_limit)
+        raise type_error("rate_limit", "a bool", rate_limit)
     if not isinstance(http2_prior_knowledge, bool):
-        raise _type_error("http2_prior_knowledge", "a bool", http2_prior_knowledge)
+        raise type_error("http2_prior_knowledge", "a bool", http2_prior_knowledge)
     if rate_limit_store is not None:
         _check_str("rate_limit_store", rate_limit_store)
     if isinstance(max_rate_limit_wait, bool) or not isinstance(max_rate_limit_wait, (int, float)):
-        raise _type_error("max_rate_limit_wait", "a number of seconds", max_rate_limit_wait)
+        raise type_error("max_rate_limit_wait", "a number of seconds", max_rate_limit_wait)
     emit, level = _logging.observer()
     return NativeClient(
         api_key,
@@ -226,17 +223,17 @@ def _network(
 ) -> Dict[str, Any]:
     """The network keywords, type-checked, as the native client takes them."""
     if not isinstance(allow_insecure_http, bool):
-        raise _type_error("allow_insecure_http", "a bool", allow_insecure_http)
+        raise type_error("allow_insecure_http", "a bool", allow_insecure_http)
     if proxy is not None:
         _check_str("proxy", proxy)
     if not isinstance(trust_env, bool):
-        raise _type_error("trust_env", "a bool", trust_env)
+        raise type_error("trust_env", "a bool", trust_env)
     if extra_ca_certs is not None and not isinstance(extra_ca_certs, (str, os.PathLike)):
-        raise _type_error("extra_ca_certs", "a path (str or os.PathLike) or None", extra_ca_certs)
+        raise type_error("extra_ca_certs", "a path (str or os.PathLike) or None", extra_ca_certs)
     if connect_timeout is not None and (
         isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float))
     ):
-        raise _type_error("connect_timeout", "a number of seconds or None", connect_timeout)
+        raise type_error("connect_timeout", "a number of seconds or None", connect_timeout)
     return {
         "allow_insecure_http": allow_insecure_http,
         "proxy": proxy,

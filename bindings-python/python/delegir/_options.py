@@ -55,7 +55,7 @@ class NotGiven:
 NOT_GIVEN = NotGiven()
 
 
-def _type_error(name: str, expected: str, value: object) -> TypeError:
+def type_error(name: str, expected: str, value: object) -> TypeError:
     return TypeError(f"{name} must be {expected}, got {type(value).__name__}")
 
 
@@ -76,7 +76,7 @@ def header_pairs(name: str, headers: object) -> Optional[List[Tuple[str, str]]]:
     if headers is None:
         return None
     if not isinstance(headers, Mapping):
-        raise _type_error(name, "a dict of str to str or None", headers)
+        raise type_error(name, "a dict of str to str or None", headers)
     pairs: List[Tuple[str, str]] = []
     for key, value in headers.items():
         if not isinstance(key, str) or not isinstance(value, str):
@@ -92,7 +92,7 @@ def query_pairs(name: str, query: object) -> Optional[List[Tuple[str, str]]]:
     if query is None:
         return None
     if not isinstance(query, Mapping):
-        raise _type_error(name, "a dict or None", query)
+        raise type_error(name, "a dict or None", query)
     pairs: List[Tuple[str, str]] = []
     for key, value in query.items():
         if not isinstance(key, str):
@@ -118,7 +118,7 @@ def body_json(body: object) -> Optional[str]:
     if body is None:
         return None
     if not isinstance(body, Mapping):
-        raise _type_error("extra_body", "a dict or None", body)
+        raise type_error("extra_body", "a dict or None", body)
     _check_json("extra_body", body)
     return json.dumps(dict(body), allow_nan=False)
 
@@ -157,7 +157,7 @@ def _check_json(path: str, value: object) -> None:
 
 def check_total_timeout(total_timeout: object) -> None:
     if total_timeout is not None and (isinstance(total_timeout, bool) or not isinstance(total_timeout, (int, float))):
-        raise _type_error("total_timeout", "a number of seconds or None", total_timeout)
+        raise type_error("total_timeout", "a number of seconds or None", total_timeout)
 
 
 def view(
